@@ -1,0 +1,54 @@
+// The seam between the core and LibTorch. LibTorch costs ~0.55 s and 157 MB
+// just to load, so the core never links it: the commands that need it
+// (running a model, reading tensor data) dlopen() a plugin,
+// libptscope_torch.so, and call it through this C table. The plugin is found
+// through $PTSCOPE_BACKEND, else next to the executable.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+extern "C" {
+
+#define PTSCOPE_BACKEND_ABI 1
+#define PTSCOPE_BACKEND_SYMBOL "ptscope_backend_v1"
+
+struct PtscopeBackendV1 {
+  uint32_t abi_version;  // PTSCOPE_BACKEND_ABI
+  // "1.13.1": the LibTorch the plugin was built against.
+  const char* (*torch_version)(void);
+  // Number of CUDA devices LibTorch sees; 0 on a CPU-only build.
+  int (*cuda_device_count)(void);
+  // Runs a tiny tensor computation (sum of arange(n)); proves LibTorch works.
+  double (*selftest)(int64_t n);
+};
+
+typedef const PtscopeBackendV1* (*PtscopeBackendEntry)(void);
+}
+
+namespace ptscope {
+
+class Backend {
+ public:
+  // Loads the plugin or throws Error saying where it looked and why it failed.
+  static std::unique_ptr<Backend> load();
+  ~Backend();
+
+  const std::string& path() const { return path_; }
+  const PtscopeBackendV1& api() const { return *api_; }
+
+ private:
+  Backend(void* handle, const PtscopeBackendV1* api, std::string path)
+      : handle_(handle), api_(api), path_(std::move(path)) {}
+  void* handle_;
+  const PtscopeBackendV1* api_;
+  std::string path_;
+};
+
+// Whether LibTorch is mapped into this process (from /proc/self/maps): tests
+// use it to prove that commands which must not load LibTorch do not.
+bool torch_is_loaded();
+
+}  // namespace ptscope

@@ -1,0 +1,82 @@
+// The one model every reader produces and every analysis consumes: the
+// storages a file holds, the named tensors that view them, and a label for
+// every byte of the file.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ptscope/dtype.h"
+
+namespace ptscope {
+
+enum class Format { TorchZip, TorchLegacy, TorchScript, Safetensors };
+const char* format_name(Format f);  // "torch-zip", "torch-legacy", ...
+
+// A block of element data in the file: a zip record, a legacy storage, or
+// one safetensors tensor.
+struct Storage {
+  std::string key;        // record key ("0", "data/0", a tensor name)
+  DType dtype = DType::UInt8;
+  uint64_t nbytes = 0;
+  std::optional<uint64_t> file_offset;  // where its bytes start, if stored here
+  std::string location;   // "cpu", "cuda:0", ... as written
+};
+
+enum class Role {
+  Unknown,     // not yet classified
+  Parameter,   // learnable weight: what model.parameters() yields
+  Buffer,      // state_dict entry that is not a parameter
+  Optimizer,   // optimizer state (moments, step counts)
+  Other,       // a tensor outside any model state (metrics, attributes)
+};
+const char* role_name(Role r);
+
+struct Tensor {
+  std::string name;       // dotted path from the root object
+  std::string group;      // top-level group of a nested checkpoint, or ""
+  DType dtype = DType::Float32;
+  std::vector<int64_t> shape, stride;
+  uint64_t storage_offset = 0;  // in elements
+  int storage = -1;       // index into Checkpoint::storages; -1: no data
+  uint64_t numel = 0;
+  bool requires_grad = false;
+  bool parameter_object = false;  // rebuilt as nn.Parameter
+  Role role = Role::Unknown;
+  std::string rule;       // why it got its role
+  uint64_t pickle_offset = 0;  // where it is described in the file
+
+  uint64_t nbytes() const { return numel * dtype_size(dtype); }
+};
+
+// A range of the file with what it holds. Storage regions name their storage
+// so analyses can split them into bytes tensors use and bytes none does.
+struct Region {
+  uint64_t offset = 0, size = 0;
+  std::string label;
+  int storage = -1;
+};
+
+struct Group {
+  std::string name;
+  std::string kind;  // "model", "ema", "optimizer", "other"
+};
+
+struct Checkpoint {
+  std::string path;
+  Format format = Format::TorchZip;
+  uint64_t file_bytes = 0;
+  std::vector<Storage> storages;
+  std::vector<Tensor> tensors;     // the state: what numel/tensors count
+  std::vector<Tensor> constants;   // TorchScript constants.pkl
+  std::vector<Region> regions;     // need not be sorted nor cover the file
+  std::vector<Group> groups;       // empty unless the checkpoint is nested
+  bool roles_known = false;        // whether parameters/buffers mean anything
+  std::vector<std::string> globals;  // every name the pickles reference
+  std::map<std::string, std::string> metadata;  // safetensors __metadata__, archive info
+};
+
+}  // namespace ptscope

@@ -1,0 +1,90 @@
+// A pickle reader that interprets the opcodes of protocols 0 to 5 and never
+// imports or calls anything: a GLOBAL is only a name, and calling it (REDUCE,
+// NEWOBJ, BUILD) makes an opaque Object that remembers the name, arguments
+// and state. Hooks let the torch layer turn the calls it knows
+// (_rebuild_tensor_v2, persistent storages, ...) into typed values.
+//
+// Values live in an arena owned by the Pickle, so cyclic or deeply nested
+// graphs built by a hostile file are freed without recursion.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ptscope/byte_source.h"
+
+namespace ptscope {
+
+enum class Kind : uint8_t {
+  None, Bool, Int, Float, Str, Bytes, Tuple, List, Dict, Set,
+  Global,   // s = "module.name"
+  Object,   // callable(args), then state and items; never run
+  Tensor,   // index into the hook owner's tensor table
+  Storage,  // index into the hook owner's storage table
+};
+
+struct Value {
+  Kind kind = Kind::None;
+  bool b = false;
+  int64_t i = 0;        // Int; table index for Tensor and Storage
+  double f = 0;
+  std::string s;        // Str, Bytes, Global name, or the digits of a big Int
+  std::vector<Value*> items;  // Tuple/List/Set; Dict and Object: k, v, k, v
+  Value* callable = nullptr;  // Object: the Global it was made from
+  Value* args = nullptr;      // Object: constructor arguments
+  Value* state = nullptr;     // Object/Dict: what BUILD set
+  uint64_t offset = 0;        // where the opcode that made it starts
+
+  bool is_str(const char* text) const { return kind == Kind::Str && s == text; }
+  // Dict lookup by string key; nullptr when absent or not a dict.
+  Value* get(const std::string& key) const;
+};
+
+class Pickle;
+
+// What the torch layer plugs in. Each may return nullptr to fall back to
+// the default (an opaque Object, or an error for persistent ids).
+class PickleHooks {
+ public:
+  virtual ~PickleHooks() = default;
+  virtual Value* persistent_load(Pickle& p, Value* pid) = 0;
+  virtual Value* call(Pickle& p, Value* callable, Value* args) = 0;
+};
+
+struct PickleLimits {
+  size_t max_stack = 1 << 20;      // values on the stack at once
+  size_t max_values = 50u << 20;   // values made in all
+  size_t max_memo = 1 << 22;       // distinct memo slots
+};
+
+class Pickle {
+ public:
+  // Parses the pickle that starts at `begin` in `src` and ends at its STOP
+  // opcode, which must come before `end`. Offsets in errors are positions
+  // in `src`; `what` names the record ("data.pkl").
+  static std::unique_ptr<Pickle> parse(const ByteSource& src, uint64_t begin,
+                                       uint64_t end, const std::string& what,
+                                       PickleHooks* hooks = nullptr,
+                                       PickleLimits limits = {});
+
+  Value* root() const { return root_; }
+  uint64_t end() const { return end_; }  // offset just past STOP
+  int protocol() const { return protocol_; }
+  Value* make(Kind k, uint64_t offset);
+  // Every GLOBAL named, in order of first appearance.
+  const std::vector<std::string>& globals() const { return globals_; }
+
+ private:
+  friend class Unpickler;
+  std::deque<Value> arena_;
+  Value* root_ = nullptr;
+  uint64_t end_ = 0;
+  int protocol_ = 0;
+  size_t max_values_ = 0;
+  std::vector<std::string> globals_;
+};
+
+}  // namespace ptscope

@@ -1,0 +1,58 @@
+// The zip container torch.save and torch.jit.save write. Layout:
+//
+//   [local header 30 B | name | extra ("FB" field pads data to 64 B)]
+//   [record data] [data descriptor, when flag bit 3 is set] ... repeated
+//   [central directory: one 46 B entry + name + extra + comment per record]
+//   [zip64 end record + zip64 locator, when sizes need 64 bits]
+//   [end of central directory record, 22 B + comment]
+//
+// Only the central directory and the local headers are read; record data
+// is read only for the small pickles and code files, on request.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ptscope/byte_source.h"
+#include "ptscope/checkpoint.h"
+
+namespace ptscope {
+
+struct ZipEntry {
+  std::string name;             // full name, prefix included
+  uint64_t header_offset = 0;   // local header
+  uint64_t header_bytes = 0;    // 30 + name + extra, padding excluded
+  uint64_t padding_bytes = 0;   // the "FB" alignment extra field
+  uint64_t data_offset = 0;
+  uint64_t compressed_size = 0;
+  uint64_t size = 0;            // uncompressed
+  uint64_t descriptor_bytes = 0;  // data descriptor after the data
+  uint16_t method = 0;          // 0 stored, 8 deflated
+};
+
+struct ZipArchive {
+  std::vector<ZipEntry> entries;  // in central directory order
+  std::string prefix;             // "archive/": the folder every name starts with
+  uint64_t cd_offset = 0, cd_size = 0;
+  uint64_t end_offset = 0;        // first byte of the end records
+  // The entry named prefix + rel, or nullptr.
+  const ZipEntry* find(const std::string& rel) const;
+  // rel name of an entry (its name without the prefix).
+  std::string rel(const ZipEntry& e) const { return e.name.substr(prefix.size()); }
+};
+
+bool looks_like_zip(const ByteSource& src);
+ZipArchive read_zip(const ByteSource& src);
+
+// The record's bytes, inflated if deflated. `limit` caps the size so a
+// header cannot make us allocate more than the caller expects.
+std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit);
+
+// Labels the archive's structure: local headers, padding, descriptors,
+// central directory, end records. `label_data` labels each record's data.
+void add_zip_regions(const ZipArchive& zip, std::vector<Region>& out,
+                     const std::function<Region(const ZipEntry&)>& label_data);
+
+}  // namespace ptscope

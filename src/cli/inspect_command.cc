@@ -1,0 +1,142 @@
+// ptscope inspect FILE...: everything the metadata says, without LibTorch
+// and without reading tensor data.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "commands.h"
+#include "ptscope/error.h"
+#include "ptscope/reader.h"
+#include "ptscope/report.h"
+
+namespace ptscope::cli {
+namespace {
+
+struct InspectArgs {
+  std::vector<std::string> files;
+  InspectOptions options;
+};
+
+struct Result {
+  std::string path;
+  std::optional<Checkpoint> checkpoint;
+  Summary summary;
+  std::string error;
+};
+
+Result inspect_one(const std::string& path) {
+  Result r{path, std::nullopt, {}, ""};
+  auto start = std::chrono::steady_clock::now();
+  try {
+    r.checkpoint = load_checkpoint(path);
+    r.summary = summarize(*r.checkpoint);
+  } catch (const Error& e) {
+    r.error = e.describe();
+    spdlog::error("{}", r.error);
+    return r;
+  }
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+  spdlog::debug("{}: {} tensors, {} storages, read in {:.2f} ms", path,
+                r.checkpoint->tensors.size(), r.checkpoint->storages.size(), ms.count());
+  return r;
+}
+
+// CSV and TSV carry exactly one table, with the file in its first column.
+int write_delimited_view(const InspectArgs& a, const std::vector<Result>& results, char sep) {
+  const InspectOptions& o = a.options;
+  if (int(o.tensors) + int(o.tree) + int(o.bytes) > 1) {
+    spdlog::error("--format csv/tsv writes one table: choose one of --tensors, --tree, --bytes");
+    return kUsage;
+  }
+  TextTable all;
+  std::vector<std::pair<const Checkpoint*, const Summary*>> ok;
+  for (const Result& r : results) {
+    if (!r.checkpoint) continue;
+    const Checkpoint& c = *r.checkpoint;
+    if (!o.tensors && !o.tree && !o.bytes) {
+      ok.push_back({&c, &r.summary});
+      continue;
+    }
+    TextTable t = o.tensors ? tensors_table(c) : o.tree ? tree_table(c, o.depth) : bytes_table(c);
+    if (all.columns.empty()) {
+      all.columns = t.columns;
+      all.columns.insert(all.columns.begin(), "file");
+    }
+    for (auto& row : t.rows) {
+      row.insert(row.begin(), c.path);
+      all.rows.push_back(std::move(row));
+    }
+  }
+  if (!o.tensors && !o.tree && !o.bytes) all = summary_table(ok);
+  if (!all.columns.empty()) write_delimited(std::cout, all, sep);
+  return kOk;
+}
+
+int run_inspect(const InspectArgs& a) {
+  std::vector<Result> results;
+  for (const std::string& f : a.files) results.push_back(inspect_one(f));
+  bool failed = false;
+  for (const Result& r : results) failed = failed || !r.checkpoint;
+
+  switch (a.options.format) {
+    case OutputFormat::Table: {
+      bool first = true;
+      for (const Result& r : results) {
+        if (!r.checkpoint) continue;
+        if (!first) std::cout << '\n';
+        write_text_report(std::cout, *r.checkpoint, r.summary, a.options);
+        first = false;
+      }
+      break;
+    }
+    case OutputFormat::Json: {
+      // One file, one object; several files, an array with an error object
+      // standing in for each file that could not be read.
+      nlohmann::ordered_json out = nlohmann::ordered_json::array();
+      for (const Result& r : results)
+        out.push_back(r.checkpoint ? inspect_json(*r.checkpoint, r.summary, a.options)
+                                   : nlohmann::ordered_json{{"file", r.path}, {"error", r.error}});
+      if (results.size() == 1) {
+        if (results[0].checkpoint) std::cout << out[0].dump(2) << '\n';
+      } else {
+        std::cout << out.dump(2) << '\n';
+      }
+      break;
+    }
+    case OutputFormat::Csv:
+    case OutputFormat::Tsv: {
+      int rc = write_delimited_view(a, results, a.options.format == OutputFormat::Csv ? ',' : '\t');
+      if (rc != kOk) return rc;
+      break;
+    }
+  }
+  return failed ? kFileError : kOk;
+}
+
+}  // namespace
+
+Run setup_inspect(CLI::App& app) {
+  auto a = std::make_shared<InspectArgs>();
+  app.add_option("files", a->files, "Checkpoint files: .pt/.pth (zip or legacy), TorchScript, safetensors")
+      ->required();
+  app.add_flag("--tensors", a->options.tensors, "List every tensor entry with its role and the rule behind it");
+  auto* tree = app.add_flag("--tree", a->options.tree, "numel and bytes per module prefix");
+  app.add_option("--depth", a->options.depth, "Module depth for --tree")
+      ->check(CLI::Range(1, 64))
+      ->needs(tree)
+      ->capture_default_str();
+  app.add_flag("--bytes", a->options.bytes, "Label every byte range of the file");
+  std::map<std::string, OutputFormat> formats = {{"table", OutputFormat::Table},
+                                                 {"json", OutputFormat::Json},
+                                                 {"csv", OutputFormat::Csv},
+                                                 {"tsv", OutputFormat::Tsv}};
+  app.add_option("-f,--format", a->options.format, "Output format: table, json, csv, tsv")
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
+      ->default_str("table");
+  return [a] { return run_inspect(*a); };
+}
+
+}  // namespace ptscope::cli

@@ -1,0 +1,93 @@
+#include <algorithm>
+#include <map>
+
+#include "ptscope/analysis.h"
+
+namespace ptscope {
+namespace {
+
+// Bytes of each storage that some tensor can reach: the union of the
+// element spans [offset, offset + extent) of the tensors over it.
+std::map<int, uint64_t> used_storage_bytes(const Checkpoint& c) {
+  std::map<int, std::vector<std::pair<uint64_t, uint64_t>>> spans;
+  for (const Tensor& t : c.tensors) {
+    if (t.storage < 0 || t.numel == 0) continue;
+    uint64_t extent = 1;
+    for (size_t d = 0; d < t.shape.size(); ++d)
+      extent += static_cast<uint64_t>(t.shape[d] - 1) * static_cast<uint64_t>(t.stride[d]);
+    uint64_t size = dtype_size(t.dtype);
+    spans[t.storage].push_back({t.storage_offset * size, (t.storage_offset + extent) * size});
+  }
+  std::map<int, uint64_t> used;
+  for (auto& [storage, v] : spans) {
+    std::sort(v.begin(), v.end());
+    uint64_t total = 0, cur_begin = v[0].first, cur_end = v[0].second;
+    for (const auto& [b, e] : v) {
+      if (b > cur_end) {
+        total += cur_end - cur_begin;
+        cur_begin = b;
+      }
+      cur_end = std::max(cur_end, e);
+    }
+    used[storage] = total + (cur_end - cur_begin);
+  }
+  return used;
+}
+
+const char* const kOrder[] = {
+    "tensor data", "unused storage", "pickle", "TorchScript code",
+    "TorchScript debug info", "TorchScript constants", "archive metadata",
+    "legacy header", "storage key list", "storage size headers", "safetensors header",
+    "zip local headers", "alignment padding", "zip data descriptors",
+    "zip central directory", "zip end records", "extra files", "other records",
+    "unlabelled",
+};
+
+}  // namespace
+
+std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
+  std::vector<Region> regions = c.regions;
+  std::stable_sort(regions.begin(), regions.end(),
+                   [](const Region& a, const Region& b) { return a.offset < b.offset; });
+  std::map<int, uint64_t> used = used_storage_bytes(c);
+  std::vector<ByteRange> out;
+  uint64_t cursor = 0, file = c.file_bytes;
+  auto emit = [&](uint64_t at, uint64_t n, const std::string& label) {
+    if (n) out.push_back({at, n, label});
+  };
+  for (const Region& r : regions) {
+    if (r.offset >= file) continue;
+    if (r.offset > cursor) emit(cursor, r.offset - cursor, "unlabelled");
+    uint64_t begin = std::max(r.offset, cursor);
+    uint64_t end = r.size > file - r.offset ? file : r.offset + r.size;
+    if (end <= begin) continue;
+    if (r.storage >= 0) {
+      // Overlapping regions are clipped, so the split uses what is left.
+      uint64_t tensor = std::min(end - begin, used[r.storage]);
+      used[r.storage] -= tensor;
+      emit(begin, tensor, "tensor data");
+      emit(begin + tensor, end - begin - tensor, "unused storage");
+    } else {
+      emit(begin, end - begin, r.label);
+    }
+    cursor = end;
+  }
+  if (cursor < file) emit(cursor, file - cursor, "unlabelled");
+  return out;
+}
+
+std::vector<ByteMapRow> byte_map(const Checkpoint& c) {
+  std::map<std::string, uint64_t> sums;
+  for (const ByteRange& r : byte_ranges(c)) sums[r.label] += r.size;
+  std::vector<ByteMapRow> rows;
+  for (const char* label : kOrder) {
+    auto it = sums.find(label);
+    if (it == sums.end()) continue;
+    rows.push_back({it->first, it->second});
+    sums.erase(it);
+  }
+  for (const auto& [label, bytes] : sums) rows.push_back({label, bytes});
+  return rows;
+}
+
+}  // namespace ptscope

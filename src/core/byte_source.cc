@@ -1,0 +1,106 @@
+#include "ptscope/byte_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "ptscope/error.h"
+
+namespace ptscope {
+
+void ByteSource::check_range(uint64_t pos, uint64_t n, const char* what) const {
+  uint64_t total = size();
+  if (pos > total || n > total - pos)
+    throw Error(std::string(what) + ": " + std::to_string(n) +
+                    " bytes run past the end of the data (" + std::to_string(total) +
+                    " bytes)",
+                pos);
+}
+
+std::string ByteSource::read_string(uint64_t pos, uint64_t n, const char* what) const {
+  check_range(pos, n, what);
+  std::string s(static_cast<size_t>(n), '\0');
+  if (n) read(pos, s.data(), static_cast<size_t>(n), what);
+  return s;
+}
+
+namespace {
+template <typename T>
+T load_le(const ByteSource& src, uint64_t pos, const char* what) {
+  unsigned char b[sizeof(T)];
+  src.read(pos, b, sizeof(T), what);
+  T v = 0;
+  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(b[i]) << (8 * i);
+  return v;
+}
+
+class FileSource : public ByteSource {
+ public:
+  FileSource(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  ~FileSource() override { ::close(fd_); }
+  uint64_t size() const override { return size_; }
+  void read(uint64_t pos, void* buf, size_t n, const char* what) const override {
+    check_range(pos, n, what);
+    auto* out = static_cast<char*>(buf);
+    while (n > 0) {
+      ssize_t got = ::pread(fd_, out, n, static_cast<off_t>(pos));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0)
+        throw Error(std::string(what) + ": read failed: " +
+                        (got < 0 ? std::strerror(errno) : "unexpected end of file"),
+                    pos);
+      out += got;
+      pos += static_cast<uint64_t>(got);
+      n -= static_cast<size_t>(got);
+    }
+  }
+
+ private:
+  int fd_;
+  uint64_t size_;
+};
+}  // namespace
+
+uint16_t ByteSource::read_u16(uint64_t pos, const char* what) const {
+  return load_le<uint16_t>(*this, pos, what);
+}
+uint32_t ByteSource::read_u32(uint64_t pos, const char* what) const {
+  return load_le<uint32_t>(*this, pos, what);
+}
+uint64_t ByteSource::read_u64(uint64_t pos, const char* what) const {
+  return load_le<uint64_t>(*this, pos, what);
+}
+
+std::unique_ptr<ByteSource> open_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(std::string("cannot open: ") + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw Error("not a regular file");
+  }
+  return std::make_unique<FileSource>(fd, static_cast<uint64_t>(st.st_size));
+}
+
+void MemorySource::read(uint64_t pos, void* buf, size_t n, const char* what) const {
+  check_range(pos, n, what);
+  if (n) std::memcpy(buf, bytes_.data() + pos, n);
+}
+
+SliceSource::SliceSource(const ByteSource& parent, uint64_t begin, uint64_t size)
+    : parent_(parent), begin_(begin), size_(size) {
+  parent.check_range(begin, size, "slice");
+}
+
+void SliceSource::read(uint64_t pos, void* buf, size_t n, const char* what) const {
+  if (pos > size_ || n > size_ - pos)
+    throw Error(std::string(what) + ": " + std::to_string(n) +
+                    " bytes run past the end of the record",
+                begin_ + pos);
+  parent_.read(begin_ + pos, buf, n, what);
+}
+
+}  // namespace ptscope

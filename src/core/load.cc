@@ -1,0 +1,58 @@
+#include "ptscope/error.h"
+#include "ptscope/reader.h"
+#include "ptscope/roles.h"
+
+namespace ptscope {
+
+const char* format_name(Format f) {
+  switch (f) {
+    case Format::TorchZip: return "torch-zip";
+    case Format::TorchLegacy: return "torch-legacy";
+    case Format::TorchScript: return "torchscript";
+    case Format::Safetensors: return "safetensors";
+  }
+  return "?";
+}
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::Unknown: return "unknown";
+    case Role::Parameter: return "parameter";
+    case Role::Buffer: return "buffer";
+    case Role::Optimizer: return "optimizer";
+    case Role::Other: return "other";
+  }
+  return "?";
+}
+
+Checkpoint read_checkpoint(const ByteSource& src, const std::string& path) {
+  static const std::unique_ptr<Reader> readers[] = {
+      make_zip_reader(), make_safetensors_reader(), make_legacy_reader()};
+  try {
+    for (const auto& r : readers) {
+      if (!r->accepts(src)) continue;
+      Checkpoint c = r->read(src);
+      c.path = path;
+      c.file_bytes = src.size();
+      classify_roles(c);
+      return c;
+    }
+  } catch (const Error& e) {
+    throw e.in_file(path);
+  } catch (const std::exception& e) {  // a library below us; still one line, still named
+    throw Error(std::string("unexpected failure: ") + e.what()).in_file(path);
+  }
+  throw Error("no reader accepts this file").in_file(path);
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  std::unique_ptr<ByteSource> src;
+  try {
+    src = open_file(path);
+  } catch (const Error& e) {
+    throw e.in_file(path);
+  }
+  return read_checkpoint(*src, path);
+}
+
+}  // namespace ptscope

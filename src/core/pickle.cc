@@ -1,0 +1,400 @@
+// Opcode interpreter. Python's pickletools documents every opcode; the
+// grouping below follows it. Nothing here looks a name up or calls it.
+#include "ptscope/pickle.h"
+
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+#include "pickle_cursor.h"
+#include "ptscope/error.h"
+
+namespace ptscope {
+
+Value* Value::get(const std::string& key) const {
+  if (kind != Kind::Dict) return nullptr;
+  for (size_t i = 0; i + 1 < items.size(); i += 2)
+    if (items[i]->kind == Kind::Str && items[i]->s == key) return items[i + 1];
+  return nullptr;
+}
+
+Value* Pickle::make(Kind k, uint64_t offset) {
+  if (arena_.size() >= max_values_)
+    throw Error("pickle makes more than " + std::to_string(max_values_) + " values",
+                offset);
+  arena_.emplace_back();
+  Value* v = &arena_.back();
+  v->kind = k;
+  v->offset = offset;
+  return v;
+}
+
+class Unpickler {
+ public:
+  Unpickler(Pickle& p, PickleCursor& in, PickleHooks* hooks, PickleLimits limits)
+      : p_(p), in_(in), hooks_(hooks), limits_(limits) {
+    p_.max_values_ = limits.max_values;
+  }
+
+  Value* run() {
+    for (;;) {
+      op_at_ = in_.pos();
+      uint8_t op = in_.byte();
+      if (op == '.') {
+        if (stack_.size() != 1)
+          fail(stack_.empty() ? "STOP with an empty stack"
+                              : "STOP leaves " + std::to_string(stack_.size()) +
+                                    " values on the stack");
+        return stack_.back();
+      }
+      step(op);
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& m) { in_.fail(m, op_at_); }
+
+  Value* make(Kind k) { return p_.make(k, op_at_); }
+  void push(Value* v) {
+    if (stack_.size() >= limits_.max_stack) fail("pickle stack deeper than the limit");
+    stack_.push_back(v);
+  }
+  Value* pop() {
+    if (stack_.size() <= mark_floor()) fail("stack underflow");
+    Value* v = stack_.back();
+    stack_.pop_back();
+    return v;
+  }
+  Value* top() {
+    if (stack_.size() <= mark_floor()) fail("stack underflow");
+    return stack_.back();
+  }
+  size_t mark_floor() const { return marks_.empty() ? 0 : marks_.back(); }
+  std::vector<Value*> pop_mark() {
+    if (marks_.empty()) fail("no MARK to pop to");
+    size_t m = marks_.back();
+    marks_.pop_back();
+    std::vector<Value*> items(stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
+    stack_.resize(m);
+    return items;
+  }
+
+  void push_int(int64_t v) {
+    Value* x = make(Kind::Int);
+    x->i = v;
+    push(x);
+  }
+  void push_str(Kind k, std::string s) {
+    Value* x = make(k);
+    x->s = std::move(s);
+    push(x);
+  }
+  void push_seq(Kind k, std::vector<Value*> items) {
+    Value* x = make(k);
+    x->items = std::move(items);
+    push(x);
+  }
+
+  // Little-endian two's complement of any length; wider than 64 bits keeps
+  // only its size, since no torch field needs the value.
+  void push_long(const std::string& bytes) {
+    Value* x = make(Kind::Int);
+    if (bytes.size() > 64) {
+      x->s = "<" + std::to_string(bytes.size()) + "-byte integer>";
+    } else if (bytes.size() > 8) {  // hex, most significant first: "0x1950a8..."
+      static const char* digits = "0123456789abcdef";
+      x->s = "0x";
+      for (size_t i = bytes.size(); i-- > 0;) {
+        auto b = static_cast<uint8_t>(bytes[i]);
+        x->s += digits[b >> 4];
+        x->s += digits[b & 15];
+      }
+    } else if (!bytes.empty()) {
+      uint64_t u = 0;
+      for (size_t i = 0; i < bytes.size(); ++i)
+        u |= static_cast<uint64_t>(static_cast<uint8_t>(bytes[i])) << (8 * i);
+      if (bytes.size() < 8 && (static_cast<uint8_t>(bytes.back()) & 0x80))
+        u |= ~uint64_t{0} << (8 * bytes.size());
+      x->i = static_cast<int64_t>(u);
+    }
+    push(x);
+  }
+
+  void push_text_int(const std::string& text, bool is_long) {
+    std::string t = text;
+    if (is_long && !t.empty() && t.back() == 'L') t.pop_back();
+    if (!is_long && t == "00") return push_bool(false);
+    if (!is_long && t == "01") return push_bool(true);
+    errno = 0;
+    char* endp = nullptr;
+    long long v = std::strtoll(t.c_str(), &endp, 10);
+    if (t.empty() || *endp != '\0') fail("malformed integer '" + t + "'");
+    Value* x = make(Kind::Int);
+    if (errno == ERANGE)
+      x->s = "<" + t + ">";
+    else
+      x->i = v;
+    push(x);
+  }
+
+  void push_bool(bool b) {
+    Value* x = make(Kind::Bool);
+    x->b = b;
+    push(x);
+  }
+
+  void push_global(std::string module, std::string name) {
+    Value* g = make(Kind::Global);
+    g->s = module + "." + name;
+    if (seen_globals_.emplace(g->s, true).second) p_.globals_.push_back(g->s);
+    push(g);
+  }
+
+  void memo_put(uint64_t key) {
+    if (memo_.size() >= limits_.max_memo && !memo_.count(key))
+      fail("memo holds more than " + std::to_string(limits_.max_memo) + " entries");
+    memo_[key] = top();
+  }
+  void memo_get(uint64_t key) {
+    auto it = memo_.find(key);
+    if (it == memo_.end()) fail("memo key " + std::to_string(key) + " was never stored");
+    push(it->second);
+  }
+  static uint64_t parse_memo_key(PickleCursor& in, const std::string& text,
+                                 uint64_t at) {
+    char* endp = nullptr;
+    unsigned long long v = std::strtoull(text.c_str(), &endp, 10);
+    if (text.empty() || *endp != '\0') in.fail("malformed memo key '" + text + "'", at);
+    return v;
+  }
+
+  void call(Value* callable, Value* args) {
+    if (hooks_) {
+      if (Value* v = hooks_->call(p_, callable, args)) return push(v);
+    }
+    push(default_call(callable, args));
+  }
+
+  // The few builtins whose result is plain data; everything else stays opaque.
+  Value* default_call(Value* callable, Value* args) {
+    if (callable->kind == Kind::Global) {
+      const std::string& n = callable->s;
+      if (n == "collections.OrderedDict" || n == "builtins.dict" ||
+          n == "__builtin__.dict") {
+        Value* d = make(Kind::Dict);
+        if (args && !args->items.empty() && args->items[0]->kind == Kind::List)
+          for (Value* pair : args->items[0]->items)
+            if (pair->kind == Kind::Tuple && pair->items.size() == 2) {
+              d->items.push_back(pair->items[0]);
+              d->items.push_back(pair->items[1]);
+            }
+        return d;
+      }
+      if (n == "builtins.set" || n == "builtins.frozenset" || n == "__builtin__.set") {
+        Value* s = make(Kind::Set);
+        if (args && !args->items.empty()) s->items = args->items[0]->items;
+        return s;
+      }
+    }
+    Value* o = make(Kind::Object);
+    o->callable = callable;
+    o->args = args;
+    return o;
+  }
+
+  static void set_items(Value* target, const std::vector<Value*>& kv) {
+    target->items.insert(target->items.end(), kv.begin(), kv.end());
+  }
+
+  void step(uint8_t op) {
+    switch (op) {
+      // Framing and protocol.
+      case 0x80: {  // PROTO
+        int proto = static_cast<int>(in_.byte());
+        if (proto > 5) fail("unsupported pickle protocol " + std::to_string(proto));
+        p_.protocol_ = proto;
+        return;
+      }
+      case 0x95: in_.uint_le(8); return;  // FRAME: a read-ahead hint only
+      case '(': marks_.push_back(stack_.size());
+        if (marks_.size() > limits_.max_stack) fail("too many open MARKs");
+        return;
+      case '0': pop(); return;
+      case '1': pop_mark(); return;
+      case '2': push(top()); return;
+
+      // Scalars.
+      case 'N': return push(make(Kind::None));
+      case 0x88: return push_bool(true);
+      case 0x89: return push_bool(false);
+      case 'I': return push_text_int(in_.line(), false);
+      case 'L': return push_text_int(in_.line(), true);
+      case 'J': return push_int(static_cast<int32_t>(in_.uint_le(4)));
+      case 'K': return push_int(static_cast<int64_t>(in_.uint_le(1)));
+      case 'M': return push_int(static_cast<int64_t>(in_.uint_le(2)));
+      case 0x8a: return push_long(in_.take(in_.uint_le(1)));
+      case 0x8b: return push_long(in_.take(in_.uint_le(4)));
+      case 'F': {
+        std::string t = in_.line();
+        Value* x = make(Kind::Float);
+        x->f = std::strtod(t.c_str(), nullptr);
+        return push(x);
+      }
+      case 'G': {
+        uint64_t be = 0;
+        for (int i = 0; i < 8; ++i) be = (be << 8) | in_.byte();
+        Value* x = make(Kind::Float);
+        std::memcpy(&x->f, &be, 8);
+        return push(x);
+      }
+
+      // Strings and bytes.
+      case 'S': return push_str(Kind::Str, unquote(in_.line()));
+      case 'V': return push_str(Kind::Str, in_.line());
+      case 'T': return push_str(Kind::Str, in_.take(in_.uint_le(4)));
+      case 'U': return push_str(Kind::Str, in_.take(in_.uint_le(1)));
+      case 'X': return push_str(Kind::Str, in_.take(in_.uint_le(4)));
+      case 0x8c: return push_str(Kind::Str, in_.take(in_.uint_le(1)));
+      case 0x8d: return push_str(Kind::Str, in_.take(in_.uint_le(8)));
+      case 'B': return push_str(Kind::Bytes, in_.take(in_.uint_le(4)));
+      case 'C': return push_str(Kind::Bytes, in_.take(in_.uint_le(1)));
+      case 0x8e: return push_str(Kind::Bytes, in_.take(in_.uint_le(8)));
+      case 0x96: return push_str(Kind::Bytes, in_.take(in_.uint_le(8)));
+
+      // Containers.
+      case ')': return push_seq(Kind::Tuple, {});
+      case 't': return push_seq(Kind::Tuple, pop_mark());
+      case 0x85: { Value* a = pop(); return push_seq(Kind::Tuple, {a}); }
+      case 0x86: { Value* b = pop(); Value* a = pop(); return push_seq(Kind::Tuple, {a, b}); }
+      case 0x87: {
+        Value* c = pop(); Value* b = pop(); Value* a = pop();
+        return push_seq(Kind::Tuple, {a, b, c});
+      }
+      case ']': return push_seq(Kind::List, {});
+      case 'l': return push_seq(Kind::List, pop_mark());
+      case '}': return push_seq(Kind::Dict, {});
+      case 'd': {
+        auto kv = pop_mark();
+        if (kv.size() % 2) fail("DICT with an odd number of items");
+        return push_seq(Kind::Dict, std::move(kv));
+      }
+      case 0x8f: return push_seq(Kind::Set, {});
+      case 0x91: return push_seq(Kind::Set, pop_mark());
+      case 'a': { Value* v = pop(); top()->items.push_back(v); return; }
+      case 'e': case 0x90: {
+        auto vs = pop_mark();
+        set_items(top(), vs);
+        return;
+      }
+      case 's': {
+        Value* v = pop(); Value* k = pop();
+        set_items(top(), {k, v});
+        return;
+      }
+      case 'u': {
+        auto kv = pop_mark();
+        if (kv.size() % 2) fail("SETITEMS with an odd number of items");
+        set_items(top(), kv);
+        return;
+      }
+
+      // Memo.
+      case 'p': { uint64_t at = in_.pos(); return memo_put(parse_memo_key(in_, in_.line(), at)); }
+      case 'q': return memo_put(in_.uint_le(1));
+      case 'r': return memo_put(in_.uint_le(4));
+      case 0x94: return memo_put(memo_.size());
+      case 'g': { uint64_t at = in_.pos(); return memo_get(parse_memo_key(in_, in_.line(), at)); }
+      case 'h': return memo_get(in_.uint_le(1));
+      case 'j': return memo_get(in_.uint_le(4));
+
+      // Names and calls: recorded, never resolved.
+      case 'c': {
+        std::string module = in_.line();
+        std::string name = in_.line();
+        return push_global(std::move(module), std::move(name));
+      }
+      case 0x93: {
+        Value* name = pop(); Value* module = pop();
+        if (name->kind != Kind::Str || module->kind != Kind::Str)
+          fail("STACK_GLOBAL needs two strings");
+        return push_global(module->s, name->s);
+      }
+      case 'R': { Value* args = pop(); Value* f = pop(); return call(f, args); }
+      case 0x81: { Value* args = pop(); Value* cls = pop(); return call(cls, args); }
+      case 0x92: {
+        Value* kwargs = pop(); Value* args = pop(); Value* cls = pop();
+        call(cls, args);
+        set_items(top(), kwargs->items);
+        return;
+      }
+      case 'i': {
+        std::string module = in_.line();
+        std::string name = in_.line();
+        Value* args = make(Kind::Tuple);
+        args->items = pop_mark();
+        push_global(std::move(module), std::move(name));
+        Value* cls = pop();
+        return call(cls, args);
+      }
+      case 'o': {
+        auto items = pop_mark();
+        if (items.empty()) fail("OBJ without a class");
+        Value* args = make(Kind::Tuple);
+        args->items.assign(items.begin() + 1, items.end());
+        return call(items[0], args);
+      }
+      case 'b': { Value* state = pop(); top()->state = state; return; }
+      case 'P': {
+        Value* pid = make(Kind::Str);
+        pid->s = in_.line();
+        return persistent(pid);
+      }
+      case 'Q': return persistent(pop());
+      case 0x82: case 0x83: case 0x84:
+        fail("extension-registry opcode (EXT1/2/4) is not supported");
+      case 0x97: fail("NEXT_BUFFER needs out-of-band buffers, which a file cannot carry");
+      case 0x98: return;  // READONLY_BUFFER: no effect on what we report
+      default: {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02x", op);
+        fail(std::string("unknown opcode ") + hex);
+      }
+    }
+  }
+
+  void persistent(Value* pid) {
+    Value* v = hooks_ ? hooks_->persistent_load(p_, pid) : nullptr;
+    if (!v) fail("persistent id that this file format does not define");
+    push(v);
+  }
+
+  // Protocol-0 STRING arguments are Python reprs: 'text' or "text".
+  static std::string unquote(const std::string& s) {
+    if (s.size() >= 2 && (s[0] == '\'' || s[0] == '"') && s.back() == s[0])
+      return s.substr(1, s.size() - 2);
+    return s;
+  }
+
+  Pickle& p_;
+  PickleCursor& in_;
+  PickleHooks* hooks_;
+  PickleLimits limits_;
+  uint64_t op_at_ = 0;
+  std::vector<Value*> stack_;
+  std::vector<size_t> marks_;
+  std::unordered_map<uint64_t, Value*> memo_;
+  std::unordered_map<std::string, bool> seen_globals_;
+};
+
+std::unique_ptr<Pickle> Pickle::parse(const ByteSource& src, uint64_t begin,
+                                      uint64_t end, const std::string& what,
+                                      PickleHooks* hooks, PickleLimits limits) {
+  auto p = std::unique_ptr<Pickle>(new Pickle());
+  PickleCursor in(src, begin, end, what);
+  Unpickler u(*p, in, hooks, limits);
+  p->root_ = u.run();
+  p->end_ = in.pos();
+  return p;
+}
+
+}  // namespace ptscope

@@ -1,0 +1,140 @@
+// torch.save's zip format (torch >= 1.6) and TorchScript archives share one
+// container: the object graph pickled in data.pkl, one record data/KEY per
+// storage, small metadata records. TorchScript adds code/ (the module
+// classes, deflated), debug pickles and constants.pkl with constants/KEY.
+#include <map>
+
+#include "ptscope/error.h"
+#include "ptscope/reader.h"
+#include "ptscope/zip.h"
+#include "torch_records.h"
+#include "torchscript_code.h"
+
+namespace ptscope {
+namespace {
+
+constexpr uint64_t kMaxPickle = uint64_t{1} << 30;
+constexpr uint64_t kMaxCode = uint64_t{64} << 20;
+constexpr uint64_t kMaxMetadataRecord = 256;
+
+bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+bool ends_with(const std::string& s, const std::string& t) {
+  return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+}
+
+bool is_metadata_record(const std::string& rel) {
+  return rel == "version" || rel == ".data/version" || rel == "byteorder" ||
+         rel == ".format_version" || rel == ".storage_alignment" ||
+         rel == ".data/serialization_id";
+}
+
+// Stored records are parsed where they lie, so offsets in errors are file
+// offsets; deflated ones are inflated first and say so.
+std::unique_ptr<TorchPickle> parse_record(const ByteSource& src, const ZipEntry& e,
+                                          const std::string& rel, const ClassDecls* decls) {
+  if (e.method == 0)
+    return parse_torch_pickle(src, e.data_offset, e.data_offset + e.size, rel,
+                              TorchHooks::Flavor::Zip, decls);
+  MemorySource inflated(read_zip_record(src, e, kMaxPickle));
+  return parse_torch_pickle(inflated, 0, inflated.size(), rel + " (inflated)",
+                            TorchHooks::Flavor::Zip, decls);
+}
+
+class ZipReader : public Reader {
+ public:
+  bool accepts(const ByteSource& src) const override { return looks_like_zip(src); }
+
+  Checkpoint read(const ByteSource& src) const override {
+    ZipArchive zip = read_zip(src);
+    const ZipEntry* pkl = zip.find("data.pkl");
+    if (!pkl) throw Error("zip archive has no data.pkl record: not a torch checkpoint", 0);
+    bool script = zip.find("constants.pkl") != nullptr;
+    ClassDecls decls;
+    for (const ZipEntry& e : zip.entries) {
+      std::string module = code_module_name(zip.rel(e));
+      if (!module.empty()) {
+        script = true;
+        parse_class_decls(module, read_zip_record(src, e, kMaxCode), decls);
+      }
+    }
+
+    Checkpoint c;
+    c.format = script ? Format::TorchScript : Format::TorchZip;
+    auto state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr);
+    std::vector<int> index = add_storages(zip, state->hooks, "data/", c);
+    adopt_state(*state, index, c);
+
+    if (const ZipEntry* consts = script ? zip.find("constants.pkl") : nullptr) {
+      auto k = parse_record(src, *consts, "constants.pkl", nullptr);
+      std::vector<int> none(k->hooks.storages.size(), -1);
+      adopt_tensors(*k, none, c.constants);
+    }
+    for (const ZipEntry& e : zip.entries) {
+      std::string rel = zip.rel(e);
+      if (is_metadata_record(rel) && e.size <= kMaxMetadataRecord && e.method == 0)
+        c.metadata[rel] = trim(src.read_string(e.data_offset, e.size, "metadata record"));
+    }
+    std::map<std::string, int> storage_of;
+    for (size_t i = 0; i < c.storages.size(); ++i)
+      storage_of["data/" + c.storages[i].key] = static_cast<int>(i);
+    add_zip_regions(zip, c.regions, [&](const ZipEntry& e) {
+      return label(zip.rel(e), storage_of);
+    });
+    return c;
+  }
+
+ private:
+  // One Checkpoint storage per declared storage, checked against its record.
+  static std::vector<int> add_storages(const ZipArchive& zip, const TorchHooks& hooks,
+                                       const std::string& dir, Checkpoint& c) {
+    std::vector<int> index;
+    for (const StorageDecl& d : hooks.storages) {
+      const ZipEntry* rec = zip.find(dir + d.key);
+      if (!rec)
+        throw Error("storage '" + d.key + "' has no record " + dir + d.key, d.at);
+      uint64_t nbytes = d.numel * dtype_size(d.dtype);
+      if (rec->size < nbytes)
+        throw Error("storage '" + d.key + "' declares " + std::to_string(nbytes) +
+                        " bytes but record " + dir + d.key + " holds " +
+                        std::to_string(rec->size),
+                    rec->header_offset);
+      Storage s;
+      s.key = d.key;
+      s.dtype = d.dtype;
+      s.nbytes = nbytes;
+      s.file_offset = rec->data_offset;
+      s.location = d.location;
+      c.storages.push_back(std::move(s));
+      index.push_back(static_cast<int>(c.storages.size() - 1));
+    }
+    return index;
+  }
+
+  static Region label(const std::string& rel, const std::map<std::string, int>& storage_of) {
+    auto it = storage_of.find(rel);
+    if (it != storage_of.end()) return {0, 0, "tensor data", it->second};
+    if (starts_with(rel, "data/")) return {0, 0, "unused storage", -1};
+    if (rel == "data.pkl") return {0, 0, "pickle", -1};
+    if (rel == "constants.pkl" || starts_with(rel, "constants/"))
+      return {0, 0, "TorchScript constants", -1};
+    if (starts_with(rel, "code/"))
+      return {0, 0, ends_with(rel, ".debug_pkl") ? "TorchScript debug info" : "TorchScript code",
+              -1};
+    if (is_metadata_record(rel)) return {0, 0, "archive metadata", -1};
+    if (starts_with(rel, "extra/")) return {0, 0, "extra files", -1};
+    return {0, 0, "other records", -1};
+  }
+
+  static std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0')) s.pop_back();
+    for (char& ch : s)
+      if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) > 0x7e) ch = '?';
+    return s;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Reader> make_zip_reader() { return std::make_unique<ZipReader>(); }
+
+}  // namespace ptscope

@@ -1,0 +1,205 @@
+#include "state_walk.h"
+
+#include <unordered_set>
+
+#include "ptscope/error.h"
+
+namespace ptscope {
+namespace {
+
+std::string join(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+std::string key_text(const Value* k) {
+  switch (k->kind) {
+    case Kind::Str: return k->s;
+    case Kind::Int: return k->s.empty() ? std::to_string(k->i) : k->s;
+    case Kind::Bool: return k->b ? "True" : "False";
+    case Kind::None: return "None";
+    default: return "?";
+  }
+}
+
+bool has_key(const Value* dict, const char* key) { return dict && dict->get(key); }
+
+class Walker {
+ public:
+  Walker(const std::vector<Tensor>& pool, const ClassDecls* decls, WalkLimits limits,
+         WalkResult& out)
+      : pool_(pool), decls_(decls), limits_(limits), out_(out) {}
+
+  void visit(const Value* v, const std::string& path, int depth) {
+    if (++visits_ > limits_.max_visits)
+      throw Error("object graph has more than " + std::to_string(limits_.max_visits) +
+                      " paths to walk",
+                  v->offset);
+    if (depth > limits_.max_depth)
+      throw Error("objects nested deeper than " + std::to_string(limits_.max_depth) +
+                      " levels",
+                  v->offset);
+    if (!on_path_.insert(v).second) return;  // a cycle: seen on this path already
+    switch (v->kind) {
+      case Kind::Tensor: emit(v, path, Role::Unknown, ""); break;
+      case Kind::Dict: visit_pairs(v->items, path, depth); break;
+      case Kind::List: case Kind::Tuple: case Kind::Set:
+        for (size_t i = 0; i < v->items.size(); ++i)
+          visit(v->items[i], join(path, std::to_string(i)), depth + 1);
+        break;
+      case Kind::Object: visit_object(v, path, depth); break;
+      default: break;
+    }
+    on_path_.erase(v);
+  }
+
+ private:
+  void visit_pairs(const std::vector<Value*>& kv, const std::string& path, int depth) {
+    for (size_t i = 0; i + 1 < kv.size(); i += 2)
+      visit(kv[i + 1], join(path, key_text(kv[i])), depth + 1);
+  }
+
+  void emit(const Value* v, const std::string& name, Role role, const char* rule) {
+    Tensor t = pool_[static_cast<size_t>(v->i)];
+    t.name = name;
+    t.role = role;
+    t.rule = rule;
+    out_.tensors.push_back(std::move(t));
+  }
+
+  void visit_object(const Value* v, const std::string& path, int depth) {
+    const Value* state = v->state;
+    if (decls_ && v->callable && v->callable->kind == Kind::Global) {
+      auto it = decls_->find(v->callable->s);
+      if (it != decls_->end() && state && state->kind == Kind::Dict)
+        return visit_script_module(state, it->second, path, depth);
+    }
+    if (state && state->kind == Kind::Dict && has_key(state, "_parameters") &&
+        has_key(state, "_modules"))
+      return visit_nn_module(state, path, depth);
+    if (v->args) visit(v->args, path, depth + 1);
+    if (state) {
+      if (state->kind == Kind::Tuple)  // (__dict__, __slots__ state)
+        for (const Value* part : state->items) visit(part, path, depth + 1);
+      else
+        visit(state, path, depth + 1);
+    }
+    for (size_t i = 0; i < v->items.size(); ++i)
+      visit(v->items[i], join(path, std::to_string(i)), depth + 1);
+  }
+
+  // A pickled torch.nn.Module: __dict__ holds _parameters, _buffers, _modules.
+  void visit_nn_module(const Value* state, const std::string& path, int depth) {
+    out_.exact_roles = true;
+    std::unordered_set<std::string> transient;
+    if (const Value* np = state->get("_non_persistent_buffers_set"))
+      for (const Value* k : np->items) transient.insert(key_text(k));
+    auto members = [&](const char* field, Role role, const char* rule) {
+      const Value* d = state->get(field);
+      if (!d || d->kind != Kind::Dict) return;
+      for (size_t i = 0; i + 1 < d->items.size(); i += 2) {
+        const Value* t = d->items[i + 1];
+        std::string name = key_text(d->items[i]);
+        if (t->kind != Kind::Tensor || transient.count(name)) continue;
+        emit(t, join(path, name), role, rule);
+      }
+    };
+    members("_parameters", Role::Parameter, "nn.Module _parameters");
+    members("_buffers", Role::Buffer, "nn.Module _buffers");
+    if (const Value* mods = state->get("_modules"); mods && mods->kind == Kind::Dict)
+      for (size_t i = 0; i + 1 < mods->items.size(); i += 2)
+        visit(mods->items[i + 1], join(path, key_text(mods->items[i])), depth + 1);
+  }
+
+  // A TorchScript object: attributes in __dict__, roles from the class's
+  // __parameters__/__buffers__ lines in code/. Other tensor attributes are
+  // not part of the state_dict and are not counted.
+  void visit_script_module(const Value* state, const ClassDecl& decl,
+                           const std::string& path, int depth) {
+    out_.exact_roles = true;
+    for (size_t i = 0; i + 1 < state->items.size(); i += 2) {
+      std::string name = key_text(state->items[i]);
+      const Value* val = state->items[i + 1];
+      if (val->kind == Kind::Tensor) {
+        if (decl.parameters.count(name))
+          emit(val, join(path, name), Role::Parameter, "TorchScript __parameters__");
+        else if (decl.buffers.count(name))
+          emit(val, join(path, name), Role::Buffer, "TorchScript __buffers__");
+      } else if (val->kind == Kind::Object && val->callable &&
+                 decls_->count(val->callable->s)) {
+        visit(val, join(path, name), depth + 1);
+      }
+    }
+  }
+
+  const std::vector<Tensor>& pool_;
+  const ClassDecls* decls_;
+  WalkLimits limits_;
+  WalkResult& out_;
+  uint64_t visits_ = 0;
+  std::unordered_set<const Value*> on_path_;
+};
+
+std::string group_kind(const std::string& name, const Value* v) {
+  std::string n;
+  for (char c : name) n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if ((v->kind == Kind::Dict && has_key(v, "state") && has_key(v, "param_groups")) ||
+      n.find("optim") != std::string::npos)
+    return "optimizer";
+  if (n.find("ema") != std::string::npos || n.find("swa") != std::string::npos ||
+      n.find("average") != std::string::npos)
+    return "ema";
+  if (n.find("sched") != std::string::npos || n.find("scaler") != std::string::npos)
+    return "other";
+  return "model";
+}
+
+bool all_tensors(const Value* dict) {
+  if (!dict || dict->kind != Kind::Dict || dict->items.empty()) return false;
+  for (size_t i = 1; i < dict->items.size(); i += 2)
+    if (dict->items[i]->kind != Kind::Tensor) return false;
+  return true;
+}
+
+}  // namespace
+
+WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
+                      const ClassDecls* decls, WalkLimits limits) {
+  WalkResult out;
+  Walker(pool, decls, limits, out).visit(root, "", 0);
+  if (root->kind != Kind::Dict) return out;
+
+  bool direct = false;
+  for (size_t i = 1; i < root->items.size(); i += 2)
+    direct = direct || root->items[i]->kind == Kind::Tensor;
+  if (direct || out.tensors.empty()) {
+    out.state_dict = direct;
+    return out;
+  }
+  // A nested checkpoint: one group per top-level key that holds tensors.
+  std::map<std::string, std::string> kinds;
+  for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
+    std::string key = key_text(root->items[i]);
+    std::string kind = group_kind(key, root->items[i + 1]);
+    kinds[key] = kind;
+    if (kind == "model" && all_tensors(root->items[i + 1])) out.state_dict = true;
+  }
+  for (Tensor& t : out.tensors) {
+    t.group = t.name.substr(0, t.name.find('.'));
+    if (out.groups.empty() || out.groups.back().name != t.group) {
+      bool seen = false;
+      for (const Group& g : out.groups) seen = seen || g.name == t.group;
+      if (!seen) out.groups.push_back({t.group, kinds[t.group]});
+    }
+    const std::string& kind = kinds[t.group];
+    if (kind == "optimizer" && t.role == Role::Unknown) {
+      t.role = Role::Optimizer;
+      t.rule = "optimizer state";
+    } else if (kind == "other" && t.role == Role::Unknown) {
+      t.role = Role::Other;
+      t.rule = "not model state";
+    }
+  }
+  return out;
+}
+
+}  // namespace ptscope

@@ -1,0 +1,39 @@
+// Turns a parsed torch pickle into the named tensor entries a user would see:
+// dict keys, list indices and object attributes joined with dots, as
+// state_dict() names them. Whole nn.Modules and TorchScript modules give
+// exact parameter/buffer roles; everything else is left for the rules.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ptscope/checkpoint.h"
+#include "ptscope/pickle.h"
+
+namespace ptscope {
+
+// What a TorchScript class declares about its attributes.
+struct ClassDecl {
+  std::set<std::string> parameters, buffers;
+};
+using ClassDecls = std::map<std::string, ClassDecl>;  // "__torch__.a.b.Cls" -> decl
+
+struct WalkLimits {
+  int max_depth = 200;
+  uint64_t max_visits = 20'000'000;
+};
+
+struct WalkResult {
+  std::vector<Tensor> tensors;
+  std::vector<Group> groups;
+  bool exact_roles = false;   // some module told us its parameters and buffers
+  bool state_dict = false;    // the root (or a model group) is a dict of tensors
+};
+
+// `pool` is the tensor table the torch hooks filled while parsing.
+WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
+                      const ClassDecls* decls = nullptr, WalkLimits limits = {});
+
+}  // namespace ptscope

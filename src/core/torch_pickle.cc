@@ -1,0 +1,190 @@
+#include "torch_pickle.h"
+
+#include "ptscope/error.h"
+
+namespace ptscope {
+namespace {
+
+constexpr uint64_t kMaxNumel = uint64_t{1} << 62;
+
+const Value* arg(const Value* args, size_t i) {
+  return args && args->kind == Kind::Tuple && i < args->items.size() ? args->items[i]
+                                                                      : nullptr;
+}
+
+int64_t need_int(const Value* v, const char* what, uint64_t at) {
+  if (!v || v->kind != Kind::Int || !v->s.empty())
+    throw Error(std::string("tensor ") + what + " is not an integer", at);
+  return v->i;
+}
+
+std::vector<int64_t> need_ints(const Value* v, const char* what, uint64_t at) {
+  if (!v || (v->kind != Kind::Tuple && v->kind != Kind::List))
+    throw Error(std::string("tensor ") + what + " is not a tuple", at);
+  std::vector<int64_t> out;
+  for (const Value* x : v->items) out.push_back(need_int(x, what, at));
+  return out;
+}
+
+std::string short_name(const std::string& global, const char* module) {
+  std::string prefix = std::string(module) + ".";
+  return global.compare(0, prefix.size(), prefix) == 0 ? global.substr(prefix.size()) : "";
+}
+
+}  // namespace
+
+int TorchHooks::declare_storage(const std::string& key, DType dtype, uint64_t numel,
+                                const std::string& location, uint64_t at) {
+  auto it = by_key_.find(key);
+  if (it != by_key_.end()) {
+    const StorageDecl& s = storages[static_cast<size_t>(it->second)];
+    if (s.dtype != dtype || s.numel != numel)
+      throw Error("storage '" + key + "' is declared twice with different types or sizes",
+                  at);
+    return it->second;
+  }
+  if (numel > kMaxNumel) throw Error("storage '" + key + "' declares an absurd size", at);
+  storages.push_back({key, dtype, numel, location, at});
+  by_key_[key] = static_cast<int>(storages.size() - 1);
+  return by_key_[key];
+}
+
+// Zip:    ('storage', torch.FloatStorage, key, location, numel)
+// Legacy: ('storage', torch.FloatStorage, root_key, location, root_numel,
+//          None | (view_key, view_offset, view_numel))
+//         ('module', cls, source_file, source)  -- whole-module pickles
+Value* TorchHooks::persistent_load(Pickle& p, Value* pid) {
+  uint64_t at = pid->offset;
+  if (pid->kind != Kind::Tuple || pid->items.empty() || pid->items[0]->kind != Kind::Str)
+    throw Error("persistent id is not a ('storage', ...) tuple", at);
+  const std::string& tag = pid->items[0]->s;
+  if (tag == "module" && flavor_ == Flavor::Legacy && pid->items.size() >= 2)
+    return pid->items[1];
+  if (tag != "storage" || pid->items.size() < 5)
+    throw Error("persistent id '" + tag + "' is not a storage reference", at);
+  const Value* type = pid->items[1];
+  const Value* key = pid->items[2];
+  const Value* location = pid->items[3];
+  if (type->kind != Kind::Global || key->kind != Kind::Str || location->kind != Kind::Str)
+    throw Error("storage reference has the wrong field types", at);
+  std::string cls = short_name(type->s, "torch");
+  std::optional<DType> dtype = dtype_from_storage_class(cls);
+  if (!dtype && (cls == "UntypedStorage" || cls == "storage.UntypedStorage" ||
+                 type->s == "torch.storage.UntypedStorage"))
+    dtype = DType::UInt8;
+  if (!dtype) throw Error("unknown storage type '" + type->s + "'", at);
+  int64_t numel = need_int(pid->items[4], "storage size", at);
+  if (numel < 0) throw Error("storage '" + key->s + "' has a negative size", at);
+  int index = declare_storage(key->s, *dtype, static_cast<uint64_t>(numel), location->s, at);
+
+  StorageRef ref{index, 0};
+  const Value* view = pid->items.size() > 5 ? pid->items[5] : nullptr;
+  if (view && view->kind == Kind::Tuple && view->items.size() == 3) {
+    int64_t off = need_int(view->items[1], "storage view offset", at);
+    int64_t len = need_int(view->items[2], "storage view size", at);
+    if (off < 0 || len < 0 || static_cast<uint64_t>(off) + static_cast<uint64_t>(len) >
+                                  static_cast<uint64_t>(numel))
+      throw Error("storage view lies outside storage '" + key->s + "'", at);
+    ref.offset = static_cast<uint64_t>(off);
+  }
+  refs.push_back(ref);
+  Value* v = p.make(Kind::Storage, at);
+  v->i = static_cast<int64_t>(refs.size() - 1);
+  return v;
+}
+
+// _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks, ...)
+// _rebuild_qtensor (storage, offset, size, stride, qparams, requires_grad, ...)
+// _rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtype, ...)
+Value* TorchHooks::make_tensor(Pickle& p, Value* args, size_t grad_at,
+                               const Value* dtype_arg, uint64_t at) {
+  const Value* storage = arg(args, 0);
+  if (!storage || storage->kind != Kind::Storage)
+    throw Error("tensor is not built over a storage", at);
+  const StorageRef& ref = refs[static_cast<size_t>(storage->i)];
+  const StorageDecl& decl = storages[static_cast<size_t>(ref.storage)];
+
+  Tensor t;
+  t.storage = ref.storage;
+  t.dtype = decl.dtype;
+  if (dtype_arg) {
+    if (dtype_arg->kind != Kind::Global) throw Error("tensor dtype is not a torch dtype", at);
+    auto d = dtype_from_torch_name(short_name(dtype_arg->s, "torch"));
+    if (!d) throw Error("unknown tensor dtype '" + dtype_arg->s + "'", at);
+    t.dtype = *d;
+  }
+  int64_t off = need_int(arg(args, 1), "storage offset", at);
+  t.shape = need_ints(arg(args, 2), "size", at);
+  t.stride = need_ints(arg(args, 3), "stride", at);
+  if (off < 0) throw Error("tensor has a negative storage offset", at);
+  if (t.shape.size() != t.stride.size())
+    throw Error("tensor size and stride have different lengths", at);
+  t.storage_offset = ref.offset + static_cast<uint64_t>(off);
+
+  // numel, and the furthest element the view touches, without overflow.
+  uint64_t numel = 1, extent = 1;
+  for (size_t d = 0; d < t.shape.size(); ++d) {
+    if (t.shape[d] < 0 || t.stride[d] < 0)
+      throw Error("tensor has a negative size or stride", at);
+    uint64_t n = static_cast<uint64_t>(t.shape[d]);
+    if (n != 0 && numel > kMaxNumel / n) throw Error("tensor numel overflows", at);
+    numel *= n;
+  }
+  if (numel > 0) {
+    for (size_t d = 0; d < t.shape.size(); ++d) {
+      uint64_t span = static_cast<uint64_t>(t.shape[d] - 1);
+      uint64_t st = static_cast<uint64_t>(t.stride[d]);
+      if (span != 0 && st > kMaxNumel / span) throw Error("tensor extent overflows", at);
+      extent += span * st;
+      if (extent > kMaxNumel) throw Error("tensor extent overflows", at);
+    }
+    if (dtype_size(t.dtype) * (t.storage_offset + extent) >
+        dtype_size(decl.dtype) * decl.numel)
+      throw Error("tensor reaches past the end of storage '" + decl.key + "'", at);
+  }
+  t.numel = numel;
+  const Value* grad = arg(args, grad_at);
+  t.requires_grad = grad && grad->kind == Kind::Bool && grad->b;
+  t.pickle_offset = at;
+  tensors.push_back(std::move(t));
+  Value* v = p.make(Kind::Tensor, at);
+  v->i = static_cast<int64_t>(tensors.size() - 1);
+  return v;
+}
+
+// _rebuild_parameter(data, requires_grad, hooks[, state])
+Value* TorchHooks::rebuild_parameter(Pickle& p, Value* args) {
+  const Value* data = arg(args, 0);
+  if (!data || data->kind != Kind::Tensor) return nullptr;  // stays opaque
+  Tensor t = tensors[static_cast<size_t>(data->i)];
+  t.parameter_object = true;
+  const Value* grad = arg(args, 1);
+  t.requires_grad = grad && grad->kind == Kind::Bool && grad->b;
+  tensors.push_back(std::move(t));
+  Value* v = p.make(Kind::Tensor, data->offset);
+  v->i = static_cast<int64_t>(tensors.size() - 1);
+  return v;
+}
+
+Value* TorchHooks::call(Pickle& p, Value* callable, Value* args) {
+  if (callable->kind != Kind::Global) return nullptr;
+  const std::string& f = callable->s;
+  uint64_t at = callable->offset;
+  if (f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor")
+    return make_tensor(p, args, 4, nullptr, at);
+  if (f == "torch._utils._rebuild_tensor_v3")
+    return make_tensor(p, args, 4, arg(args, 6), at);
+  if (f == "torch._utils._rebuild_qtensor") return make_tensor(p, args, 5, nullptr, at);
+  if (f == "torch._utils._rebuild_parameter" ||
+      f == "torch._utils._rebuild_parameter_with_state")
+    return rebuild_parameter(p, args);
+  // Tensor subclasses: (func, new_type, args, state); the data is func(args).
+  if (f == "torch._tensor._rebuild_from_type_v2" || f == "torch._tensor._rebuild_from_type") {
+    Value* func = const_cast<Value*>(arg(args, 0));
+    Value* inner = const_cast<Value*>(arg(args, 2));
+    if (func && inner && func->kind == Kind::Global) return call(p, func, inner);
+  }
+  return nullptr;
+}
+
+}  // namespace ptscope

@@ -1,0 +1,53 @@
+// What torch puts inside its pickles: persistent ids naming storages, and
+// calls to torch._utils rebuild functions that make tensors over them. The
+// hooks record these in tables instead of building anything.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ptscope/checkpoint.h"
+#include "ptscope/pickle.h"
+
+namespace ptscope {
+
+struct StorageDecl {
+  std::string key;
+  DType dtype = DType::UInt8;
+  uint64_t numel = 0;      // elements, as the persistent id declares
+  std::string location;
+  uint64_t at = 0;         // pickle offset of the declaration
+};
+
+// A storage as a tensor sees it: legacy files can hand out views that start
+// part-way into a root storage.
+struct StorageRef {
+  int storage = -1;
+  uint64_t offset = 0;     // elements into the root storage
+};
+
+class TorchHooks : public PickleHooks {
+ public:
+  enum class Flavor { Zip, Legacy };
+  explicit TorchHooks(Flavor flavor) : flavor_(flavor) {}
+
+  Value* persistent_load(Pickle& p, Value* pid) override;
+  Value* call(Pickle& p, Value* callable, Value* args) override;
+
+  std::vector<StorageDecl> storages;
+  std::vector<StorageRef> refs;
+  std::vector<Tensor> tensors;  // name, group and role are filled in later
+
+ private:
+  Value* make_tensor(Pickle& p, Value* args, size_t size_at, const Value* dtype_arg,
+                     uint64_t at);
+  Value* rebuild_parameter(Pickle& p, Value* args);
+  int declare_storage(const std::string& key, DType dtype, uint64_t numel,
+                      const std::string& location, uint64_t at);
+
+  Flavor flavor_;
+  std::map<std::string, int> by_key_;
+};
+
+}  // namespace ptscope

@@ -1,0 +1,31 @@
+#include "torch_records.h"
+
+namespace ptscope {
+
+std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t begin,
+                                                uint64_t end, const std::string& what,
+                                                TorchHooks::Flavor flavor,
+                                                const ClassDecls* decls) {
+  auto tp = std::make_unique<TorchPickle>(flavor);
+  tp->pickle = Pickle::parse(src, begin, end, what, &tp->hooks);
+  tp->walk = walk_state(tp->pickle->root(), tp->hooks.tensors, decls);
+  return tp;
+}
+
+void adopt_tensors(const TorchPickle& tp, const std::vector<int>& storage_index,
+                   std::vector<Tensor>& out) {
+  for (Tensor t : tp.walk.tensors) {
+    if (t.storage >= 0) t.storage = storage_index[static_cast<size_t>(t.storage)];
+    out.push_back(std::move(t));
+  }
+}
+
+void adopt_state(const TorchPickle& tp, const std::vector<int>& storage_index,
+                 Checkpoint& c) {
+  adopt_tensors(tp, storage_index, c.tensors);
+  c.groups = tp.walk.groups;
+  c.roles_known = tp.walk.exact_roles || tp.walk.state_dict;
+  c.globals = tp.pickle->globals();
+}
+
+}  // namespace ptscope

@@ -1,0 +1,35 @@
+// Shared by the zip and legacy readers: parse one torch pickle with the
+// torch hooks and name its tensors.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ptscope/byte_source.h"
+#include "state_walk.h"
+#include "torch_pickle.h"
+
+namespace ptscope {
+
+struct TorchPickle {
+  std::unique_ptr<Pickle> pickle;
+  TorchHooks hooks;
+  WalkResult walk;
+  explicit TorchPickle(TorchHooks::Flavor f) : hooks(f) {}
+};
+
+// Parses [begin, end) of src; `what` names the record in errors.
+std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t begin,
+                                                uint64_t end, const std::string& what,
+                                                TorchHooks::Flavor flavor,
+                                                const ClassDecls* decls = nullptr);
+
+// Copies the walk's tensors into `out`, mapping hook storage indices through
+// `storage_index` (hook index -> Checkpoint::storages index, -1 for none).
+void adopt_tensors(const TorchPickle& tp, const std::vector<int>& storage_index,
+                   std::vector<Tensor>& out);
+// adopt_tensors into c.tensors, plus groups, roles and globals.
+void adopt_state(const TorchPickle& tp, const std::vector<int>& storage_index,
+                 Checkpoint& c);
+
+}  // namespace ptscope

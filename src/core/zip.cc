@@ -1,0 +1,238 @@
+#include "ptscope/zip.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+
+#include "ptscope/error.h"
+
+namespace ptscope {
+namespace {
+
+constexpr uint32_t kLocalSig = 0x04034b50, kCentralSig = 0x02014b50,
+                   kEndSig = 0x06054b50, kEnd64Sig = 0x06064b50,
+                   kLocator64Sig = 0x07064b50, kDescriptorSig = 0x08074b50;
+constexpr uint16_t kZip64Extra = 0x0001, kPaddingExtra = 0x4246;  // "FB"
+constexpr uint64_t kCentralBytes = 46, kLocalBytes = 30, kEndBytes = 22;
+
+uint16_t u16(const std::string& b, size_t at) {
+  return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) |
+                               static_cast<uint8_t>(b[at + 1]) << 8);
+}
+uint32_t u32(const std::string& b, size_t at) {
+  return u16(b, at) | static_cast<uint32_t>(u16(b, at + 2)) << 16;
+}
+uint64_t u64(const std::string& b, size_t at) {
+  return u32(b, at) | static_cast<uint64_t>(u32(b, at + 4)) << 32;
+}
+
+// Finds the end-of-central-directory record: the last signature in the
+// final 64 KiB + 22 bytes whose comment length reaches the end exactly.
+uint64_t find_end_record(const ByteSource& src) {
+  uint64_t size = src.size();
+  if (size < kEndBytes) throw Error("zip: file too small for an end of central directory record", 0);
+  uint64_t span = std::min<uint64_t>(size, kEndBytes + 0xffff);
+  std::string tail = src.read_string(size - span, span, "zip end of central directory");
+  for (uint64_t i = span - kEndBytes + 1; i-- > 0;) {
+    if (u32(tail, i) == kEndSig && i + kEndBytes + u16(tail, i + 20) == span)
+      return size - span + i;
+  }
+  throw Error("zip: no end of central directory record", size - span);
+}
+
+struct Zip64Fields {
+  uint64_t* size;
+  uint64_t* compressed;
+  uint64_t* offset;
+};
+
+// Walks extra fields; fills the 64-bit values the 32-bit fields defer to and
+// returns the bytes taken by torch's alignment padding field.
+uint64_t parse_extra(const std::string& extra, Zip64Fields z, uint64_t at) {
+  uint64_t padding = 0;
+  size_t i = 0;
+  while (i + 4 <= extra.size()) {
+    uint16_t id = u16(extra, i), len = u16(extra, i + 2);
+    if (i + 4 + len > extra.size())
+      throw Error("zip: extra field runs past its header", at + i);
+    if (id == kPaddingExtra) padding += 4u + len;
+    if (id == kZip64Extra) {
+      size_t p = i + 4, end = i + 4 + len;
+      for (uint64_t* field : {z.size, z.compressed, z.offset}) {
+        if (!field || *field != 0xffffffffu) continue;
+        if (p + 8 > end) throw Error("zip: zip64 extra field too short", at + i);
+        *field = u64(extra, p);
+        p += 8;
+      }
+    }
+    i += 4u + len;
+  }
+  return padding;
+}
+
+void read_end_records(const ByteSource& src, ZipArchive& zip, uint64_t& count) {
+  uint64_t eocd = find_end_record(src);
+  std::string e = src.read_string(eocd, kEndBytes, "zip end of central directory");
+  count = u16(e, 10);
+  zip.cd_size = u32(e, 12);
+  zip.cd_offset = u32(e, 16);
+  zip.end_offset = eocd;
+  if (eocd >= 20 && src.read_u32(eocd - 20, "zip64 locator") == kLocator64Sig) {
+    uint64_t rec = src.read_u64(eocd - 20 + 8, "zip64 locator");
+    if (rec > eocd - 20 || src.read_u32(rec, "zip64 end record") != kEnd64Sig)
+      throw Error("zip: zip64 locator points at no zip64 end record", eocd - 20);
+    std::string r = src.read_string(rec, 56, "zip64 end record");
+    count = u64(r, 32);
+    zip.cd_size = u64(r, 40);
+    zip.cd_offset = u64(r, 48);
+    zip.end_offset = rec;
+  }
+  if (zip.cd_offset > zip.end_offset || zip.cd_size > zip.end_offset - zip.cd_offset)
+    throw Error("zip: central directory (" + std::to_string(zip.cd_size) +
+                    " bytes) lies outside the file",
+                zip.cd_offset);
+  if (count > zip.cd_size / kCentralBytes)
+    throw Error("zip: " + std::to_string(count) + " entries cannot fit in a " +
+                    std::to_string(zip.cd_size) + "-byte central directory",
+                eocd);
+}
+
+void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e) {
+  std::string h = src.read_string(e.header_offset, kLocalBytes, "zip local header");
+  if (u32(h, 0) != kLocalSig)
+    throw Error("zip: bad local header signature for '" + e.name + "'", e.header_offset);
+  uint16_t flags = u16(h, 6);
+  uint64_t name_len = u16(h, 26), extra_len = u16(h, 28);
+  std::string extra = src.read_string(e.header_offset + kLocalBytes + name_len, extra_len,
+                                      "zip local extra field");
+  uint64_t local_size = u32(h, 22), local_comp = u32(h, 18);
+  bool zip64 = local_size == 0xffffffffu || local_comp == 0xffffffffu;
+  e.padding_bytes = parse_extra(extra, {&local_size, &local_comp, nullptr},
+                                e.header_offset + kLocalBytes + name_len);
+  e.header_bytes = kLocalBytes + name_len + extra_len - e.padding_bytes;
+  e.data_offset = e.header_offset + kLocalBytes + name_len + extra_len;
+  if (e.data_offset > zip.cd_offset || e.compressed_size > zip.cd_offset - e.data_offset)
+    throw Error("zip: data of '" + e.name + "' (" + std::to_string(e.compressed_size) +
+                    " bytes) runs into the central directory",
+                e.data_offset);
+  if (flags & 0x8) {
+    uint64_t at = e.data_offset + e.compressed_size;
+    bool sig = at + 4 <= zip.cd_offset && src.read_u32(at, "zip data descriptor") == kDescriptorSig;
+    e.descriptor_bytes = (sig ? 4 : 0) + 4 + (zip64 ? 16 : 8);
+  }
+}
+
+}  // namespace
+
+bool looks_like_zip(const ByteSource& src) {
+  if (src.size() < 4) return false;
+  uint32_t sig = src.read_u32(0, "zip signature");
+  return sig == kLocalSig || sig == kEndSig;
+}
+
+ZipArchive read_zip(const ByteSource& src) {
+  ZipArchive zip;
+  uint64_t count = 0;
+  read_end_records(src, zip, count);
+  std::string cd = src.read_string(zip.cd_offset, zip.cd_size, "zip central directory");
+  size_t p = 0;
+  zip.entries.reserve(static_cast<size_t>(count));
+  for (uint64_t n = 0; n < count; ++n) {
+    uint64_t at = zip.cd_offset + p;
+    if (p + kCentralBytes > cd.size() || u32(cd, p) != kCentralSig)
+      throw Error("zip: central directory entry " + std::to_string(n) + " is malformed", at);
+    uint64_t name_len = u16(cd, p + 28), extra_len = u16(cd, p + 30),
+             comment_len = u16(cd, p + 32);
+    if (p + kCentralBytes + name_len + extra_len + comment_len > cd.size())
+      throw Error("zip: central directory entry " + std::to_string(n) +
+                      " runs past the central directory",
+                  at);
+    ZipEntry e;
+    e.method = u16(cd, p + 10);
+    e.compressed_size = u32(cd, p + 20);
+    e.size = u32(cd, p + 24);
+    e.header_offset = u32(cd, p + 42);
+    e.name = cd.substr(p + kCentralBytes, name_len);
+    parse_extra(cd.substr(p + kCentralBytes + name_len, extra_len),
+                {&e.size, &e.compressed_size, &e.header_offset}, at + kCentralBytes + name_len);
+    if (e.header_offset >= zip.cd_offset)
+      throw Error("zip: local header of '" + e.name + "' lies past the records",
+                  at + 42);
+    read_local_header(src, zip, e);
+    zip.entries.push_back(std::move(e));
+    p += kCentralBytes + name_len + extra_len + comment_len;
+  }
+  if (!zip.entries.empty()) {
+    const std::string& first = zip.entries[0].name;
+    size_t slash = first.find('/');
+    if (slash != std::string::npos) {
+      zip.prefix = first.substr(0, slash + 1);
+      for (const ZipEntry& e : zip.entries)
+        if (e.name.compare(0, zip.prefix.size(), zip.prefix) != 0) zip.prefix.clear();
+    }
+  }
+  return zip;
+}
+
+const ZipEntry* ZipArchive::find(const std::string& rel) const {
+  for (const ZipEntry& e : entries)
+    if (e.name.size() == prefix.size() + rel.size() &&
+        e.name.compare(0, prefix.size(), prefix) == 0 &&
+        e.name.compare(prefix.size(), rel.size(), rel) == 0)
+      return &e;
+  return nullptr;
+}
+
+std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit) {
+  if (e.size > limit)
+    throw Error("zip: record '" + e.name + "' declares " + std::to_string(e.size) +
+                    " bytes, more than the " + std::to_string(limit) + " allowed",
+                e.header_offset);
+  if (e.method == 0) {
+    if (e.compressed_size != e.size)
+      throw Error("zip: stored record '" + e.name + "' has different sizes", e.header_offset);
+    return src.read_string(e.data_offset, e.size, "zip record");
+  }
+  if (e.method != 8)
+    throw Error("zip: record '" + e.name + "' uses unsupported compression method " +
+                    std::to_string(e.method),
+                e.header_offset);
+  if (e.compressed_size > 0xffffffffu)
+    throw Error("zip: deflated record '" + e.name + "' is too large to inflate", e.header_offset);
+  std::string in = src.read_string(e.data_offset, e.compressed_size, "zip record");
+  std::string out(static_cast<size_t>(e.size), '\0');
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw Error("zip: cannot start inflate");
+  z.next_in = reinterpret_cast<Bytef*>(in.data());
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&z, Z_FINISH);
+  uint64_t produced = z.total_out;
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END || produced != e.size)
+    throw Error("zip: record '" + e.name + "' does not inflate to its declared " +
+                    std::to_string(e.size) + " bytes",
+                e.data_offset);
+  return out;
+}
+
+void add_zip_regions(const ZipArchive& zip, std::vector<Region>& out,
+                     const std::function<Region(const ZipEntry&)>& label_data) {
+  for (const ZipEntry& e : zip.entries) {
+    out.push_back({e.header_offset, e.header_bytes, "zip local headers", -1});
+    if (e.padding_bytes)
+      out.push_back({e.data_offset - e.padding_bytes, e.padding_bytes, "alignment padding", -1});
+    Region data = label_data(e);
+    data.offset = e.data_offset;
+    data.size = e.compressed_size;
+    out.push_back(data);
+    if (e.descriptor_bytes)
+      out.push_back({e.data_offset + e.compressed_size, e.descriptor_bytes,
+                     "zip data descriptors", -1});
+  }
+  out.push_back({zip.cd_offset, zip.cd_size, "zip central directory", -1});
+  out.push_back({zip.end_offset, UINT64_MAX, "zip end records", -1});  // to end of file
+}
+
+}  // namespace ptscope

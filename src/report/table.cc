@@ -1,0 +1,92 @@
+#include <algorithm>
+#include <cstdio>
+#include <ostream>
+
+#include "ptscope/report.h"
+
+namespace ptscope {
+
+std::string with_commas(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+std::string human_bytes(uint64_t n) {
+  static const char* dec[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  static const char* bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  auto scale = [n](double base, const char* const* units) {
+    double v = static_cast<double>(n);
+    int u = 0;
+    while (v >= base && u < 5) {
+      v /= base;
+      ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", v, units[u]);
+    return std::string(buf);
+  };
+  if (n < 1000) return std::to_string(n) + " B";
+  return scale(1000, dec) + " (" + scale(1024, bin) + ")";
+}
+
+namespace {
+bool is_integer(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
+void write_table(std::ostream& out, const TextTable& t, const std::string& indent) {
+  size_t n = t.columns.size();
+  auto shown = [&](size_t col, const std::string& cell) {
+    return col < t.numeric.size() && t.numeric[col] && is_integer(cell)
+               ? with_commas(std::stoull(cell))
+               : cell;
+  };
+  std::vector<size_t> width(n);
+  for (size_t c = 0; c < n; ++c) width[c] = t.columns[c].size();
+  for (const auto& row : t.rows)
+    for (size_t c = 0; c < n && c < row.size(); ++c)
+      width[c] = std::max(width[c], shown(c, row[c]).size());
+  auto line = [&](const std::vector<std::string>& cells, bool header) {
+    std::string s = indent;
+    for (size_t c = 0; c < n; ++c) {
+      std::string v = c < cells.size() ? (header ? cells[c] : shown(c, cells[c])) : "";
+      std::string pad(width[c] - v.size(), ' ');
+      bool right = c < t.numeric.size() && t.numeric[c];
+      s += right ? pad + v : v + (c + 1 < n ? pad : "");
+      if (c + 1 < n) s += "  ";
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    out << s << '\n';
+  };
+  line(t.columns, true);
+  for (const auto& row : t.rows) line(row, false);
+}
+
+void write_delimited(std::ostream& out, const TextTable& t, char sep) {
+  // CSV quotes a cell only when it must; TSV replaces tabs and newlines.
+  auto cell = [sep](const std::string& v) {
+    if (sep == '\t') {
+      std::string s = v;
+      std::replace(s.begin(), s.end(), '\t', ' ');
+      std::replace(s.begin(), s.end(), '\n', ' ');
+      return s;
+    }
+    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char ch : v) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return q + "\"";
+  };
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t c = 0; c < cells.size(); ++c) out << (c ? std::string(1, sep) : "") << cell(cells[c]);
+    out << '\n';
+  };
+  line(t.columns);
+  for (const auto& row : t.rows) line(row);
+}
+
+}  // namespace ptscope
