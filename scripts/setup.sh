@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what ptscope needs to build and test, from Debian 12's packages.
+# Idempotent: when everything is there it only asks dpkg, and returns in
+# well under a second. --fixtures adds what scripts/make_fixtures.py and the
+# benchmarks need (Debian's python3-torch, torchvision, hyperfine, unzip).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev            # LibTorch 1.13.1 (CPU), for the on-demand backend plugin
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
+  libgtest-dev
+)
+if [[ "${1:-}" == "--fixtures" ]]; then
+  packages+=(python3-torch python3-torchvision hyperfine unzip time)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if (( ${#missing[@]} )); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
