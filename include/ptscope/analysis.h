@@ -51,7 +51,7 @@ Summary summarize(const Checkpoint& c);
 // ("tensor data") and the rest ("unused storage").
 struct ByteRange {
   uint64_t offset = 0, size = 0;
-  std::string label;
+  std::string_view label;  // a string literal
 };
 std::vector<ByteRange> byte_ranges(const Checkpoint& c);
 

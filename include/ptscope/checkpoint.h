@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ptscope/dtype.h"
@@ -56,7 +57,7 @@ struct Tensor {
 // so analyses can split them into bytes tensors use and bytes none does.
 struct Region {
   uint64_t offset = 0, size = 0;
-  std::string label;
+  std::string_view label;  // always a string literal
   int storage = -1;
 };
 

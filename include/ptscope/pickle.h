@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,7 +78,10 @@ class Pickle {
 
  private:
   friend class Unpickler;
-  std::deque<Value> arena_;
+  // Blocks of Values: few allocations, stable addresses, flat destruction.
+  static constexpr size_t kBlock = 4096;
+  std::vector<std::unique_ptr<Value[]>> blocks_;
+  size_t count_ = 0;
   Value* root_ = nullptr;
   uint64_t end_ = 0;
   int protocol_ = 0;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ptscope/byte_source.h"
@@ -37,6 +38,7 @@ struct ZipArchive {
   std::string prefix;             // "archive/": the folder every name starts with
   uint64_t cd_offset = 0, cd_size = 0;
   uint64_t end_offset = 0;        // first byte of the end records
+  std::unordered_map<std::string, size_t> index;  // rel name -> entry
   // The entry named prefix + rel, or nullptr.
   const ZipEntry* find(const std::string& rel) const;
   // rel name of an entry (its name without the prefix).

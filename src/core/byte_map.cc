@@ -52,7 +52,7 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
   std::map<int, uint64_t> used = used_storage_bytes(c);
   std::vector<ByteRange> out;
   uint64_t cursor = 0, file = c.file_bytes;
-  auto emit = [&](uint64_t at, uint64_t n, const std::string& label) {
+  auto emit = [&](uint64_t at, uint64_t n, std::string_view label) {
     if (n) out.push_back({at, n, label});
   };
   for (const Region& r : regions) {
@@ -77,16 +77,16 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
 }
 
 std::vector<ByteMapRow> byte_map(const Checkpoint& c) {
-  std::map<std::string, uint64_t> sums;
+  std::map<std::string_view, uint64_t> sums;
   for (const ByteRange& r : byte_ranges(c)) sums[r.label] += r.size;
   std::vector<ByteMapRow> rows;
   for (const char* label : kOrder) {
     auto it = sums.find(label);
     if (it == sums.end()) continue;
-    rows.push_back({it->first, it->second});
+    rows.push_back({std::string(it->first), it->second});
     sums.erase(it);
   }
-  for (const auto& [label, bytes] : sums) rows.push_back({label, bytes});
+  for (const auto& [label, bytes] : sums) rows.push_back({std::string(label), bytes});
   return rows;
 }
 

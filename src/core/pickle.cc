@@ -19,11 +19,11 @@ Value* Value::get(const std::string& key) const {
 }
 
 Value* Pickle::make(Kind k, uint64_t offset) {
-  if (arena_.size() >= max_values_)
+  if (count_ >= max_values_)
     throw Error("pickle makes more than " + std::to_string(max_values_) + " values",
                 offset);
-  arena_.emplace_back();
-  Value* v = &arena_.back();
+  if (count_ % kBlock == 0) blocks_.push_back(std::make_unique<Value[]>(kBlock));
+  Value* v = &blocks_.back()[count_++ % kBlock];
   v->kind = k;
   v->offset = offset;
   return v;

@@ -12,18 +12,19 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
   return tp;
 }
 
-void adopt_tensors(const TorchPickle& tp, const std::vector<int>& storage_index,
+void adopt_tensors(TorchPickle& tp, const std::vector<int>& storage_index,
                    std::vector<Tensor>& out) {
-  for (Tensor t : tp.walk.tensors) {
+  out.reserve(out.size() + tp.walk.tensors.size());
+  for (Tensor& t : tp.walk.tensors) {
     if (t.storage >= 0) t.storage = storage_index[static_cast<size_t>(t.storage)];
     out.push_back(std::move(t));
   }
 }
 
-void adopt_state(const TorchPickle& tp, const std::vector<int>& storage_index,
+void adopt_state(TorchPickle& tp, const std::vector<int>& storage_index,
                  Checkpoint& c) {
   adopt_tensors(tp, storage_index, c.tensors);
-  c.groups = tp.walk.groups;
+  c.groups = std::move(tp.walk.groups);
   c.roles_known = tp.walk.exact_roles || tp.walk.state_dict;
   c.globals = tp.pickle->globals();
 }

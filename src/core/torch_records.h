@@ -24,12 +24,12 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
                                                 TorchHooks::Flavor flavor,
                                                 const ClassDecls* decls = nullptr);
 
-// Copies the walk's tensors into `out`, mapping hook storage indices through
+// Moves the walk's tensors into `out`, mapping hook storage indices through
 // `storage_index` (hook index -> Checkpoint::storages index, -1 for none).
-void adopt_tensors(const TorchPickle& tp, const std::vector<int>& storage_index,
+void adopt_tensors(TorchPickle& tp, const std::vector<int>& storage_index,
                    std::vector<Tensor>& out);
 // adopt_tensors into c.tensors, plus groups, roles and globals.
-void adopt_state(const TorchPickle& tp, const std::vector<int>& storage_index,
+void adopt_state(TorchPickle& tp, const std::vector<int>& storage_index,
                  Checkpoint& c);
 
 }  // namespace ptscope

@@ -98,13 +98,21 @@ void read_end_records(const ByteSource& src, ZipArchive& zip, uint64_t& count) {
 }
 
 void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e) {
-  std::string h = src.read_string(e.header_offset, kLocalBytes, "zip local header");
+  // One read usually covers header, name and extra field (torch's padding
+  // is under 64 bytes); a second only when they are longer.
+  uint64_t want = std::min<uint64_t>(kLocalBytes + 512, zip.cd_offset - e.header_offset);
+  if (want < kLocalBytes)
+    throw Error("zip: local header of '" + e.name + "' runs into the central directory",
+                e.header_offset);
+  std::string h = src.read_string(e.header_offset, want, "zip local header");
   if (u32(h, 0) != kLocalSig)
     throw Error("zip: bad local header signature for '" + e.name + "'", e.header_offset);
   uint16_t flags = u16(h, 6);
   uint64_t name_len = u16(h, 26), extra_len = u16(h, 28);
-  std::string extra = src.read_string(e.header_offset + kLocalBytes + name_len, extra_len,
-                                      "zip local extra field");
+  std::string extra = kLocalBytes + name_len + extra_len <= h.size()
+                          ? h.substr(kLocalBytes + name_len, extra_len)
+                          : src.read_string(e.header_offset + kLocalBytes + name_len, extra_len,
+                                            "zip local extra field");
   uint64_t local_size = u32(h, 22), local_comp = u32(h, 18);
   bool zip64 = local_size == 0xffffffffu || local_comp == 0xffffffffu;
   e.padding_bytes = parse_extra(extra, {&local_size, &local_comp, nullptr},
@@ -171,16 +179,14 @@ ZipArchive read_zip(const ByteSource& src) {
         if (e.name.compare(0, zip.prefix.size(), zip.prefix) != 0) zip.prefix.clear();
     }
   }
+  // Lookups by name are per storage; a map keeps them O(1) for 100k records.
+  for (size_t i = 0; i < zip.entries.size(); ++i) zip.index.emplace(zip.rel(zip.entries[i]), i);
   return zip;
 }
 
 const ZipEntry* ZipArchive::find(const std::string& rel) const {
-  for (const ZipEntry& e : entries)
-    if (e.name.size() == prefix.size() + rel.size() &&
-        e.name.compare(0, prefix.size(), prefix) == 0 &&
-        e.name.compare(prefix.size(), rel.size(), rel) == 0)
-      return &e;
-  return nullptr;
+  auto it = index.find(rel);
+  return it == index.end() ? nullptr : &entries[it->second];
 }
 
 std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit) {

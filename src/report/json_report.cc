@@ -92,7 +92,7 @@ json inspect_json(const Checkpoint& c, const Summary& s, const InspectOptions& o
   if (opt.bytes) {
     json ranges = json::array();
     for (const ByteRange& r : byte_ranges(c))
-      ranges.push_back({{"offset", r.offset}, {"bytes", r.size}, {"label", r.label}});
+      ranges.push_back({{"offset", r.offset}, {"bytes", r.size}, {"label", std::string(r.label)}});
     j["byte_ranges"] = ranges;
   }
   return j;

@@ -70,7 +70,7 @@ TextTable tree_table(const Checkpoint& c, int depth) {
 TextTable bytes_table(const Checkpoint& c) {
   TextTable t{{"offset", "bytes", "label"}, {true, true, false}, {}};
   for (const ByteRange& r : byte_ranges(c))
-    t.rows.push_back({std::to_string(r.offset), std::to_string(r.size), r.label});
+    t.rows.push_back({std::to_string(r.offset), std::to_string(r.size), std::string(r.label)});
   return t;
 }
 
