@@ -79,9 +79,12 @@ class Pickle {
  private:
   friend class Unpickler;
   // Blocks of Values: few allocations, stable addresses, flat destruction.
-  static constexpr size_t kBlock = 4096;
+  // Sizes double from kFirstBlock to kBlock, so the many tiny pickles of a
+  // file (legacy headers, constants.pkl) do not each fault in a full block.
+  static constexpr size_t kFirstBlock = 16, kBlock = 4096;
   std::vector<std::unique_ptr<Value[]>> blocks_;
   size_t count_ = 0;
+  size_t block_begin_ = 0, block_end_ = 0;  // the values the last block holds
   Value* root_ = nullptr;
   uint64_t end_ = 0;
   int protocol_ = 0;

@@ -1,8 +1,30 @@
+#include <cstdio>
+
 #include "ptscope/error.h"
 #include "ptscope/reader.h"
 #include "ptscope/roles.h"
 
 namespace ptscope {
+namespace {
+
+// Messages quote names and keys from the file: escape control characters so
+// that an error stays one line.
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 const char* format_name(Format f) {
   switch (f) {
@@ -38,9 +60,9 @@ Checkpoint read_checkpoint(const ByteSource& src, const std::string& path) {
       return c;
     }
   } catch (const Error& e) {
-    throw e.in_file(path);
+    throw Error(one_line(e.message()), e.offset()).in_file(path);
   } catch (const std::exception& e) {  // a library below us; still one line, still named
-    throw Error(std::string("unexpected failure: ") + e.what()).in_file(path);
+    throw Error(one_line(std::string("unexpected failure: ") + e.what())).in_file(path);
   }
   throw Error("no reader accepts this file").in_file(path);
 }

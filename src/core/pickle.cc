@@ -2,6 +2,7 @@
 // grouping below follows it. Nothing here looks a name up or calls it.
 #include "ptscope/pickle.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
@@ -22,8 +23,13 @@ Value* Pickle::make(Kind k, uint64_t offset) {
   if (count_ >= max_values_)
     throw Error("pickle makes more than " + std::to_string(max_values_) + " values",
                 offset);
-  if (count_ % kBlock == 0) blocks_.push_back(std::make_unique<Value[]>(kBlock));
-  Value* v = &blocks_.back()[count_++ % kBlock];
+  if (count_ == block_end_) {
+    size_t n = std::min(kBlock, std::max(kFirstBlock, 2 * (block_end_ - block_begin_)));
+    blocks_.push_back(std::make_unique<Value[]>(n));
+    block_begin_ = count_;
+    block_end_ = count_ + n;
+  }
+  Value* v = &blocks_.back()[count_++ - block_begin_];
   v->kind = k;
   v->offset = offset;
   return v;

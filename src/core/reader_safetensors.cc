@@ -45,7 +45,7 @@ class SafetensorsReader : public Reader {
     if (src.size() < 9) return false;
     uint64_t n = header_length(src);
     char brace = 0;
-    if (n < 2 || n > src.size() - 8) return false;
+    if (n < 2) return false;  // a length past the end is a truncated file: read() says so
     src.read(8, &brace, 1, "safetensors header");
     return brace == '{';
   }
@@ -106,11 +106,14 @@ class SafetensorsReader : public Reader {
     Tensor t;
     t.name = name;
     t.dtype = *dtype;
-    uint64_t numel = 1;
+    // Bound the product of the nonzero sizes, in bytes: it bounds numel,
+    // nbytes and the strides, even when a zero size makes numel 0.
+    uint64_t numel = 1, span = 1, limit = (uint64_t{1} << 62) / dtype_size(*dtype);
     for (const auto& d : shape) {
       uint64_t v = json_uint(d, name);
-      if (v != 0 && numel > (uint64_t{1} << 62) / v)
+      if (v > 1 && span > limit / v)
         throw Error("safetensors tensor '" + name + "' numel overflows", 8);
+      span *= std::max<uint64_t>(v, 1);
       numel *= v;
       t.shape.push_back(static_cast<int64_t>(v));
     }

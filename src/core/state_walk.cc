@@ -34,6 +34,10 @@ class Walker {
       throw Error("object graph has more than " + std::to_string(limits_.max_visits) +
                       " paths to walk",
                   v->offset);
+    if ((name_bytes_ += path.size()) > limits_.max_name_bytes)
+      throw Error("object graph paths add up to more than " +
+                      std::to_string(limits_.max_name_bytes) + " bytes",
+                  v->offset);
     if (depth > limits_.max_depth)
       throw Error("objects nested deeper than " + std::to_string(limits_.max_depth) +
                       " levels",
@@ -59,6 +63,10 @@ class Walker {
   }
 
   void emit(const Value* v, const std::string& name, Role role, const char* rule) {
+    if (out_.tensors.size() >= limits_.max_entries)
+      throw Error("object graph names more than " + std::to_string(limits_.max_entries) +
+                      " tensor entries",
+                  v->offset);
     Tensor t = pool_[static_cast<size_t>(v->i)];
     t.name = name;
     t.role = role;
@@ -135,7 +143,7 @@ class Walker {
   const ClassDecls* decls_;
   WalkLimits limits_;
   WalkResult& out_;
-  uint64_t visits_ = 0;
+  uint64_t visits_ = 0, name_bytes_ = 0;
   std::unordered_set<const Value*> on_path_;
 };
 

@@ -23,6 +23,10 @@ using ClassDecls = std::map<std::string, ClassDecl>;  // "__torch__.a.b.Cls" -> 
 struct WalkLimits {
   int max_depth = 200;
   uint64_t max_visits = 20'000'000;
+  // A few hundred bytes of shared or long-keyed containers can name
+  // exponentially many entries, or very long ones: bound both.
+  uint64_t max_entries = uint64_t{1} << 20;       // tensor entries named
+  uint64_t max_name_bytes = uint64_t{256} << 20;  // bytes of all the paths built
 };
 
 struct WalkResult {

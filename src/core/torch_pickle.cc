@@ -43,7 +43,9 @@ int TorchHooks::declare_storage(const std::string& key, DType dtype, uint64_t nu
                   at);
     return it->second;
   }
-  if (numel > kMaxNumel) throw Error("storage '" + key + "' declares an absurd size", at);
+  // Bounded in bytes, so numel * itemsize cannot overflow wherever it is used.
+  if (numel > kMaxNumel / dtype_size(dtype))
+    throw Error("storage '" + key + "' declares an absurd size", at);
   storages.push_back({key, dtype, numel, location, at});
   by_key_[key] = static_cast<int>(storages.size() - 1);
   return by_key_[key];
@@ -138,8 +140,9 @@ Value* TorchHooks::make_tensor(Pickle& p, Value* args, size_t grad_at,
       extent += span * st;
       if (extent > kMaxNumel) throw Error("tensor extent overflows", at);
     }
-    if (dtype_size(t.dtype) * (t.storage_offset + extent) >
-        dtype_size(decl.dtype) * decl.numel)
+    // In elements of the tensor's dtype: offset + extent may be near 2**64,
+    // so it is never multiplied. The storage's bytes are below 2**62.
+    if (t.storage_offset + extent > dtype_size(decl.dtype) * decl.numel / dtype_size(t.dtype))
       throw Error("tensor reaches past the end of storage '" + decl.key + "'", at);
   }
   t.numel = numel;

@@ -47,6 +47,7 @@ void parse_class_decls(const std::string& module, const std::string& source,
         current = &out[module + "." + source.substr(pos + 6, name_end - pos - 6)];
     } else if (current) {
       size_t first = source.find_first_not_of(' ', pos);
+      if (first == std::string::npos) break;  // only blanks to the end
       if (source.compare(first, 14, "__parameters__") == 0)
         current->parameters = quoted_list(source, first);
       else if (source.compare(first, 11, "__buffers__") == 0)
