@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 extern "C" {
@@ -23,6 +24,10 @@ struct PtscopeBackendV1 {
   int (*cuda_device_count)(void);
   // Runs a tiny tensor computation (sum of arange(n)); proves LibTorch works.
   double (*selftest)(int64_t n);
+  // Runs `command` ("profile", "verify") on a JSON request; returns
+  // {"result": ...} or {"error": "one line"}, to be freed with release().
+  char* (*call)(const char* command, const char* request_json);
+  void (*release)(char* reply);
 };
 
 typedef const PtscopeBackendV1* (*PtscopeBackendEntry)(void);
@@ -38,6 +43,9 @@ class Backend {
 
   const std::string& path() const { return path_; }
   const PtscopeBackendV1& api() const { return *api_; }
+  // Calls the plugin; throws Error with the plugin's message on failure.
+  nlohmann::ordered_json call(const std::string& command,
+                              const nlohmann::ordered_json& request) const;
 
  private:
   Backend(void* handle, const PtscopeBackendV1* api, std::string path)

@@ -11,6 +11,7 @@ enum ExitStatus { kOk = 0, kFileError = 1, kUsage = 2 };
 
 using Run = std::function<int()>;
 Run setup_inspect(CLI::App& app);
+Run setup_profile(CLI::App& app);
 Run setup_backend(CLI::App& app);
 
 }  // namespace ptscope::cli

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "ptscope/backend.h"
 #include "ptscope/error.h"
 #include "ptscope/reader.h"
 #include "ptscope/report.h"
@@ -18,6 +19,7 @@ namespace {
 struct InspectArgs {
   std::vector<std::string> files;
   InspectOptions options;
+  bool verify = false;
 };
 
 struct Result {
@@ -25,7 +27,57 @@ struct Result {
   std::optional<Checkpoint> checkpoint;
   Summary summary;
   std::string error;
+  nlohmann::ordered_json verify;  // null unless --verify
 };
+
+// What the LibTorch plugin needs to rebuild every tensor over the file's
+// bytes: the metadata path's own answer, for LibTorch to check.
+nlohmann::ordered_json verify_request(const Checkpoint& c) {
+  nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+  for (const Tensor& t : c.tensors) {
+    const Storage* s = t.storage >= 0 ? &c.storages[static_cast<size_t>(t.storage)] : nullptr;
+    tensors.push_back({{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape},
+                       {"stride", t.stride}, {"storage_offset", t.storage_offset},
+                       {"file_offset", s && s->file_offset ? nlohmann::ordered_json(*s->file_offset)
+                                                           : nlohmann::ordered_json(nullptr)},
+                       {"storage_bytes", s ? s->nbytes : 0}});
+  }
+  return {{"file", c.path}, {"torchscript", c.format == Format::TorchScript}, {"tensors", tensors}};
+}
+
+// Loads LibTorch once, for the first file that needs it.
+const Backend& backend() {
+  static std::unique_ptr<Backend> b = Backend::load();
+  return *b;
+}
+
+void verify_one(Result& r) {
+  try {
+    if (r.checkpoint->metadata.count("byteorder") && r.checkpoint->metadata.at("byteorder") == "big")
+      throw Error("big-endian tensor data cannot be verified");
+    r.verify = backend().call("verify", verify_request(*r.checkpoint));
+  } catch (const Error& e) {
+    r.error = e.in_file(r.path).describe();
+    spdlog::error("{}", r.error);
+    return;
+  }
+  for (const auto& m : r.verify["mismatches"]) {
+    r.error = r.path + ": LibTorch disagrees with the metadata: " + m.get<std::string>();
+    spdlog::error("{}", r.error);
+  }
+}
+
+void write_verify(std::ostream& out, const nlohmann::ordered_json& v) {
+  out << "\n  verify (LibTorch read every tensor)\n"
+      << "    tensors checked   " << with_commas(v["tensors_checked"].get<uint64_t>()) << " ("
+      << with_commas(v["elements_checked"].get<uint64_t>()) << " elements)\n"
+      << "    NaN / Inf         " << with_commas(v["nan"].get<uint64_t>()) << " / "
+      << with_commas(v["inf"].get<uint64_t>()) << '\n'
+      << "    mismatches        " << v["mismatches"].size() << '\n';
+  for (const auto& e : v["tensors_with_nan_or_inf"])
+    out << "    " << e["name"].get<std::string>() << ": " << e["nan"] << " NaN, " << e["inf"] << " Inf\n";
+  for (const auto& e : v["not_checked"]) out << "    not checked: " << e.get<std::string>() << '\n';
+}
 
 Result inspect_one(const std::string& path) {
   Result r{path, std::nullopt, {}, ""};
@@ -77,9 +129,12 @@ int write_delimited_view(const InspectArgs& a, const std::vector<Result>& result
 
 int run_inspect(const InspectArgs& a) {
   std::vector<Result> results;
-  for (const std::string& f : a.files) results.push_back(inspect_one(f));
+  for (const std::string& f : a.files) {
+    results.push_back(inspect_one(f));
+    if (a.verify && results.back().checkpoint) verify_one(results.back());
+  }
   bool failed = false;
-  for (const Result& r : results) failed = failed || !r.checkpoint;
+  for (const Result& r : results) failed = failed || !r.error.empty();
 
   switch (a.options.format) {
     case OutputFormat::Table: {
@@ -88,6 +143,7 @@ int run_inspect(const InspectArgs& a) {
         if (!r.checkpoint) continue;
         if (!first) std::cout << '\n';
         write_text_report(std::cout, *r.checkpoint, r.summary, a.options);
+        if (!r.verify.is_null()) write_verify(std::cout, r.verify);
         first = false;
       }
       break;
@@ -96,9 +152,14 @@ int run_inspect(const InspectArgs& a) {
       // One file, one object; several files, an array with an error object
       // standing in for each file that could not be read.
       nlohmann::ordered_json out = nlohmann::ordered_json::array();
-      for (const Result& r : results)
-        out.push_back(r.checkpoint ? inspect_json(*r.checkpoint, r.summary, a.options)
-                                   : nlohmann::ordered_json{{"file", r.path}, {"error", r.error}});
+      for (const Result& r : results) {
+        if (!r.checkpoint) {
+          out.push_back({{"file", r.path}, {"error", r.error}});
+          continue;
+        }
+        out.push_back(inspect_json(*r.checkpoint, r.summary, a.options));
+        if (!r.verify.is_null()) out.back()["verify"] = r.verify;
+      }
       if (results.size() == 1) {
         if (results[0].checkpoint) std::cout << out[0].dump(2) << '\n';
       } else {
@@ -129,6 +190,8 @@ Run setup_inspect(CLI::App& app) {
       ->needs(tree)
       ->capture_default_str();
   app.add_flag("--bytes", a->options.bytes, "Label every byte range of the file");
+  app.add_flag("--verify", a->verify,
+               "Also read every tensor's data through LibTorch: check it against the metadata, count NaN/Inf");
   std::map<std::string, OutputFormat> formats = {{"table", OutputFormat::Table},
                                                  {"json", OutputFormat::Json},
                                                  {"csv", OutputFormat::Csv},

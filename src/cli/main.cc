@@ -20,9 +20,11 @@ int main(int argc, char** argv) {
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "Log what is being read to stderr");
   auto* inspect = app.add_subcommand("inspect", "Count parameters, tensors and bytes; map every byte");
+  auto* profile = app.add_subcommand("profile", "Run a TorchScript model: FLOPs, activation memory, latency");
   auto* backend = app.add_subcommand("backend", "Load the LibTorch backend and report on it");
   const std::pair<CLI::App*, ptscope::cli::Run> runs[] = {
       {inspect, ptscope::cli::setup_inspect(*inspect)},
+      {profile, ptscope::cli::setup_profile(*profile)},
       {backend, ptscope::cli::setup_backend(*backend)},
   };
 

@@ -36,6 +36,15 @@ std::unique_ptr<Backend> Backend::load() {
   return std::unique_ptr<Backend>(new Backend(handle, api, path));
 }
 
+nlohmann::ordered_json Backend::call(const std::string& command,
+                                     const nlohmann::ordered_json& request) const {
+  char* raw = api_->call(command.c_str(), request.dump().c_str());
+  auto reply = nlohmann::ordered_json::parse(raw);
+  api_->release(raw);
+  if (reply.contains("error")) throw Error(reply["error"].get<std::string>());
+  return reply["result"];
+}
+
 // LibTorch cannot be unloaded safely (static destructors, thread pools), so
 // the handle is left open for the life of the process.
 Backend::~Backend() = default;

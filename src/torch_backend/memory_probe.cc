@@ -1,0 +1,57 @@
+#include "memory_probe.h"
+
+#include <c10/core/CPUAllocator.h>
+
+namespace ptscope::torch_backend {
+
+void MemoryHook::reportMemoryUsage(void*, int64_t alloc_size, int64_t, int64_t,
+                                   c10::Device) {
+  current_ += alloc_size;  // frees arrive as negative sizes
+  peak_ = std::max(peak_, current_);
+}
+
+struct CountingAllocator::Block {
+  c10::DataPtr inner;
+  size_t bytes;
+};
+
+CountingAllocator& CountingAllocator::instance() {
+  // Leaked on purpose: blocks it handed out may be freed after main returns.
+  static auto* a = new CountingAllocator();
+  return *a;
+}
+
+c10::DataPtr CountingAllocator::allocate(size_t n) const {
+  c10::DataPtr inner = inner_->allocate(n);
+  void* data = inner.get();
+  auto* block = new Block{std::move(inner), n};
+  int64_t now = current_ += static_cast<int64_t>(n);
+  int64_t peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
+  return {data, block, &CountingAllocator::release, c10::Device(c10::DeviceType::CPU)};
+}
+
+void CountingAllocator::release(void* ctx) {
+  auto* block = static_cast<Block*>(ctx);
+  instance().current_ -= static_cast<int64_t>(block->bytes);
+  delete block;  // frees through the inner allocator's own deleter
+}
+
+// SetCPUAllocator keeps the allocator of the highest priority seen, so each
+// swap must outbid the last.
+namespace {
+uint8_t next_priority = 100;
+}
+
+CountingAllocator::Scope::Scope() {
+  CountingAllocator& a = instance();
+  if (!a.inner_) a.inner_ = c10::GetCPUAllocator();
+  c10::SetCPUAllocator(&a, next_priority++);
+}
+
+CountingAllocator::Scope::~Scope() {
+  c10::SetCPUAllocator(instance().inner_, next_priority++);
+}
+
+}  // namespace ptscope::torch_backend

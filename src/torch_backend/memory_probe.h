@@ -1,0 +1,62 @@
+// Two independent views of how many bytes LibTorch allocates during a run:
+//
+//  - MemoryHook: c10's memory reporting hook (c10::MemoryReportingInfoBase,
+//    pushed with c10::DebugInfoGuard). The CPU allocator and the CUDA caching
+//    allocator both report every block to it; this is what ptscope reports.
+//  - CountingAllocator: a wrapper installed as the CPU allocator that counts
+//    what passes through it. Tests compare the two.
+#pragma once
+
+#include <c10/core/Allocator.h>
+#include <c10/util/ThreadLocalDebugInfo.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace ptscope::torch_backend {
+
+class MemoryHook : public c10::MemoryReportingInfoBase {
+ public:
+  void reportMemoryUsage(void* ptr, int64_t alloc_size, int64_t total_allocated,
+                         int64_t total_reserved, c10::Device device) override;
+  bool memoryProfilingEnabled() const override { return true; }
+  void reset() { current_ = peak_ = 0; }
+  int64_t current() const { return current_; }
+  int64_t peak() const { return peak_; }
+
+ private:
+  int64_t current_ = 0, peak_ = 0;
+};
+
+// While alive, every allocation on this thread is reported to `hook`.
+class HookScope {
+ public:
+  explicit HookScope(std::shared_ptr<MemoryHook> hook)
+      : guard_(c10::DebugInfoKind::PROFILER_STATE, std::move(hook)) {}
+
+ private:
+  c10::DebugInfoGuard guard_;
+};
+
+class CountingAllocator final : public c10::Allocator {
+ public:
+  // Installs the counter as LibTorch's CPU allocator for the scope's life.
+  class Scope {
+   public:
+    Scope();
+    ~Scope();
+  };
+  static CountingAllocator& instance();
+  c10::DataPtr allocate(size_t n) const override;
+  void reset() { current_ = peak_ = 0; }
+  int64_t peak() const { return peak_; }
+
+ private:
+  struct Block;
+  static void release(void* ctx);
+  c10::Allocator* inner_ = nullptr;
+  mutable std::atomic<int64_t> current_{0}, peak_{0};
+};
+
+}  // namespace ptscope::torch_backend

@@ -1,0 +1,305 @@
+// ptscope profile: load a TorchScript module with torch::jit::load, build
+// inputs, and measure one forward (or one training step): FLOPs per op and
+// per module, activation memory, latency. The only translation unit that
+// includes torch/script.h and the optimizers.
+#include <ATen/Parallel.h>
+#include <torch/optim.h>
+#include <torch/script.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "memory_probe.h"
+#include "op_counter.h"
+
+namespace ptscope::torch_backend {
+namespace {
+
+using json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+at::ScalarType scalar_type(const std::string& name) {
+  static const std::map<std::string, at::ScalarType> types = {
+      {"float32", at::kFloat}, {"fp32", at::kFloat}, {"float", at::kFloat},
+      {"float16", at::kHalf},  {"fp16", at::kHalf},  {"half", at::kHalf},
+      {"bfloat16", at::kBFloat16}, {"bf16", at::kBFloat16},
+      {"float64", at::kDouble}, {"int64", at::kLong}, {"long", at::kLong},
+      {"int32", at::kInt}, {"int", at::kInt}, {"int16", at::kShort}, {"int8", at::kChar},
+      {"uint8", at::kByte}, {"bool", at::kBool}};
+  auto it = types.find(name);
+  if (it == types.end()) throw BackendError("unknown dtype '" + name + "'");
+  return it->second;
+}
+
+// torch's own names ("float32"), as inspect prints them.
+std::string dtype_name(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kHalf: return "float16";
+    case at::kBFloat16: return "bfloat16";
+    case at::kDouble: return "float64";
+    case at::kLong: return "int64";
+    case at::kInt: return "int32";
+    case at::kShort: return "int16";
+    case at::kChar: return "int8";
+    case at::kByte: return "uint8";
+    case at::kBool: return "bool";
+    default: return c10::toString(t);
+  }
+}
+
+std::string signature(const c10::FunctionSchema& schema) {
+  std::string s = "forward(";
+  for (size_t i = 1; i < schema.arguments().size(); ++i) {
+    const c10::Argument& a = schema.arguments()[i];
+    s += (i > 1 ? ", " : "") + a.name() + ": " + a.type()->annotation_str();
+  }
+  return s + ")";
+}
+
+// One tensor per --input, checked against forward's schema first, so a
+// mismatch names the arguments the model expects.
+std::vector<c10::IValue> build_inputs(torch::jit::Module& m, const json& specs,
+                                      int64_t batch, at::ScalarType float_type, json& out) {
+  const c10::FunctionSchema& schema = m.get_method("forward").function().getSchema();
+  const auto& args = schema.arguments();
+  size_t required = 0;
+  for (size_t i = 1; i < args.size(); ++i) required += args[i].default_value() ? 0 : 1;
+  if (specs.size() < required || specs.size() > args.size() - 1)
+    throw BackendError("the model's " + signature(schema) + " takes " +
+                       std::to_string(required) +
+                       (required == args.size() - 1 ? "" : "+") + " inputs, but " +
+                       std::to_string(specs.size()) + " --input given");
+  std::vector<c10::IValue> inputs;
+  at::manual_seed(0);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const c10::Argument& a = args[i + 1];
+    if (a.type()->kind() != c10::TypeKind::TensorType)
+      throw BackendError("argument '" + a.name() + "' of " + signature(schema) + " is " +
+                         a.type()->annotation_str() + ": --input builds tensors only");
+    std::vector<int64_t> shape = specs[i]["shape"].get<std::vector<int64_t>>();
+    if (batch > 0 && !shape.empty()) shape[0] = batch;
+    // Inputs without a dtype of their own follow --dtype.
+    at::ScalarType type = specs[i]["dtype"].is_string()
+                              ? scalar_type(specs[i]["dtype"].get<std::string>())
+                              : float_type;
+    at::Tensor t = at::isFloatingType(type) ? at::randn(shape, at::TensorOptions().dtype(type))
+                                            : at::zeros(shape, at::TensorOptions().dtype(type));
+    out.push_back({{"name", a.name()}, {"shape", shape}, {"dtype", dtype_name(type)},
+                   {"bytes", t.nbytes()}});
+    inputs.emplace_back(std::move(t));
+  }
+  return inputs;
+}
+
+uint64_t state_bytes(const torch::jit::Module& m) {
+  uint64_t total = 0;
+  std::set<const void*> seen;  // tied weights once
+  auto add = [&](const at::Tensor& t) {
+    if (t.defined() && seen.insert(t.data_ptr()).second) total += t.nbytes();
+  };
+  for (const at::Tensor& p : m.parameters()) add(p);
+  for (const at::Tensor& b : m.buffers()) add(b);
+  return total;
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  double pos = p * static_cast<double>(v.size() - 1);
+  size_t lo = static_cast<size_t>(pos);
+  size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+json latency(const std::vector<double>& ms, int64_t batch, int warmup) {
+  double mean = 0;
+  for (double x : ms) mean += x;
+  mean /= static_cast<double>(ms.size());
+  double median = percentile(ms, 0.5);
+  return {{"median_ms", median}, {"p10_ms", percentile(ms, 0.1)}, {"p90_ms", percentile(ms, 0.9)},
+          {"mean_ms", mean}, {"iters", ms.size()}, {"warmup", warmup},
+          {"throughput", median > 0 ? 1000.0 * static_cast<double>(batch) / median : 0.0},
+          {"threads", at::get_num_threads()}};
+}
+
+template <typename F>
+std::vector<double> time_runs(int iters, F&& run) {
+  std::vector<double> ms;
+  for (int i = 0; i < iters; ++i) {
+    auto t0 = Clock::now();
+    run();
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  return ms;
+}
+
+json flop_json(const FlopReport& r) {
+  json ops = json::object(), modules = json::object(), unknown = json::array();
+  for (const auto& [name, t] : r.ops) {
+    ops[name] = {{"count", t.count}, {"macs", t.macs}, {"flops", t.flops}};
+    if (!t.known) unknown.push_back(name);
+  }
+  for (const auto& [name, t] : r.modules) modules[name] = {{"macs", t.macs}, {"flops", t.flops}};
+  // Backward costs about twice the forward (one product for the input
+  // gradient, one for the weight gradient): the usual 3x estimate.
+  return {{"macs", r.macs}, {"flops", r.flops}, {"flops_fwd_bwd_estimate", 3 * r.flops},
+          {"ops", ops}, {"modules", modules}, {"ops_without_formula", unknown}};
+}
+
+// The sum of every floating output: a scalar to call backward() on.
+void add_loss(const c10::IValue& out, at::Tensor& loss) {
+  if (out.isTensor()) {
+    const at::Tensor& t = out.toTensor();
+    if (at::isFloatingType(t.scalar_type())) loss = loss.defined() ? loss + t.to(at::kFloat).sum() : t.to(at::kFloat).sum();
+  } else if (out.isTuple()) {
+    for (const c10::IValue& e : out.toTupleRef().elements()) add_loss(e, loss);
+  } else if (out.isList()) {
+    for (const c10::IValue& e : out.toListRef()) add_loss(e, loss);
+  }
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& name,
+                                                        std::vector<at::Tensor> params) {
+  if (name == "sgd")
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(1e-3).momentum(0.9));
+  if (name == "adam") return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(1e-3));
+  if (name == "adamw") return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(1e-3));
+  throw BackendError("unknown optimizer '" + name + "' (sgd, adam, adamw)");
+}
+
+uint64_t optimizer_state_bytes(torch::optim::Optimizer& opt) {
+  uint64_t total = 0;
+  auto add = [&](const at::Tensor& t) { total += t.defined() ? t.nbytes() : 0; };
+  for (auto& [key, state] : opt.state()) {
+    if (auto* s = dynamic_cast<torch::optim::AdamParamState*>(state.get())) {
+      add(s->exp_avg()); add(s->exp_avg_sq()); add(s->max_exp_avg_sq());
+    } else if (auto* w = dynamic_cast<torch::optim::AdamWParamState*>(state.get())) {
+      add(w->exp_avg()); add(w->exp_avg_sq()); add(w->max_exp_avg_sq());
+    } else if (auto* g = dynamic_cast<torch::optim::SGDParamState*>(state.get())) {
+      add(g->momentum_buffer());
+    }
+  }
+  return total;
+}
+
+// One forward + backward + optimizer step from a clean state (no gradients,
+// no optimizer state), measured in two phases so the parts can be told apart.
+json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
+                const std::string& optimizer, uint64_t weights, int warmup, int iters,
+                int64_t batch) {
+  m.train(true);
+  std::vector<at::Tensor> params;
+  for (const at::Tensor& p : m.parameters()) params.push_back(p);
+  if (params.empty()) throw BackendError("the model has no parameters to train");
+  auto opt = make_optimizer(optimizer, params);
+  auto forward_backward = [&] {
+    for (at::Tensor& p : params) p.mutable_grad() = at::Tensor();  // start without gradients
+    at::Tensor loss;
+    add_loss(m.forward(inputs), loss);
+    if (!loss.defined() || !loss.requires_grad())
+      throw BackendError("the model's output does not depend on its parameters: nothing to train");
+    loss.backward();
+  };
+
+  auto hook = std::make_shared<MemoryHook>();
+  int64_t fwd_bwd_peak = 0, step_peak = 0;
+  {
+    HookScope scope(hook);
+    forward_backward();
+    fwd_bwd_peak = hook->peak();
+    opt->step();
+    step_peak = hook->peak();
+  }
+  uint64_t grads = 0;
+  for (const at::Tensor& p : params) grads += p.grad().defined() ? p.grad().nbytes() : 0;
+  uint64_t state = optimizer_state_bytes(*opt);
+  auto step = [&] {
+    forward_backward();
+    opt->step();
+  };
+  for (int i = 0; i < warmup; ++i) step();
+  std::vector<double> ms = time_runs(iters, step);
+  int64_t activations = std::max<int64_t>(0, fwd_bwd_peak - static_cast<int64_t>(grads));
+  double moments = optimizer == "sgd" ? 1.0 : 2.0;
+  json j = {{"optimizer", optimizer},
+            {"peak_bytes", static_cast<int64_t>(weights) + std::max(fwd_bwd_peak, step_peak)},
+            {"parameters_bytes", weights},
+            {"gradients_bytes", grads},
+            {"optimizer_state_bytes", state},
+            {"activations_bytes", activations},
+            {"rule_of_thumb_bytes",
+             static_cast<uint64_t>(static_cast<double>(weights) * (2.0 + moments)) +
+                 static_cast<uint64_t>(activations)},
+            {"latency", latency(ms, batch, warmup)}};
+  return j;
+}
+
+}  // namespace
+
+json profile(const json& req) {
+  std::string path = req.at("file");
+  torch::jit::Module m;
+  try {
+    m = torch::jit::load(path, c10::Device(c10::DeviceType::CPU));
+  } catch (const c10::Error& e) {
+    throw BackendError("torch::jit::load failed: " + std::string(e.what_without_backtrace()));
+  }
+  std::string dtype_arg = req.value("dtype", "fp32");
+  at::ScalarType float_type = scalar_type(dtype_arg);
+  if (float_type != at::kFloat) m.to(float_type);
+  m.eval();
+  int warmup = req.value("warmup", 3), iters = req.value("iters", 10);
+  int64_t batch = req.value("batch", int64_t{0});
+
+  json out;
+  out["file"] = path;
+  out["device"] = "cpu";
+  out["dtype"] = dtype_name(float_type);
+  json inputs_json = json::array();
+  std::vector<c10::IValue> inputs = build_inputs(m, req.at("inputs"), batch, float_type, inputs_json);
+  int64_t batch_used = inputs.empty() || inputs[0].toTensor().dim() == 0 ? 1 : inputs[0].toTensor().size(0);
+  uint64_t weights = state_bytes(m), input_bytes = 0;
+  for (const auto& i : inputs_json) input_bytes += i["bytes"].get<uint64_t>();
+  out["batch"] = batch_used;
+  out["inputs"] = inputs_json;
+  out["weights_bytes"] = weights;
+  out["inputs_bytes"] = input_bytes;
+
+  if (req.value("train", false)) {
+    out["train"] = train_step(m, inputs, req.value("optimizer", "adam"), weights, warmup, iters, batch_used);
+    return out;
+  }
+
+  torch::NoGradGuard no_grad;
+  auto forward = [&] { m.forward(inputs); };
+  try {
+    for (int i = 0; i < std::max(warmup, 1); ++i) forward();
+  } catch (const c10::Error& e) {
+    throw BackendError("forward failed: " + std::string(e.what_without_backtrace()));
+  }
+  {
+    OpCounter counter;
+    forward();
+    out.update(flop_json(counter.report()));
+  }
+  {
+    auto hook = std::make_shared<MemoryHook>();
+    CountingAllocator& counting = CountingAllocator::instance();
+    CountingAllocator::Scope swap;
+    counting.reset();
+    HookScope scope(hook);
+    forward();
+    out["activation_peak_bytes"] = hook->peak();
+    out["allocator_peak_bytes"] = counting.peak();
+  }
+  out["latency"] = latency(time_runs(iters, forward), batch_used, warmup);
+  if (req.value("counter_overhead", false)) {
+    OpCounter counter;
+    out["latency_with_counter"] = latency(time_runs(iters, forward), batch_used, warmup);
+  }
+  return out;
+}
+
+}  // namespace ptscope::torch_backend
