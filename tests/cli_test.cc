@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -115,6 +116,108 @@ TEST(Cli, BackendLoadsLibTorchOnDemand) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("libtorch      1."), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("sum(arange(100)) = 4950"), std::string::npos) << r.out;
+}
+
+}  // namespace
+
+namespace {
+
+bool have_backend() {
+  static int ok = -1;
+  if (ok < 0) ok = ptscope("backend").status == 0;
+  return ok;
+}
+
+// scripted_cnn.pt: Conv2d(3, 8, 3) on 1x3x16x16 -> 8x14x14 outputs of 27 MACs
+// each (42,336), then Linear(8, 10) (80 MACs).
+TEST(CliProfile, CountsMacsPerOpAndModule) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/scripted_cnn.pt --input 1x3x16x16 --iters 2 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["macs"], 42336 + 80);
+  EXPECT_EQ(j["flops"].get<uint64_t>() % 2, 0u);
+  EXPECT_EQ(j["ops"]["aten::conv2d"]["macs"], 42336);
+  EXPECT_EQ(j["ops"]["aten::conv2d"]["flops"], 2 * 42336);
+  EXPECT_EQ(j["ops"]["aten::linear"]["macs"], 80);
+  EXPECT_EQ(j["modules"]["conv"]["macs"], 42336);
+  EXPECT_EQ(j["modules"]["fc"]["macs"], 80);
+  EXPECT_EQ(j["inputs_bytes"], 3 * 16 * 16 * 4);
+  EXPECT_EQ(j["latency"]["iters"], 2);
+  for (const char* key : {"macs", "flops", "ops", "modules", "activation_peak_bytes", "weights_bytes",
+                          "inputs_bytes", "latency", "device"})
+    EXPECT_TRUE(j.contains(key)) << key;
+}
+
+// Two independent measurements of the forward's activation memory: c10's
+// reporting hook and a counting wrapper installed as the CPU allocator.
+TEST(CliProfile, ActivationMemoryAgreesWithTheAllocator) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/scripted_cnn.pt --input 8x3x16x16 --iters 1 --format json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  int64_t hook = j["activation_peak_bytes"], allocator = j["allocator_peak_bytes"];
+  EXPECT_GT(hook, 8 * 8 * 14 * 14 * 4);  // at least the conv output
+  EXPECT_EQ(hook, allocator);
+}
+
+TEST(CliProfile, TrainingStepSplitsMemory) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/scripted_cnn.pt -i 2x3x16x16 --train --optimizer adam --iters 1 -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto t = nlohmann::json::parse(r.out)["train"];
+  EXPECT_EQ(t["parameters_bytes"], 330 * 4);      // the 330 parameters inspect counts
+  EXPECT_EQ(t["gradients_bytes"], 330 * 4);
+  EXPECT_EQ(t["optimizer_state_bytes"], 2 * 330 * 4);  // Adam: two moments
+  EXPECT_GT(t["activations_bytes"].get<int64_t>(), 0);
+}
+
+TEST(CliProfile, StateDictHasNothingToRun) {
+  Outcome r = ptscope("profile fixtures/cnn_state_dict.pt --input 1x3x16x16");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "ptscope: error: fixtures/cnn_state_dict.pt: holds a torch-zip checkpoint (tensors only): "
+                   "there is no architecture to run; use `ptscope inspect` to count its parameters\n");
+}
+
+TEST(CliProfile, WrongInputsNameTheSignature) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16 -i 4");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("forward(x: Tensor) takes 1 inputs, but 2 --input given"), std::string::npos) << r.err;
+  EXPECT_EQ(ptscope("profile fixtures/scripted_cnn.pt -i 1x3xAx16").status, 2);
+}
+
+// A safetensors file with one NaN and two infinities, written here.
+TEST(CliVerify, CountsNanAndInf) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  std::string header = R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})";
+  while (header.size() % 8) header += ' ';
+  std::string bytes;
+  for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
+  bytes += header;
+  const float values[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity(), 1.0f};
+  bytes.append(reinterpret_cast<const char*>(values), sizeof values);
+  std::string path = testing::TempDir() + "nan.safetensors";
+  FILE* f = fopen(path.c_str(), "wb");
+  fwrite(bytes.data(), 1, bytes.size(), f);
+  fclose(f);
+  Outcome r = ptscope("inspect --verify --format json " + path);
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto v = nlohmann::json::parse(r.out)["verify"];
+  EXPECT_EQ(v["tensors_checked"], 1);
+  EXPECT_EQ(v["nan"], 1);
+  EXPECT_EQ(v["inf"], 2);
+  EXPECT_EQ(v["tensors_with_nan_or_inf"][0]["name"], "w");
+}
+
+TEST(CliVerify, TorchScriptAgreesWithLibTorch) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("inspect --verify --format json fixtures/traced_cnn.pt");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto v = nlohmann::json::parse(r.out)["verify"];
+  EXPECT_EQ(v["tensors_checked"], 9);
+  EXPECT_EQ(v["mismatches"].size(), 0u);
 }
 
 }  // namespace

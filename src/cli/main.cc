@@ -41,6 +41,9 @@ int main(int argc, char** argv) {
   } catch (const ptscope::Error& e) {
     spdlog::error("{}", e.describe());
     return ptscope::cli::kFileError;
+  } catch (const std::exception& e) {  // a bug of ours: still one line, never an abort
+    spdlog::error("internal error: {}", e.what());
+    return ptscope::cli::kFileError;
   }
   return ptscope::cli::kUsage;
 }

@@ -85,10 +85,11 @@ TextTable ops_table(const json& r) {
 }
 
 void write_table_report(const json& r) {
+  const json& lat = r.contains("train") ? r["train"]["latency"] : r["latency"];
   std::cout << r["file"].get<std::string>() << '\n';
   field("device", r["device"].get<std::string>() + ", " + r["dtype"].get<std::string>() + ", batch " +
                       std::to_string(r["batch"].get<int64_t>()) + ", " +
-                      std::to_string(r["latency"].value("threads", 0)) + " threads");
+                      std::to_string(lat.value("threads", 0)) + " threads");
   for (const auto& i : r["inputs"]) {
     std::string shape;
     for (const auto& d : i["shape"]) shape += (shape.empty() ? "" : "x") + std::to_string(d.get<int64_t>());
@@ -127,7 +128,12 @@ int run_profile(const ProfileArgs& a) {
               {"warmup", a.warmup}, {"iters", a.iters}, {"dtype", a.dtype},
               {"train", a.train}, {"optimizer", a.optimizer},
               {"counter_overhead", a.counter_overhead}};
-  for (const std::string& s : a.inputs) req["inputs"].push_back(parse_input(s));
+  try {
+    for (const std::string& s : a.inputs) req["inputs"].push_back(parse_input(s));
+  } catch (const CLI::ValidationError& e) {
+    spdlog::error("{}", e.what());
+    return kUsage;
+  }
   Checkpoint c = load_checkpoint(a.file);
   if (c.format != Format::TorchScript)
     throw Error(std::string("holds a ") + format_name(c.format) +

@@ -10,11 +10,6 @@ void MemoryHook::reportMemoryUsage(void*, int64_t alloc_size, int64_t, int64_t,
   peak_ = std::max(peak_, current_);
 }
 
-struct CountingAllocator::Block {
-  c10::DataPtr inner;
-  size_t bytes;
-};
-
 CountingAllocator& CountingAllocator::instance() {
   // Leaked on purpose: blocks it handed out may be freed after main returns.
   static auto* a = new CountingAllocator();
@@ -24,19 +19,30 @@ CountingAllocator& CountingAllocator::instance() {
 c10::DataPtr CountingAllocator::allocate(size_t n) const {
   c10::DataPtr inner = inner_->allocate(n);
   void* data = inner.get();
-  auto* block = new Block{std::move(inner), n};
+  if (!data) return inner;  // zero-byte allocations
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    blocks_[data] = Block{std::move(inner), n};
+  }
   int64_t now = current_ += static_cast<int64_t>(n);
   int64_t peak = peak_.load();
   while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
   }
-  return {data, block, &CountingAllocator::release, c10::Device(c10::DeviceType::CPU)};
+  return {data, data, &CountingAllocator::release, c10::Device(c10::DeviceType::CPU)};
 }
 
-void CountingAllocator::release(void* ctx) {
-  auto* block = static_cast<Block*>(ctx);
-  instance().current_ -= static_cast<int64_t>(block->bytes);
-  delete block;  // frees through the inner allocator's own deleter
-}
+void CountingAllocator::release(void* data) {
+  CountingAllocator& a = instance();
+  Block block;
+  {
+    std::lock_guard<std::mutex> lock(a.mu_);
+    auto it = a.blocks_.find(data);
+    if (it == a.blocks_.end()) return;
+    block = std::move(it->second);
+    a.blocks_.erase(it);
+  }
+  a.current_ -= static_cast<int64_t>(block.bytes);
+}  // block.inner frees through the inner allocator's own deleter
 
 // SetCPUAllocator keeps the allocator of the highest priority seen, so each
 // swap must outbid the last.

@@ -13,6 +13,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 
 namespace ptscope::torch_backend {
 
@@ -49,13 +51,20 @@ class CountingAllocator final : public c10::Allocator {
   };
   static CountingAllocator& instance();
   c10::DataPtr allocate(size_t n) const override;
+  // Blocks are keyed by their data pointer, so raw_allocate() works too.
+  c10::DeleterFnPtr raw_deleter() const override { return &release; }
   void reset() { current_ = peak_ = 0; }
   int64_t peak() const { return peak_; }
 
  private:
-  struct Block;
-  static void release(void* ctx);
+  struct Block {
+    c10::DataPtr inner;
+    size_t bytes;
+  };
+  static void release(void* data);
   c10::Allocator* inner_ = nullptr;
+  mutable std::mutex mu_;
+  mutable std::unordered_map<void*, Block> blocks_;
   mutable std::atomic<int64_t> current_{0}, peak_{0};
 };
 

@@ -193,6 +193,8 @@ json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
   std::vector<at::Tensor> params;
   for (const at::Tensor& p : m.parameters()) params.push_back(p);
   if (params.empty()) throw BackendError("the model has no parameters to train");
+  uint64_t param_bytes = 0;
+  for (const at::Tensor& p : params) param_bytes += p.nbytes();
   auto opt = make_optimizer(optimizer, params);
   auto forward_backward = [&] {
     for (at::Tensor& p : params) p.mutable_grad() = at::Tensor();  // start without gradients
@@ -225,12 +227,13 @@ json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
   double moments = optimizer == "sgd" ? 1.0 : 2.0;
   json j = {{"optimizer", optimizer},
             {"peak_bytes", static_cast<int64_t>(weights) + std::max(fwd_bwd_peak, step_peak)},
-            {"parameters_bytes", weights},
+            {"parameters_bytes", param_bytes},
+            {"buffers_bytes", weights - std::min(weights, param_bytes)},
             {"gradients_bytes", grads},
             {"optimizer_state_bytes", state},
             {"activations_bytes", activations},
             {"rule_of_thumb_bytes",
-             static_cast<uint64_t>(static_cast<double>(weights) * (2.0 + moments)) +
+             static_cast<uint64_t>(static_cast<double>(param_bytes) * (2.0 + moments)) +
                  static_cast<uint64_t>(activations)},
             {"latency", latency(ms, batch, warmup)}};
   return j;
