@@ -30,6 +30,8 @@ struct ZipEntry {
   uint64_t compressed_size = 0;
   uint64_t size = 0;            // uncompressed
   uint64_t descriptor_bytes = 0;  // data descriptor after the data
+  bool has_descriptor = false;    // flag bit 3
+  bool zip64_sizes = false;       // the descriptor's sizes are 8 bytes
   uint16_t method = 0;          // 0 stored, 8 deflated
 };
 

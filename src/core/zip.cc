@@ -123,10 +123,31 @@ void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e
     throw Error("zip: data of '" + e.name + "' (" + std::to_string(e.compressed_size) +
                     " bytes) runs into the central directory",
                 e.data_offset);
-  if (flags & 0x8) {
+  e.has_descriptor = flags & 0x8;
+  e.zip64_sizes = zip64;
+}
+
+// A descriptor is 12 or 20 bytes, plus an optional 4-byte signature. The
+// gap before the next record usually says which without a read; reading
+// its first word is the fallback.
+void size_descriptors(const ByteSource& src, ZipArchive& zip) {
+  std::vector<ZipEntry*> by_offset;
+  for (ZipEntry& e : zip.entries) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const ZipEntry* a, const ZipEntry* b) { return a->header_offset < b->header_offset; });
+  for (size_t i = 0; i < by_offset.size(); ++i) {
+    ZipEntry& e = *by_offset[i];
+    if (!e.has_descriptor) continue;
     uint64_t at = e.data_offset + e.compressed_size;
+    uint64_t next = i + 1 < by_offset.size() ? by_offset[i + 1]->header_offset : zip.cd_offset;
+    uint64_t bare = 4 + (e.zip64_sizes ? 16 : 8);
+    uint64_t gap = next >= at ? next - at : 0;
+    if (gap == bare || gap == bare + 4) {
+      e.descriptor_bytes = gap;
+      continue;
+    }
     bool sig = at + 4 <= zip.cd_offset && src.read_u32(at, "zip data descriptor") == kDescriptorSig;
-    e.descriptor_bytes = (sig ? 4 : 0) + 4 + (zip64 ? 16 : 8);
+    e.descriptor_bytes = (sig ? 4 : 0) + bare;
   }
 }
 
@@ -170,6 +191,7 @@ ZipArchive read_zip(const ByteSource& src) {
     zip.entries.push_back(std::move(e));
     p += kCentralBytes + name_len + extra_len + comment_len;
   }
+  size_descriptors(src, zip);
   if (!zip.entries.empty()) {
     const std::string& first = zip.entries[0].name;
     size_t slash = first.find('/');
