@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -218,6 +219,31 @@ TEST(CliVerify, TorchScriptAgreesWithLibTorch) {
   auto v = nlohmann::json::parse(r.out)["verify"];
   EXPECT_EQ(v["tensors_checked"], 9);
   EXPECT_EQ(v["mismatches"].size(), 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// fixtures/profile/: TorchScript models with MACs computed independently in
+// Python from forward hooks and attention formulas (make_profile_fixtures.py).
+TEST(CliProfile, MatchesIndependentMacsOnEveryProfileFixture) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  std::ifstream in(PTSCOPE_SOURCE_DIR "/fixtures/profile/expected.json");
+  auto all = nlohmann::json::parse(in);
+  ASSERT_GE(all.size(), 5u);
+  for (const auto& [name, want] : all.items()) {
+    SCOPED_TRACE(name);
+    std::string args = "profile fixtures/profile/" + name + " --iters 1 --warmup 1 -f json";
+    for (const auto& i : want["inputs"]) args += " -i " + i.get<std::string>();
+    Outcome r = ptscope(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto got = nlohmann::json::parse(r.out);
+    EXPECT_EQ(got["macs"], want["macs"]);
+    EXPECT_EQ(got["ops_without_formula"].size(), 0u) << got["ops_without_formula"];
+    for (const auto& [module, macs] : want["modules_macs"].items())
+      EXPECT_EQ(got["modules"][module]["macs"], macs) << module;
+  }
 }
 
 }  // namespace

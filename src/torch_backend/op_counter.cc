@@ -1,5 +1,6 @@
 #include "op_counter.h"
 
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 
 #include <mutex>
@@ -43,15 +44,36 @@ OpArg to_arg(const c10::IValue& v) {
   return a;
 }
 
-// "TOP(Net)::forward", "layer1(Sequential)::forward", ... -> "layer1".
-// Ops called by the top module's own code (or functions it calls) are
-// attributed to "(top)".
+// "TOP(Net)::forward", "SELF(Net)::_impl", "layer1(Sequential)::forward"
+// -> "layer1". SELF entries are the top module's other methods and "::fn"
+// entries free functions; ops reached only through those are the top
+// module's own, "(top)".
 std::string top_level_module(const std::vector<std::string>& hierarchy) {
-  if (hierarchy.size() < 2) return "(top)";
-  const std::string& e = hierarchy[1];
-  size_t paren = e.find('(');
-  if (paren == 0 || paren == std::string::npos) return "(top)";
-  return e.substr(0, paren);
+  for (size_t i = 1; i < hierarchy.size(); ++i) {
+    const std::string& e = hierarchy[i];
+    size_t paren = e.find('(');
+    if (paren == 0 || paren == std::string::npos) continue;
+    std::string name = e.substr(0, paren);
+    if (name != "SELF") return name;
+  }
+  return "(top)";
+}
+
+// The interpreter may hand the callback more values than the op takes (what
+// else is on its stack); the op's own are the last N, N from its schema.
+size_t schema_arguments(const at::RecordFunction& fn) {
+  static std::mutex cache_mu;
+  static std::map<std::string, size_t> cache;
+  auto name = fn.operator_name();
+  if (!name) return SIZE_MAX;
+  std::string key = name->name + "." + name->overload_name;
+  std::lock_guard<std::mutex> lock(cache_mu);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  auto handle = c10::Dispatcher::singleton().findSchema(*name);
+  size_t n = handle ? handle->schema().arguments().size() : SIZE_MAX;
+  cache[key] = n;
+  return n;
 }
 
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
@@ -62,7 +84,9 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   ctx->counted = true;
   ctx->module = top_level_module(hierarchy);
   try {
-    for (const c10::IValue& v : fn.inputs()) ctx->inputs.push_back(to_arg(v));
+    c10::ArrayRef<const c10::IValue> inputs = fn.inputs();
+    size_t n = std::min(inputs.size(), schema_arguments(fn));
+    for (const c10::IValue& v : inputs.slice(inputs.size() - n)) ctx->inputs.push_back(to_arg(v));
   } catch (const c10::Error&) {
     // Recorded without inputs: counted, but with no shapes to price it.
   }
