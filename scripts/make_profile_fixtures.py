@@ -38,6 +38,9 @@ import sys
 import warnings
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_util import reexec_deterministically  # noqa: E402
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -409,30 +412,13 @@ Regenerate (byte-identical on every run) with:
 """
 
 
-def reexec_deterministically(argv):
-    """Re-run this script with PYTHONHASHSEED=0 from the repository root,
-    compiled under the relative name scripts/make_profile_fixtures.py, so
-    TorchScript output depends neither on hash randomization nor on the
-    checkout path."""
-    if os.environ.get("PYTHONHASHSEED") == "0" and __file__ == SCRIPT_REL:
-        return
-    boot = ("import __main__, sys\n"
-            f"__main__.__file__ = sys.argv[0] = {SCRIPT_REL!r}\n"
-            f"exec(compile(open({SCRIPT_REL!r}).read(), {SCRIPT_REL!r}, 'exec'),"
-            " __main__.__dict__)\n")
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    os.chdir(REPO_ROOT)
-    sys.stdout.flush()
-    os.execve(sys.executable, [sys.executable, "-c", boot] + argv, env)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(REPO_ROOT / "fixtures" / "profile"),
                         help="output folder (default: fixtures/profile/ of the repository)")
     args = parser.parse_args()
     out = Path(args.out).resolve()
-    reexec_deterministically(["--out", str(out)])
+    reexec_deterministically(SCRIPT_REL, __file__, ["--out", str(out)])
 
     warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
     torch.set_num_threads(1)

@@ -43,9 +43,10 @@ class Backend {
 
   const std::string& path() const { return path_; }
   const PtscopeBackendV1& api() const { return *api_; }
-  // Calls the plugin; throws Error with the plugin's message on failure.
-  nlohmann::ordered_json call(const std::string& command,
-                              const nlohmann::ordered_json& request) const;
+  // Calls the plugin; throws Error with the plugin's one-line message on
+  // failure, leaving LibTorch's full text (tracebacks) in *detail if given.
+  nlohmann::ordered_json call(const std::string& command, const nlohmann::ordered_json& request,
+                              std::string* detail = nullptr) const;
 
  private:
   Backend(void* handle, const PtscopeBackendV1* api, std::string path)

@@ -80,7 +80,7 @@ void write_verify(std::ostream& out, const nlohmann::ordered_json& v) {
 }
 
 Result inspect_one(const std::string& path) {
-  Result r{path, std::nullopt, {}, ""};
+  Result r{path, std::nullopt, {}, "", nullptr};
   auto start = std::chrono::steady_clock::now();
   try {
     r.checkpoint = load_checkpoint(path);

@@ -145,9 +145,11 @@ int run_profile(const ProfileArgs& a) {
   auto backend = Backend::load();
   spdlog::debug("backend {} (LibTorch {})", backend->path(), backend->api().torch_version());
   json r;
+  std::string detail;
   try {
-    r = backend->call("profile", req);
+    r = backend->call("profile", req, &detail);
   } catch (const Error& e) {
+    if (!detail.empty()) spdlog::debug("LibTorch's full message:\n{}", detail);
     throw e.in_file(a.file);
   }
   switch (a.format) {

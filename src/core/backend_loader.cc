@@ -37,10 +37,12 @@ std::unique_ptr<Backend> Backend::load() {
 }
 
 nlohmann::ordered_json Backend::call(const std::string& command,
-                                     const nlohmann::ordered_json& request) const {
+                                     const nlohmann::ordered_json& request,
+                                     std::string* detail) const {
   char* raw = api_->call(command.c_str(), request.dump().c_str());
   auto reply = nlohmann::ordered_json::parse(raw);
   api_->release(raw);
+  if (detail && reply.contains("detail")) *detail = reply["detail"].get<std::string>();
   if (reply.contains("error")) throw Error(reply["error"].get<std::string>());
   return reply["result"];
 }

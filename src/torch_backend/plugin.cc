@@ -44,9 +44,9 @@ char* call(const char* command, const char* request) {
     reply = {{"error", e.what()}};
   } catch (const c10::Error& e) {
     std::string what = e.what_without_backtrace();
-    reply = {{"error", "LibTorch: " + what.substr(0, what.find('\n'))}};
+    reply = {{"error", "LibTorch: " + ptscope::torch_backend::last_line(what)}, {"detail", what}};
   } catch (const std::exception& e) {
-    reply = {{"error", std::string("LibTorch backend: ") + e.what()}};
+    reply = {{"error", "LibTorch: " + ptscope::torch_backend::last_line(e.what())}, {"detail", e.what()}};
   }
   return copy(reply.dump());
 }

@@ -247,7 +247,7 @@ json profile(const json& req) {
   try {
     m = torch::jit::load(path, c10::Device(c10::DeviceType::CPU));
   } catch (const c10::Error& e) {
-    throw BackendError("torch::jit::load failed: " + std::string(e.what_without_backtrace()));
+    throw BackendError("torch::jit::load failed: " + last_line(e.what_without_backtrace()));
   }
   std::string dtype_arg = req.value("dtype", "fp32");
   at::ScalarType float_type = scalar_type(dtype_arg);
@@ -280,7 +280,7 @@ json profile(const json& req) {
   try {
     for (int i = 0; i < std::max(warmup, 1); ++i) forward();
   } catch (const c10::Error& e) {
-    throw BackendError("forward failed: " + std::string(e.what_without_backtrace()));
+    throw BackendError("forward failed: " + last_line(e.what_without_backtrace()));
   }
   {
     OpCounter counter;
