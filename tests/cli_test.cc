@@ -247,3 +247,20 @@ TEST(CliProfile, MatchesIndependentMacsOnEveryProfileFixture) {
 }
 
 }  // namespace
+
+namespace {
+
+// CI machines have no GPU, and Debian's LibTorch no CUDA: --device cuda must
+// say so and exit 1, not fall back to the CPU.
+TEST(CliProfile, CudaWithoutCudaSaysSo) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  if (ptscope("backend").out.find("cuda devices  0") == std::string::npos)
+    GTEST_SKIP() << "this machine has a GPU";
+  Outcome r = ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16 --device cuda");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("device 'cuda' is not available: this LibTorch ("), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16 --device tpu").status, 2);
+}
+
+}  // namespace

@@ -127,7 +127,7 @@ int run_profile(const ProfileArgs& a) {
   json req = {{"file", a.file}, {"inputs", json::array()}, {"batch", a.batch},
               {"warmup", a.warmup}, {"iters", a.iters}, {"dtype", a.dtype},
               {"train", a.train}, {"optimizer", a.optimizer},
-              {"counter_overhead", a.counter_overhead}};
+              {"counter_overhead", a.counter_overhead}, {"device", a.device}};
   try {
     for (const std::string& s : a.inputs) req["inputs"].push_back(parse_input(s));
   } catch (const CLI::ValidationError& e) {
@@ -140,8 +140,6 @@ int run_profile(const ProfileArgs& a) {
                 " checkpoint (tensors only): there is no architecture to run; use `ptscope inspect` "
                 "to count its parameters")
         .in_file(a.file);
-  if (a.device != "cpu")
-    throw Error("device '" + a.device + "' is not available: this build profiles on cpu only").in_file(a.file);
   auto backend = Backend::load();
   spdlog::debug("backend {} (LibTorch {})", backend->path(), backend->api().torch_version());
   json r;
@@ -178,7 +176,14 @@ Run setup_profile(CLI::App& app) {
   auto* train = app.add_flag("--train", a->train, "One forward + backward + optimizer step instead of a forward");
   app.add_option("--optimizer", a->optimizer, "With --train")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}))->needs(train)->capture_default_str();
-  app.add_option("--device", a->device, "cpu")->capture_default_str();
+  app.add_option("--device", a->device, "cpu, cuda or cuda:N")
+      ->check([](const std::string& d) {
+        bool ok = d == "cpu" || d == "cuda" ||
+                  (d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.size() < 9 &&
+                   d.find_first_not_of("0123456789", 5) == std::string::npos);
+        return ok ? std::string() : "'" + d + "' is not cpu, cuda or cuda:N";
+      })
+      ->capture_default_str();
   app.add_flag("--counter-overhead", a->counter_overhead, "Also time the forward with the FLOP counter on (benchmarks)");
   std::map<std::string, OutputFormat> formats = {{"table", OutputFormat::Table}, {"json", OutputFormat::Json},
                                                  {"csv", OutputFormat::Csv}, {"tsv", OutputFormat::Tsv}};

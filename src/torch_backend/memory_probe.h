@@ -18,17 +18,21 @@
 
 namespace ptscope::torch_backend {
 
+// Counts the blocks of one device; the CUDA caching allocator also passes
+// its reserved total, whose peak is what nvidia-smi attributes to tensors.
 class MemoryHook : public c10::MemoryReportingInfoBase {
  public:
+  explicit MemoryHook(c10::Device device = c10::Device(c10::DeviceType::CPU)) : device_(device) {}
   void reportMemoryUsage(void* ptr, int64_t alloc_size, int64_t total_allocated,
                          int64_t total_reserved, c10::Device device) override;
   bool memoryProfilingEnabled() const override { return true; }
-  void reset() { current_ = peak_ = 0; }
   int64_t current() const { return current_; }
   int64_t peak() const { return peak_; }
+  int64_t peak_reserved() const { return peak_reserved_; }
 
  private:
-  int64_t current_ = 0, peak_ = 0;
+  c10::Device device_;
+  int64_t current_ = 0, peak_ = 0, peak_reserved_ = 0;
 };
 
 // While alive, every allocation on this thread is reported to `hook`.

@@ -3,7 +3,9 @@
 // per module, activation memory, latency. The only translation unit that
 // includes torch/script.h and the optimizers.
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <torch/optim.h>
+#include <torch/version.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -62,7 +64,8 @@ std::string signature(const c10::FunctionSchema& schema) {
 // One tensor per --input, checked against forward's schema first, so a
 // mismatch names the arguments the model expects.
 std::vector<c10::IValue> build_inputs(torch::jit::Module& m, const json& specs,
-                                      int64_t batch, at::ScalarType float_type, json& out) {
+                                      int64_t batch, at::ScalarType float_type,
+                                      c10::Device device, json& out) {
   const c10::FunctionSchema& schema = m.get_method("forward").function().getSchema();
   const auto& args = schema.arguments();
   size_t required = 0;
@@ -85,8 +88,8 @@ std::vector<c10::IValue> build_inputs(torch::jit::Module& m, const json& specs,
     at::ScalarType type = specs[i]["dtype"].is_string()
                               ? scalar_type(specs[i]["dtype"].get<std::string>())
                               : float_type;
-    at::Tensor t = at::isFloatingType(type) ? at::randn(shape, at::TensorOptions().dtype(type))
-                                            : at::zeros(shape, at::TensorOptions().dtype(type));
+    auto options = at::TensorOptions().dtype(type).device(device);
+    at::Tensor t = at::isFloatingType(type) ? at::randn(shape, options) : at::zeros(shape, options);
     out.push_back({{"name", a.name()}, {"shape", shape}, {"dtype", dtype_name(type)},
                    {"bytes", t.nbytes()}});
     inputs.emplace_back(std::move(t));
@@ -184,11 +187,38 @@ uint64_t optimizer_state_bytes(torch::optim::Optimizer& opt) {
   return total;
 }
 
+// Where the model runs. CUDA work is asynchronous: timings wait for it.
+struct Target {
+  c10::Device device;
+  void sync() const {
+    if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+  }
+};
+
+Target target_of(const std::string& name) {
+  c10::Device device(c10::DeviceType::CPU);
+  try {
+    device = c10::Device(name);
+  } catch (const c10::Error&) {
+    throw BackendError("device '" + name + "' is not a device name (cpu, cuda, cuda:N)");
+  }
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw BackendError("device '" + name + "' is not available: this LibTorch (" +
+                       std::string(TORCH_VERSION) + ") was built without CUDA or sees no GPU");
+  if (device.is_cuda() && device.has_index() &&
+      static_cast<size_t>(device.index()) >= torch::cuda::device_count())
+    throw BackendError("device '" + name + "' does not exist: LibTorch sees " +
+                       std::to_string(torch::cuda::device_count()) + " GPUs");
+  if (!device.is_cpu() && !device.is_cuda())
+    throw BackendError("device '" + name + "' is not supported (cpu, cuda, cuda:N)");
+  return {device};
+}
+
 // One forward + backward + optimizer step from a clean state (no gradients,
 // no optimizer state), measured in two phases so the parts can be told apart.
 json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
                 const std::string& optimizer, uint64_t weights, int warmup, int iters,
-                int64_t batch) {
+                int64_t batch, const Target& target) {
   m.train(true);
   std::vector<at::Tensor> params;
   for (const at::Tensor& p : m.parameters()) params.push_back(p);
@@ -205,7 +235,7 @@ json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
     loss.backward();
   };
 
-  auto hook = std::make_shared<MemoryHook>();
+  auto hook = std::make_shared<MemoryHook>(target.device);
   int64_t fwd_bwd_peak = 0, step_peak = 0;
   {
     HookScope scope(hook);
@@ -220,6 +250,7 @@ json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
   auto step = [&] {
     forward_backward();
     opt->step();
+    target.sync();
   };
   for (int i = 0; i < warmup; ++i) step();
   std::vector<double> ms = time_runs(iters, step);
@@ -236,6 +267,7 @@ json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
              static_cast<uint64_t>(static_cast<double>(param_bytes) * (2.0 + moments)) +
                  static_cast<uint64_t>(activations)},
             {"latency", latency(ms, batch, warmup)}};
+  if (target.device.is_cuda()) j["peak_reserved_bytes"] = hook->peak_reserved();
   return j;
 }
 
@@ -243,9 +275,10 @@ json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
 
 json profile(const json& req) {
   std::string path = req.at("file");
+  Target target = target_of(req.value("device", "cpu"));
   torch::jit::Module m;
   try {
-    m = torch::jit::load(path, c10::Device(c10::DeviceType::CPU));
+    m = torch::jit::load(path, target.device);
   } catch (const c10::Error& e) {
     throw BackendError("torch::jit::load failed: " + last_line(e.what_without_backtrace()));
   }
@@ -258,10 +291,10 @@ json profile(const json& req) {
 
   json out;
   out["file"] = path;
-  out["device"] = "cpu";
+  out["device"] = target.device.str();
   out["dtype"] = dtype_name(float_type);
   json inputs_json = json::array();
-  std::vector<c10::IValue> inputs = build_inputs(m, req.at("inputs"), batch, float_type, inputs_json);
+  std::vector<c10::IValue> inputs = build_inputs(m, req.at("inputs"), batch, float_type, target.device, inputs_json);
   int64_t batch_used = inputs.empty() || inputs[0].toTensor().dim() == 0 ? 1 : inputs[0].toTensor().size(0);
   uint64_t weights = state_bytes(m), input_bytes = 0;
   for (const auto& i : inputs_json) input_bytes += i["bytes"].get<uint64_t>();
@@ -271,12 +304,16 @@ json profile(const json& req) {
   out["inputs_bytes"] = input_bytes;
 
   if (req.value("train", false)) {
-    out["train"] = train_step(m, inputs, req.value("optimizer", "adam"), weights, warmup, iters, batch_used);
+    out["train"] = train_step(m, inputs, req.value("optimizer", "adam"), weights, warmup, iters, batch_used,
+                              target);
     return out;
   }
 
   torch::NoGradGuard no_grad;
-  auto forward = [&] { m.forward(inputs); };
+  auto forward = [&] {
+    m.forward(inputs);
+    target.sync();
+  };
   try {
     for (int i = 0; i < std::max(warmup, 1); ++i) forward();
   } catch (const c10::Error& e) {
@@ -287,8 +324,8 @@ json profile(const json& req) {
     forward();
     out.update(flop_json(counter.report()));
   }
-  {
-    auto hook = std::make_shared<MemoryHook>();
+  if (target.device.is_cpu()) {
+    auto hook = std::make_shared<MemoryHook>(target.device);
     CountingAllocator& counting = CountingAllocator::instance();
     CountingAllocator::Scope swap;
     counting.reset();
@@ -296,6 +333,13 @@ json profile(const json& req) {
     forward();
     out["activation_peak_bytes"] = hook->peak();
     out["allocator_peak_bytes"] = counting.peak();
+  } else {
+    // The caching allocator reports blocks and its reserved total alike.
+    auto hook = std::make_shared<MemoryHook>(target.device);
+    HookScope scope(hook);
+    forward();
+    out["activation_peak_bytes"] = hook->peak();
+    out["peak_reserved_bytes"] = hook->peak_reserved();
   }
   out["latency"] = latency(time_runs(iters, forward), batch_used, warmup);
   if (req.value("counter_overhead", false)) {
