@@ -58,8 +58,11 @@ class Walker {
 
  private:
   void visit_pairs(const std::vector<Value*>& kv, const std::string& path, int depth) {
-    for (size_t i = 0; i + 1 < kv.size(); i += 2)
-      visit(kv[i + 1], join(path, key_text(kv[i])), depth + 1);
+    for (size_t i = 0; i + 1 < kv.size(); i += 2) {
+      std::string key = key_text(kv[i]);
+      if (depth == 0) top_key_ = key;  // the group, should this be a nested checkpoint
+      visit(kv[i + 1], join(path, key), depth + 1);
+    }
   }
 
   void emit(const Value* v, const std::string& name, Role role, const char* rule) {
@@ -69,6 +72,7 @@ class Walker {
                   v->offset);
     Tensor t = pool_[static_cast<size_t>(v->i)];
     t.name = name;
+    t.group = top_key_;
     t.role = role;
     t.rule = rule;
     out_.tensors.push_back(std::move(t));
@@ -145,7 +149,20 @@ class Walker {
   WalkResult& out_;
   uint64_t visits_ = 0, name_bytes_ = 0;
   std::unordered_set<const Value*> on_path_;
+  std::string top_key_;  // the root key being walked
 };
+
+// "ema" and "swa" must be whole words of the key ("model_ema", "ema.model"),
+// or "schema" would be an EMA copy.
+bool has_word(const std::string& key, const std::string& word) {
+  for (size_t at = key.find(word); at != std::string::npos; at = key.find(word, at + 1)) {
+    bool start = at == 0 || !std::isalnum(static_cast<unsigned char>(key[at - 1]));
+    size_t end = at + word.size();
+    bool stop = end == key.size() || !std::isalnum(static_cast<unsigned char>(key[end]));
+    if (start && stop) return true;
+  }
+  return false;
+}
 
 std::string group_kind(const std::string& name, const Value* v) {
   std::string n;
@@ -153,8 +170,7 @@ std::string group_kind(const std::string& name, const Value* v) {
   if ((v->kind == Kind::Dict && has_key(v, "state") && has_key(v, "param_groups")) ||
       n.find("optim") != std::string::npos)
     return "optimizer";
-  if (n.find("ema") != std::string::npos || n.find("swa") != std::string::npos ||
-      n.find("average") != std::string::npos)
+  if (has_word(n, "ema") || has_word(n, "swa") || n.find("average") != std::string::npos)
     return "ema";
   if (n.find("sched") != std::string::npos || n.find("scaler") != std::string::npos)
     return "other";
@@ -174,12 +190,12 @@ WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
                       const ClassDecls* decls, WalkLimits limits) {
   WalkResult out;
   Walker(pool, decls, limits, out).visit(root, "", 0);
-  if (root->kind != Kind::Dict) return out;
-
   bool direct = false;
-  for (size_t i = 1; i < root->items.size(); i += 2)
-    direct = direct || root->items[i]->kind == Kind::Tensor;
-  if (direct || out.tensors.empty()) {
+  if (root->kind == Kind::Dict)
+    for (size_t i = 1; i < root->items.size(); i += 2)
+      direct = direct || root->items[i]->kind == Kind::Tensor;
+  if (root->kind != Kind::Dict || direct || out.tensors.empty()) {
+    for (Tensor& t : out.tensors) t.group.clear();
     out.state_dict = direct;
     return out;
   }
@@ -192,7 +208,6 @@ WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
     if (kind == "model" && all_tensors(root->items[i + 1])) out.state_dict = true;
   }
   for (Tensor& t : out.tensors) {
-    t.group = t.name.substr(0, t.name.find('.'));
     if (out.groups.empty() || out.groups.back().name != t.group) {
       bool seen = false;
       for (const Group& g : out.groups) seen = seen || g.name == t.group;
