@@ -56,8 +56,4 @@ class Backend {
   std::string path_;
 };
 
-// Whether LibTorch is mapped into this process (from /proc/self/maps): tests
-// use it to prove that commands which must not load LibTorch do not.
-bool torch_is_loaded();
-
 }  // namespace ptscope

@@ -41,18 +41,4 @@ class MemorySource : public ByteSource {
   std::string bytes_;
 };
 
-// A window [begin, begin + size) of another source, keeping the parent's
-// offsets in error messages so they point into the real file.
-class SliceSource : public ByteSource {
- public:
-  SliceSource(const ByteSource& parent, uint64_t begin, uint64_t size);
-  uint64_t size() const override { return size_; }
-  void read(uint64_t pos, void* buf, size_t n, const char* what) const override;
-  uint64_t begin() const { return begin_; }
-
- private:
-  const ByteSource& parent_;
-  uint64_t begin_, size_;
-};
-
 }  // namespace ptscope

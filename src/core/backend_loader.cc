@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 
 #include "ptscope/backend.h"
 #include "ptscope/error.h"
@@ -50,14 +49,5 @@ nlohmann::ordered_json Backend::call(const std::string& command,
 // LibTorch cannot be unloaded safely (static destructors, thread pools), so
 // the handle is left open for the life of the process.
 Backend::~Backend() = default;
-
-bool torch_is_loaded() {
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line))
-    if (line.find("libtorch") != std::string::npos || line.find("libc10") != std::string::npos)
-      return true;
-  return false;
-}
 
 }  // namespace ptscope

@@ -90,17 +90,4 @@ void MemorySource::read(uint64_t pos, void* buf, size_t n, const char* what) con
   if (n) std::memcpy(buf, bytes_.data() + pos, n);
 }
 
-SliceSource::SliceSource(const ByteSource& parent, uint64_t begin, uint64_t size)
-    : parent_(parent), begin_(begin), size_(size) {
-  parent.check_range(begin, size, "slice");
-}
-
-void SliceSource::read(uint64_t pos, void* buf, size_t n, const char* what) const {
-  if (pos > size_ || n > size_ - pos)
-    throw Error(std::string(what) + ": " + std::to_string(n) +
-                    " bytes run past the end of the record",
-                begin_ + pos);
-  parent_.read(begin_ + pos, buf, n, what);
-}
-
 }  // namespace ptscope
