@@ -37,6 +37,8 @@ TextTable bytes_table(const Checkpoint& c);
 TextTable byte_map_table(const Checkpoint& c);
 
 void write_table(std::ostream& out, const TextTable& t, const std::string& indent = "");
+// One "  name            value" line of a human-readable report.
+void write_field(std::ostream& out, const std::string& name, const std::string& value);
 void write_delimited(std::ostream& out, const TextTable& t, char sep);
 
 nlohmann::ordered_json inspect_json(const Checkpoint& c, const Summary& s,

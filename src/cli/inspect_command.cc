@@ -192,13 +192,7 @@ Run setup_inspect(CLI::App& app) {
   app.add_flag("--bytes", a->options.bytes, "Label every byte range of the file");
   app.add_flag("--verify", a->verify,
                "Also read every tensor's data through LibTorch: check it against the metadata, count NaN/Inf");
-  std::map<std::string, OutputFormat> formats = {{"table", OutputFormat::Table},
-                                                 {"json", OutputFormat::Json},
-                                                 {"csv", OutputFormat::Csv},
-                                                 {"tsv", OutputFormat::Tsv}};
-  app.add_option("-f,--format", a->options.format, "Output format: table, json, csv, tsv")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
-      ->default_str("table");
+  add_format_option(app, a->options.format);
   return [a] { return run_inspect(*a); };
 }
 

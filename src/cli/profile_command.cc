@@ -69,9 +69,7 @@ std::string ms(const json& lat) {
   return buf;
 }
 
-void field(const std::string& name, const std::string& value) {
-  std::cout << "  " << name << std::string(name.size() < 16 ? 16 - name.size() : 1, ' ') << value << '\n';
-}
+void field(const std::string& name, const std::string& value) { write_field(std::cout, name, value); }
 
 TextTable ops_table(const json& r) {
   TextTable t{{"kind", "name", "count", "macs", "flops"}, {false, false, true, true, true}, {}};
@@ -185,11 +183,7 @@ Run setup_profile(CLI::App& app) {
       })
       ->capture_default_str();
   app.add_flag("--counter-overhead", a->counter_overhead, "Also time the forward with the FLOP counter on (benchmarks)");
-  std::map<std::string, OutputFormat> formats = {{"table", OutputFormat::Table}, {"json", OutputFormat::Json},
-                                                 {"csv", OutputFormat::Csv}, {"tsv", OutputFormat::Tsv}};
-  app.add_option("-f,--format", a->format, "Output format: table, json, csv, tsv")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
-      ->default_str("table");
+  add_format_option(app, a->format);
   return [a] { return run_profile(*a); };
 }
 

@@ -67,6 +67,11 @@ void write_table(std::ostream& out, const TextTable& t, const std::string& inden
   for (const auto& row : t.rows) line(row, false);
 }
 
+void write_field(std::ostream& out, const std::string& name, const std::string& value) {
+  std::string pad(name.size() < 16 ? 16 - name.size() : 1, ' ');
+  out << "  " << name << pad << value << '\n';
+}
+
 void write_delimited(std::ostream& out, const TextTable& t, char sep) {
   // CSV quotes a cell only when it must; TSV replaces tabs and newlines.
   auto cell = [sep](const std::string& v) {

@@ -19,54 +19,49 @@ std::string count_line(const Count& c) {
          human_bytes(c.bytes);
 }
 
-void field(std::ostream& out, const std::string& name, const std::string& value) {
-  std::string pad(name.size() < 16 ? 16 - name.size() : 1, ' ');
-  out << "  " << name << pad << value << '\n';
-}
-
 }  // namespace
 
 void write_text_report(std::ostream& out, const Checkpoint& c, const Summary& s,
                        const InspectOptions& opt) {
   out << c.path << '\n';
-  field(out, "format", format_name(c.format));
-  field(out, "file size", with_commas(c.file_bytes) + " B  " + human_bytes(c.file_bytes));
-  field(out, "entries", count_line(s.all));
+  write_field(out, "format", format_name(c.format));
+  write_field(out, "file size", with_commas(c.file_bytes) + " B  " + human_bytes(c.file_bytes));
+  write_field(out, "entries", count_line(s.all));
   if (s.unique_numel != s.all.numel)
-    field(out, "unique numel", with_commas(s.unique_numel) + " (shared views counted once; " +
+    write_field(out, "unique numel", with_commas(s.unique_numel) + " (shared views counted once; " +
                                    with_commas(s.all.numel - s.unique_numel) + " counted twice above)");
   if (s.parameters) {
-    field(out, "parameters", count_line(*s.parameters));
-    field(out, "buffers", count_line(*s.buffers));
+    write_field(out, "parameters", count_line(*s.parameters));
+    write_field(out, "buffers", count_line(*s.buffers));
   } else {
-    field(out, "parameters", "unknown (not a model state: no module or state_dict found)");
+    write_field(out, "parameters", "unknown (not a model state: no module or state_dict found)");
   }
   for (const GroupSummary& g : s.groups) {
     std::string v = g.kind + ": " + count_line(g.all);
     if (g.parameters) v += "; parameters " + with_commas(g.parameters->numel);
-    field(out, "group " + g.name, v);
+    write_field(out, "group " + g.name, v);
   }
   if (c.format == Format::TorchScript && s.constants.tensors)
-    field(out, "constants", count_line(s.constants));
+    write_field(out, "constants", count_line(s.constants));
   for (const auto& [name, d] : s.dtypes)
-    field(out, "dtype " + name, count_line(d));
+    write_field(out, "dtype " + name, count_line(d));
   for (const SharedStorage& sh : s.shared) {
     std::string names;
     for (const std::string& n : sh.names) names += (names.empty() ? "" : ", ") + n;
-    field(out, sh.tied ? "tied" : "shared storage", names);
+    write_field(out, sh.tied ? "tied" : "shared storage", names);
   }
-  field(out, "storage", with_commas(s.storage_bytes) + " B in unique storages");
-  field(out, "overhead", with_commas(static_cast<uint64_t>(std::max<int64_t>(s.overhead_bytes, 0))) +
+  write_field(out, "storage", with_commas(s.storage_bytes) + " B in unique storages");
+  write_field(out, "overhead", with_commas(static_cast<uint64_t>(std::max<int64_t>(s.overhead_bytes, 0))) +
                              " B (" + pct(s.overhead_percent) + " of the file)");
   uint64_t basis = s.parameters ? s.parameters->numel : s.unique_numel;
   std::string what_if;
   for (const Precision& p : precisions())
     what_if += std::string(what_if.empty() ? "" : ", ") + p.name + " " + human_bytes(bytes_at(basis, p));
-  field(out, s.parameters ? "params at" : "unique numel at", what_if);
+  write_field(out, s.parameters ? "params at" : "unique numel at", what_if);
   std::string implied;
   for (const Precision& p : precisions())
     implied += std::string(implied.empty() ? "" : ", ") + p.name + " " + with_commas(params_in(c.file_bytes, p));
-  field(out, "file holds", implied + " parameters at most");
+  write_field(out, "file holds", implied + " parameters at most");
 
   out << "\n  byte map\n";
   write_table(out, byte_map_table(c), "    ");

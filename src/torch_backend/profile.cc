@@ -15,42 +15,13 @@
 #include "commands.h"
 #include "memory_probe.h"
 #include "op_counter.h"
+#include "torch_dtypes.h"
 
 namespace ptscope::torch_backend {
 namespace {
 
 using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
-
-at::ScalarType scalar_type(const std::string& name) {
-  static const std::map<std::string, at::ScalarType> types = {
-      {"float32", at::kFloat}, {"fp32", at::kFloat}, {"float", at::kFloat},
-      {"float16", at::kHalf},  {"fp16", at::kHalf},  {"half", at::kHalf},
-      {"bfloat16", at::kBFloat16}, {"bf16", at::kBFloat16},
-      {"float64", at::kDouble}, {"int64", at::kLong}, {"long", at::kLong},
-      {"int32", at::kInt}, {"int", at::kInt}, {"int16", at::kShort}, {"int8", at::kChar},
-      {"uint8", at::kByte}, {"bool", at::kBool}};
-  auto it = types.find(name);
-  if (it == types.end()) throw BackendError("unknown dtype '" + name + "'");
-  return it->second;
-}
-
-// torch's own names ("float32"), as inspect prints them.
-std::string dtype_name(at::ScalarType t) {
-  switch (t) {
-    case at::kFloat: return "float32";
-    case at::kHalf: return "float16";
-    case at::kBFloat16: return "bfloat16";
-    case at::kDouble: return "float64";
-    case at::kLong: return "int64";
-    case at::kInt: return "int32";
-    case at::kShort: return "int16";
-    case at::kChar: return "int8";
-    case at::kByte: return "uint8";
-    case at::kBool: return "bool";
-    default: return c10::toString(t);
-  }
-}
 
 std::string signature(const c10::FunctionSchema& schema) {
   std::string s = "forward(";
@@ -86,11 +57,11 @@ std::vector<c10::IValue> build_inputs(torch::jit::Module& m, const json& specs,
     if (batch > 0 && !shape.empty()) shape[0] = batch;
     // Inputs without a dtype of their own follow --dtype.
     at::ScalarType type = specs[i]["dtype"].is_string()
-                              ? scalar_type(specs[i]["dtype"].get<std::string>())
+                              ? parse_scalar_type(specs[i]["dtype"].get<std::string>())
                               : float_type;
     auto options = at::TensorOptions().dtype(type).device(device);
     at::Tensor t = at::isFloatingType(type) ? at::randn(shape, options) : at::zeros(shape, options);
-    out.push_back({{"name", a.name()}, {"shape", shape}, {"dtype", dtype_name(type)},
+    out.push_back({{"name", a.name()}, {"shape", shape}, {"dtype", scalar_type_name(type)},
                    {"bytes", t.nbytes()}});
     inputs.emplace_back(std::move(t));
   }
@@ -283,7 +254,7 @@ json profile(const json& req) {
     throw BackendError("torch::jit::load failed: " + last_line(e.what_without_backtrace()));
   }
   std::string dtype_arg = req.value("dtype", "fp32");
-  at::ScalarType float_type = scalar_type(dtype_arg);
+  at::ScalarType float_type = parse_scalar_type(dtype_arg);
   if (float_type != at::kFloat) m.to(float_type);
   m.eval();
   int warmup = req.value("warmup", 3), iters = req.value("iters", 10);
@@ -292,7 +263,7 @@ json profile(const json& req) {
   json out;
   out["file"] = path;
   out["device"] = target.device.str();
-  out["dtype"] = dtype_name(float_type);
+  out["dtype"] = scalar_type_name(float_type);
   json inputs_json = json::array();
   std::vector<c10::IValue> inputs = build_inputs(m, req.at("inputs"), batch, float_type, target.device, inputs_json);
   int64_t batch_used = inputs.empty() || inputs[0].toTensor().dim() == 0 ? 1 : inputs[0].toTensor().size(0);

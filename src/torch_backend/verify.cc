@@ -16,27 +16,13 @@
 #include <torch/version.h>
 
 #include "commands.h"
+#include "torch_dtypes.h"
 
 namespace ptscope::torch_backend {
 namespace {
 
 using json = nlohmann::ordered_json;
 constexpr int64_t kChunkElements = int64_t{1} << 22;
-
-// Element types as LibTorch 1.13 can view them; quantized data is viewed as
-// its integer representation. Absent: types this LibTorch does not have.
-std::optional<at::ScalarType> view_type(const std::string& dtype) {
-  static const std::map<std::string, at::ScalarType> types = {
-      {"bool", at::kBool}, {"uint8", at::kByte}, {"int8", at::kChar}, {"int16", at::kShort},
-      {"int32", at::kInt}, {"int64", at::kLong}, {"float16", at::kHalf},
-      {"bfloat16", at::kBFloat16}, {"float32", at::kFloat}, {"float64", at::kDouble},
-      {"complex32", at::kComplexHalf}, {"complex64", at::kComplexFloat},
-      {"complex128", at::kComplexDouble}, {"qint8", at::kChar}, {"quint8", at::kByte},
-      {"qint32", at::kInt}, {"quint4x2", at::kByte}, {"quint2x4", at::kByte}};
-  auto it = types.find(dtype);
-  if (it == types.end()) return std::nullopt;
-  return it->second;
-}
 
 class MappedFile {
  public:
@@ -124,7 +110,8 @@ json verify(const json& req) {
   int64_t nan = 0, inf = 0, checked = 0, elements = 0;
   for (const auto& t : req.at("tensors")) {
     std::string name = t["name"];
-    auto type = view_type(t["dtype"]);
+    std::optional<DType> dtype = dtype_from_torch_name(t["dtype"].get<std::string>());
+    auto type = dtype ? view_type(*dtype) : std::nullopt;
     if (!type) {
       skipped.push_back(name + ": LibTorch " + std::string(TORCH_VERSION) + " has no " +
                         t["dtype"].get<std::string>());
