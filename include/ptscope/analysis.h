@@ -6,11 +6,20 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ptscope/checkpoint.h"
 
 namespace ptscope {
+
+// Two entries are one tensor when they view the same elements the same way.
+using ViewKey = std::tuple<int, uint64_t, std::vector<int64_t>, std::vector<int64_t>, DType>;
+ViewKey view_key(const Tensor& t);
+
+// Index of the group whose tensors are "the model", -1 for none; only
+// meaningful for nested checkpoints.
+int primary_group(const Checkpoint& c);
 
 struct Count {
   uint64_t tensors = 0, numel = 0, bytes = 0;

@@ -48,7 +48,8 @@ void write_text_report(std::ostream& out, const Checkpoint& c, const Summary& s,
 
 // "1,234,567"
 std::string with_commas(uint64_t n);
-// "1.51 GB (1.40 GiB)"
-std::string human_bytes(uint64_t n);
+// "1.51 GB (1.40 GiB)", or one of the two
+enum class Units { Both, Decimal, Binary };
+std::string human_bytes(uint64_t n, Units units = Units::Both);
 
 }  // namespace ptscope

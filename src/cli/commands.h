@@ -24,6 +24,7 @@ inline void add_format_option(CLI::App& app, OutputFormat& format) {
 }
 Run setup_inspect(CLI::App& app);
 Run setup_profile(CLI::App& app);
+Run setup_estimate(CLI::App& app);
 Run setup_backend(CLI::App& app);
 
 }  // namespace ptscope::cli

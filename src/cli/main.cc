@@ -21,10 +21,12 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "Log what is being read to stderr");
   auto* inspect = app.add_subcommand("inspect", "Count parameters, tensors and bytes; map every byte");
   auto* profile = app.add_subcommand("profile", "Run a TorchScript model: FLOPs, activation memory, latency");
+  auto* estimate = app.add_subcommand("estimate", "Memory for inference and training, FLOPs per token, from the file alone");
   auto* backend = app.add_subcommand("backend", "Load the LibTorch backend and report on it");
   const std::pair<CLI::App*, ptscope::cli::Run> runs[] = {
       {inspect, ptscope::cli::setup_inspect(*inspect)},
       {profile, ptscope::cli::setup_profile(*profile)},
+      {estimate, ptscope::cli::setup_estimate(*estimate)},
       {backend, ptscope::cli::setup_backend(*backend)},
   };
 

@@ -3,24 +3,20 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
-#include <tuple>
 
 namespace ptscope {
-namespace {
 
-// Two entries are one tensor when they view the same elements the same way.
-using ViewKey = std::tuple<int, uint64_t, std::vector<int64_t>, std::vector<int64_t>, DType>;
 ViewKey view_key(const Tensor& t) {
   return {t.storage, t.storage_offset, t.shape, t.stride, t.dtype};
 }
 
-// Index of the group whose tensors are "the model", -1 for none; only
-// meaningful for nested checkpoints.
 int primary_group(const Checkpoint& c) {
   for (size_t i = 0; i < c.groups.size(); ++i)
     if (c.groups[i].kind == "model") return static_cast<int>(i);
   return -1;
 }
+
+namespace {
 
 // Unique parameters and buffers among tensors of group `group` ("" = all).
 void count_roles(const Checkpoint& c, const std::string& group, bool all_groups,

@@ -15,10 +15,10 @@ std::string with_commas(uint64_t n) {
   return out;
 }
 
-std::string human_bytes(uint64_t n) {
+std::string human_bytes(uint64_t n, Units units) {
   static const char* dec[] = {"B", "kB", "MB", "GB", "TB", "PB"};
   static const char* bin[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-  auto scale = [n](double base, const char* const* units) {
+  auto scale = [n](double base, const char* const* names) {
     double v = static_cast<double>(n);
     int u = 0;
     while (v >= base && u < 5) {
@@ -26,9 +26,11 @@ std::string human_bytes(uint64_t n) {
       ++u;
     }
     char buf[32];
-    std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", v, units[u]);
+    std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", v, names[u]);
     return std::string(buf);
   };
+  if (units == Units::Decimal) return scale(1000, dec);
+  if (units == Units::Binary) return scale(1024, bin);
   if (n < 1000) return std::to_string(n) + " B";
   return scale(1000, dec) + " (" + scale(1024, bin) + ")";
 }

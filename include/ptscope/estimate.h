@@ -1,0 +1,97 @@
+// Memory and FLOPs estimates from the checkpoint alone: inference, training
+// under an optimizer and a sharding strategy, FLOPs per token. Every figure
+// carries the formula that produced it; see README "estimate" for sources.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ptscope/analysis.h"
+#include "ptscope/architecture.h"
+#include "ptscope/checkpoint.h"
+
+namespace ptscope {
+
+enum class WeightType { FP32, FP16, BF16, INT8, INT4 };
+enum class Optimizer { SGD, Momentum, Adam, AdamW, Adafactor, Adam8bit };
+enum class Strategy { DDP, Zero1, Zero2, Zero3, FSDP };
+
+const char* weight_type_name(WeightType w);
+const char* optimizer_name(Optimizer o);
+const char* strategy_name(Strategy s);
+
+struct EstimateOptions {
+  WeightType dtype = WeightType::FP32;
+  int64_t group_size = 128;        // int4: one fp16 scale per this many weights
+  Optimizer optimizer = Optimizer::AdamW;
+  bool mixed_precision = false;    // 16-bit weights and gradients, fp32 master copy
+  int64_t batch = 1;               // per GPU
+  std::optional<int64_t> seq;      // tokens per sample; default: what the file fixes
+  std::optional<int64_t> heads;    // when the shapes do not fix it
+  int64_t image = 224;             // resnet input size
+  int64_t gpus = 1;
+  Strategy strategy = Strategy::DDP;
+  bool activation_checkpointing = false;
+};
+
+// One reported figure: a value and how it was computed.
+struct Line {
+  std::string section;   // "inference", "training", "per gpu", "flops"
+  std::string name;
+  uint64_t value = 0;
+  bool bytes = true;     // false: FLOPs or a count
+  std::string formula;
+};
+
+struct ModelSizes {
+  uint64_t parameters = 0;     // unique, as model.parameters() counts
+  uint64_t buffer_bytes = 0;
+  uint64_t matrix_parameters = 0;  // in tensors of two or more dimensions
+  uint64_t matrix_rows = 0;        // their first dimensions, summed: int8 scales
+  uint64_t adafactor_state = 0;    // Adafactor's factored second moment, elements
+  uint64_t small_parameters = 0;   // in tensors under 4096 elements: 8-bit Adam keeps fp32 state
+  bool from_file_roles = false;    // parameters told apart from buffers
+};
+ModelSizes model_sizes(const Checkpoint& c);
+
+struct Estimate {
+  ModelSizes sizes;
+  std::optional<Architecture> architecture;
+  int64_t heads = 0, kv_heads = 0;  // resolved (0: unknown)
+  std::string heads_source;    // "shapes", "--heads", "assumed head_dim N: ..."
+  int64_t seq = 0;             // tokens used (0: no sequence model)
+  std::string seq_source;
+
+  struct Inference {
+    uint64_t weights = 0;
+    std::optional<uint64_t> activations, kv_cache;
+    uint64_t total = 0;
+  } inference;
+  struct Training {
+    bool possible = true;
+    uint64_t weights = 0, gradients = 0, optimizer = 0, master_weights = 0;
+    std::optional<uint64_t> activations;
+    uint64_t total = 0;        // one GPU, no sharding
+    uint64_t per_gpu = 0;      // under the chosen strategy
+    std::vector<std::pair<Strategy, uint64_t>> per_gpu_by_strategy;
+  } training;
+  struct Flops {
+    std::optional<uint64_t> forward_per_token, training_per_token;
+    uint64_t forward_per_sample = 0, training_per_sample = 0;
+    uint64_t forward_per_batch = 0, training_per_batch = 0;
+  } flops;
+
+  std::vector<Line> lines;          // every figure above, with its formula
+  std::vector<std::string> notes;   // assumptions made and estimates skipped
+};
+
+Estimate estimate(const Checkpoint& c, const EstimateOptions& o);
+
+// Memory of one sharding strategy, as the ZeRO paper (Rajbhandari et al.
+// 2020) partitions it: weights W, gradients G and optimizer state O (with
+// the master copy) over N GPUs.
+uint64_t per_gpu_model_states(Strategy s, uint64_t weights, uint64_t grads, uint64_t optimizer, int64_t gpus);
+
+}  // namespace ptscope

@@ -1,0 +1,86 @@
+// ptscope estimate FILE: memory for inference and training, on one GPU or
+// sharded, and FLOPs per token, from the checkpoint's metadata alone.
+#include <iostream>
+#include <memory>
+
+#include "commands.h"
+#include "ptscope/estimate_report.h"
+#include "ptscope/reader.h"
+
+namespace ptscope::cli {
+namespace {
+
+struct EstimateArgs {
+  std::string file;
+  EstimateOptions options;
+  int64_t seq = 0, heads = 0;
+  Units units = Units::Both;
+  OutputFormat format = OutputFormat::Table;
+};
+
+template <typename E>
+CLI::Option* add_choice(CLI::App& app, const std::string& name, E& target, const std::map<std::string, E>& choices,
+                        const std::string& help) {
+  std::string names;
+  for (const auto& [k, v] : choices) names += (names.empty() ? "" : ", ") + k;
+  return app.add_option(name, target, help + ": " + names)
+      ->transform(CLI::CheckedTransformer(choices, CLI::ignore_case));
+}
+
+int run_estimate(EstimateArgs& a) {
+  if (a.seq) a.options.seq = a.seq;
+  if (a.heads) a.options.heads = a.heads;
+  Checkpoint c = load_checkpoint(a.file);
+  Estimate e = estimate(c, a.options);
+  switch (a.format) {
+    case OutputFormat::Table: write_estimate_text(std::cout, c, e, a.options, a.units); break;
+    case OutputFormat::Json: std::cout << estimate_json(c, e, a.options).dump(2) << '\n'; break;
+    case OutputFormat::Csv: write_delimited(std::cout, estimate_table(c, e), ','); break;
+    case OutputFormat::Tsv: write_delimited(std::cout, estimate_table(c, e), '\t'); break;
+  }
+  return kOk;
+}
+
+}  // namespace
+
+Run setup_estimate(CLI::App& app) {
+  auto a = std::make_shared<EstimateArgs>();
+  EstimateOptions& o = a->options;
+  app.add_option("file", a->file, "Checkpoint: .pt/.pth (zip or legacy), TorchScript, safetensors")->required();
+  add_choice(app, "--dtype", o.dtype,
+             {{"fp32", WeightType::FP32}, {"fp16", WeightType::FP16}, {"bf16", WeightType::BF16},
+              {"int8", WeightType::INT8}, {"int4", WeightType::INT4}},
+             "Weight precision")
+      ->default_str("fp32");
+  app.add_option("--group-size", o.group_size, "int4: weights per fp16 scale and zero point")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  add_choice(app, "--optimizer", o.optimizer,
+             {{"sgd", Optimizer::SGD}, {"momentum", Optimizer::Momentum}, {"adam", Optimizer::Adam},
+              {"adamw", Optimizer::AdamW}, {"adafactor", Optimizer::Adafactor}, {"adam8bit", Optimizer::Adam8bit}},
+             "Optimizer")
+      ->default_str("adamw");
+  app.add_flag("--mixed-precision", o.mixed_precision,
+               "16-bit weights and gradients with an fp32 master copy and fp32 optimizer state");
+  app.add_option("-b,--batch", o.batch, "Samples per GPU")->check(CLI::Range(1, 1 << 24))->capture_default_str();
+  app.add_option("--seq", a->seq, "Tokens per sample (default: the positions the file fixes, else 2048)")
+      ->check(CLI::Range(1, 1 << 24));
+  app.add_option("--heads", a->heads, "Attention heads, where the shapes do not fix them")
+      ->check(CLI::Range(1, 1 << 16));
+  app.add_option("--image", o.image, "Image height = width for CNNs")->check(CLI::Range(8, 1 << 16))->capture_default_str();
+  app.add_option("--gpus", o.gpus, "GPUs to shard training over")->check(CLI::Range(1, 1 << 20))->capture_default_str();
+  add_choice(app, "--strategy", o.strategy,
+             {{"ddp", Strategy::DDP}, {"zero1", Strategy::Zero1}, {"zero2", Strategy::Zero2},
+              {"zero3", Strategy::Zero3}, {"fsdp", Strategy::FSDP}},
+             "Sharding strategy")
+      ->default_str("ddp");
+  app.add_flag("--activation-checkpointing", o.activation_checkpointing,
+               "Keep only each layer's input and recompute the rest in backward");
+  add_choice(app, "--units", a->units, {{"decimal", Units::Decimal}, {"binary", Units::Binary}, {"both", Units::Both}},
+             "Byte units in the table")
+      ->default_str("both");
+  add_format_option(app, a->format);
+  return [a] { return run_estimate(*a); };
+}
+
+}  // namespace ptscope::cli

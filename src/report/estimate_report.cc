@@ -1,0 +1,194 @@
+#include "ptscope/estimate_report.h"
+
+#include <cstdio>
+#include <ostream>
+
+namespace ptscope {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+template <typename T>
+json or_null(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+json positive_or_null(int64_t v) { return v > 0 ? json(v) : json(nullptr); }
+
+json architecture_json(const Estimate& e) {
+  if (!e.architecture) return nullptr;
+  const Architecture& a = *e.architecture;
+  bool resnet = a.family == "resnet";
+  int64_t blocks = 0;
+  for (int64_t s : a.stages) blocks += s;
+  json j = {{"family", a.family},
+            {"layers", resnet ? blocks : a.layers},
+            {"hidden", positive_or_null(a.hidden)},
+            {"heads", positive_or_null(e.heads)},
+            {"kv_heads", positive_or_null(e.kv_heads)},
+            {"heads_source", e.heads_source.empty() ? json(nullptr) : json(e.heads_source)},
+            {"ffn", positive_or_null(a.ffn)},
+            {"vocab", positive_or_null(a.vocab)},
+            {"parameters_from_formula", a.parameters_from_formula},
+            {"formula", a.formula}};
+  if (a.decoder_layers) j["decoder_layers"] = a.decoder_layers;
+  if (a.positions) j["positions"] = a.positions;
+  if (a.classes) j["classes"] = a.classes;
+  if (resnet) {
+    j["stages"] = a.stages;
+    j["block"] = a.bottleneck ? "bottleneck" : "basic";
+    j["groups"] = a.groups;
+    j["width_per_group"] = a.width_per_group;
+  }
+  return j;
+}
+
+std::string flops(uint64_t n) {
+  static const char* kUnits[] = {"", "k", "M", "G", "T", "P", "E"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1000 && u < 6) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, u ? "%.2f %sFLOPs" : "%.0f %sFLOPs", v, kUnits[u]);
+  return buf;
+}
+
+std::string describe(const Estimate& e) {
+  if (!e.architecture) return "not recognised";
+  const Architecture& a = *e.architecture;
+  std::string s = a.family + ": ";
+  if (a.family == "resnet") {
+    s += std::string(a.bottleneck ? "bottleneck" : "basic") + " blocks";
+    for (size_t i = 0; i < a.stages.size(); ++i) s += (i ? "/" : " ") + std::to_string(a.stages[i]);
+    if (a.groups > 1) s += ", groups " + std::to_string(a.groups);
+    return s + ", width/group " + std::to_string(a.width_per_group) + ", " + std::to_string(a.classes) + " classes";
+  }
+  s += std::to_string(a.layers) + " layers";
+  if (a.decoder_layers) s += " + " + std::to_string(a.decoder_layers) + " decoder layers";
+  s += ", hidden " + std::to_string(a.hidden);
+  if (e.heads) s += ", heads " + std::to_string(e.heads) + " (" + e.heads_source + ")";
+  if (e.kv_heads && e.kv_heads != e.heads) s += ", kv heads " + std::to_string(e.kv_heads);
+  s += ", ffn " + std::to_string(a.ffn);
+  if (a.vocab) s += ", vocab " + std::to_string(a.vocab);
+  if (a.positions) s += ", positions " + std::to_string(a.positions);
+  return s;
+}
+
+}  // namespace
+
+json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions& o) {
+  json options = {{"dtype", weight_type_name(o.dtype)},
+                  {"group_size", o.group_size},
+                  {"optimizer", optimizer_name(o.optimizer)},
+                  {"mixed_precision", o.mixed_precision},
+                  {"batch", o.batch},
+                  {"seq", e.seq ? json(e.seq) : json(nullptr)},
+                  {"seq_source", e.seq_source.empty() ? json(nullptr) : json(e.seq_source)},
+                  {"image", o.image},
+                  {"gpus", o.gpus},
+                  {"strategy", strategy_name(o.strategy)},
+                  {"activation_checkpointing", o.activation_checkpointing}};
+  json inference = {{"weights_bytes", e.inference.weights},
+                    {"activation_bytes", or_null(e.inference.activations)},
+                    {"kv_cache_bytes", or_null(e.inference.kv_cache)},
+                    {"total_bytes", e.inference.total}};
+  json training = nullptr;
+  if (e.training.possible) {
+    json by_strategy = json::object();
+    for (const auto& [s, v] : e.training.per_gpu_by_strategy) by_strategy[strategy_name(s)] = v;
+    training = {{"weights_bytes", e.training.weights},
+                {"gradient_bytes", e.training.gradients},
+                {"master_weights_bytes", e.training.master_weights},
+                {"optimizer_bytes", e.training.optimizer},
+                {"activation_bytes", or_null(e.training.activations)},
+                {"total_bytes", e.training.total},
+                {"per_gpu_bytes", e.training.per_gpu},
+                {"per_gpu_bytes_by_strategy", by_strategy}};
+  }
+  json lines = json::array();
+  for (const Line& l : e.lines)
+    lines.push_back({{"section", l.section}, {"name", l.name}, {"value", l.value},
+                     {"unit", l.bytes ? "bytes" : "flops"}, {"formula", l.formula}});
+  return {{"file", c.path},
+          {"format", format_name(c.format)},
+          {"options", options},
+          {"parameters", e.sizes.parameters},
+          {"buffer_bytes", e.sizes.buffer_bytes},
+          {"architecture", architecture_json(e)},
+          {"inference", inference},
+          {"training", training},
+          {"flops_per_token", {{"forward", or_null(e.flops.forward_per_token)},
+                               {"training", or_null(e.flops.training_per_token)}}},
+          {"flops_per_sample", {{"forward", e.flops.forward_per_sample}, {"training", e.flops.training_per_sample}}},
+          {"flops_per_batch", {{"forward", e.flops.forward_per_batch}, {"training", e.flops.training_per_batch}}},
+          {"lines", lines},
+          {"notes", e.notes}};
+}
+
+void write_estimate_text(std::ostream& out, const Checkpoint& c, const Estimate& e, const EstimateOptions& o,
+                         Units units) {
+  out << c.path << " (" << format_name(c.format) << ")\n";
+  write_field(out, "parameters", with_commas(e.sizes.parameters));
+  write_field(out, "architecture", describe(e));
+  if (e.architecture) {
+    const Architecture& a = *e.architecture;
+    bool same = a.parameters_from_formula == e.sizes.parameters;
+    write_field(out, "from formula", with_commas(a.parameters_from_formula) +
+                                         (same ? " (equals the count)" : " (differs from the count)"));
+    write_field(out, "", a.formula);
+  }
+  std::string setting = std::string(weight_type_name(o.dtype)) + ", batch " + std::to_string(o.batch) +
+                        (e.seq ? ", seq " + std::to_string(e.seq) + " (" + e.seq_source + ")" : "");
+  std::string section;
+  TextTable t;
+  t.columns = {"", "value", "formula"};
+  t.numeric = {false, true, false};
+  auto flush = [&] {
+    if (!t.rows.empty()) write_table(out, t, "    ");
+    t.rows.clear();
+  };
+  for (const Line& l : e.lines) {
+    if (l.section != section) {
+      flush();
+      section = l.section;
+      std::string title = section;
+      if (section == "inference") title += " (" + setting + ")";
+      if (section == "training")
+        title += std::string(" (") + optimizer_name(o.optimizer) +
+                 (o.mixed_precision ? ", mixed precision" : "") +
+                 (o.activation_checkpointing ? ", activation checkpointing" : "") + ")";
+      if (section == "per gpu") title += " (" + std::to_string(o.gpus) + " GPUs)";
+      out << "\n  " << title << '\n';
+    }
+    t.rows.push_back({l.name, l.bytes ? human_bytes(l.value, units) : flops(l.value), l.formula});
+  }
+  flush();
+  if (e.training.possible) {
+    out << "\n  per gpu, every strategy (" << o.gpus << " GPUs)\n";
+    TextTable s;
+    s.columns = {"strategy", "per gpu"};
+    s.numeric = {false, true};
+    for (const auto& [strategy, v] : e.training.per_gpu_by_strategy)
+      s.rows.push_back({strategy_name(strategy), human_bytes(v, units)});
+    write_table(out, s, "    ");
+  }
+  if (!e.notes.empty()) {
+    out << "\n  notes\n";
+    for (const std::string& n : e.notes) out << "    - " << n << '\n';
+  }
+}
+
+TextTable estimate_table(const Checkpoint& c, const Estimate& e) {
+  TextTable t;
+  t.columns = {"file", "section", "name", "value", "unit", "formula"};
+  t.numeric = {false, false, false, true, false, false};
+  for (const Line& l : e.lines)
+    t.rows.push_back({c.path, l.section, l.name, std::to_string(l.value), l.bytes ? "bytes" : "flops", l.formula});
+  for (const auto& [s, v] : e.training.per_gpu_by_strategy)
+    t.rows.push_back({c.path, "per gpu", strategy_name(s), std::to_string(v), "bytes", ""});
+  return t;
+}
+
+}  // namespace ptscope

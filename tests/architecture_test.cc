@@ -1,0 +1,149 @@
+// Architecture recognition on real key names and shapes: full-size models
+// (fixtures/arch/shapes, names and shapes only, the parameter count each
+// asserted there against the published figure) and tiny checkpoints written
+// by torch (fixtures/arch/*.pt).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ptscope/architecture.h"
+#include "ptscope/estimate.h"
+#include "ptscope/reader.h"
+
+namespace ptscope {
+namespace {
+
+using nlohmann::json;
+
+json read_json(const std::string& rel) {
+  std::ifstream in(std::string(PTSCOPE_SOURCE_DIR) + "/" + rel);
+  return json::parse(in);
+}
+
+// A checkpoint with the rows' names, shapes and ties, and no data.
+Checkpoint from_shapes(const json& model) {
+  Checkpoint c;
+  c.roles_known = true;
+  std::map<std::string, int> storage_of;
+  for (const auto& row : model["tensors"]) {
+    Tensor t;
+    t.name = row[0];
+    t.shape = row[1].get<std::vector<int64_t>>();
+    t.numel = 1;
+    for (int64_t d : t.shape) t.numel *= static_cast<uint64_t>(d);
+    int64_t stride = 1;
+    t.stride.assign(t.shape.size(), 0);
+    for (size_t i = t.shape.size(); i-- > 0;) {
+      t.stride[i] = stride;
+      stride *= t.shape[i];
+    }
+    t.role = row[2] == "parameter" ? Role::Parameter : Role::Buffer;
+    if (row[3].is_null()) {
+      t.storage = static_cast<int>(c.storages.size());
+      c.storages.push_back({t.name, t.dtype, t.nbytes(), std::nullopt, "cpu"});
+    } else {
+      t.storage = storage_of.at(row[3]);
+    }
+    storage_of[t.name] = t.storage;
+    c.tensors.push_back(std::move(t));
+  }
+  return c;
+}
+
+// The config's sizes against what was recognised; heads only where a
+// tensor has one axis per head.
+void expect_config(const Architecture& a, const json& cfg, const std::string& what) {
+  SCOPED_TRACE(what);
+  EXPECT_EQ(a.family, cfg["family"]);
+  if (cfg["family"] == "resnet") {
+    EXPECT_EQ(a.stages, cfg["layers"].get<std::vector<int64_t>>());
+    EXPECT_EQ(a.bottleneck, cfg["block"] == "bottleneck");
+    EXPECT_EQ(a.width, cfg["width"]);
+    EXPECT_EQ(a.classes, cfg["classes"]);
+    return;
+  }
+  EXPECT_EQ(a.layers, cfg["layers"]);
+  EXPECT_EQ(a.decoder_layers, cfg.value("decoder_layers", 0));
+  EXPECT_EQ(a.hidden, cfg["hidden"]);
+  EXPECT_EQ(a.ffn, cfg["ffn"]);
+  EXPECT_EQ(a.vocab, cfg["vocab"].is_null() ? 0 : cfg["vocab"].get<int64_t>());
+  if (!cfg["positions"].is_null()) EXPECT_EQ(a.positions, cfg["positions"]);
+  int64_t heads = cfg["heads"], kv_heads = cfg["kv_heads"];
+  EXPECT_EQ(a.attention_dim * kv_heads, a.kv_dim * heads) << "key/value width against the query's";
+  if (a.heads) {
+    EXPECT_EQ(a.heads, heads);
+    EXPECT_EQ(a.kv_heads, kv_heads);
+  }
+}
+
+class FullSizeModel : public testing::TestWithParam<std::string> {};
+
+TEST_P(FullSizeModel, RecognisedAndCountedByFormula) {
+  json model = read_json("fixtures/arch/shapes/" + GetParam() + ".json");
+  Checkpoint c = from_shapes(model);
+  auto a = recognize_architecture(c);
+  ASSERT_TRUE(a) << GetParam();
+  expect_config(*a, model["config"], GetParam());
+  EXPECT_EQ(a->parameters_from_formula, model["parameters"].get<uint64_t>()) << a->formula;
+  EXPECT_EQ(model_sizes(c).parameters, model["parameters"].get<uint64_t>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Published, FullSizeModel,
+                         testing::Values("gpt2", "gpt2-medium", "bert-base-uncased", "llama-2-7b", "mistral-7b",
+                                         "t5-small", "vit_b_16", "resnet50", "resnet18"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& ch : n)
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
+TEST(Architecture, HeadsFixedOnlyWhereATensorHasAHeadAxis) {
+  auto heads = [](const std::string& m) {
+    return recognize_architecture(from_shapes(read_json("fixtures/arch/shapes/" + m + ".json")))->heads;
+  };
+  EXPECT_EQ(heads("t5-small"), 8);     // relative_attention_bias [32, 8]
+  EXPECT_EQ(heads("llama-2-7b"), 32);  // rotary inv_freq [64]: head_dim 128
+  EXPECT_EQ(heads("mistral-7b"), 0);   // no inv_freq: 4096 wide, heads unknown
+  EXPECT_EQ(heads("gpt2"), 0);
+}
+
+TEST(Architecture, UnderAnyPrefix) {
+  json model = read_json("fixtures/arch/shapes/gpt2.json");
+  for (auto& row : model["tensors"]) {
+    row[0] = "module.model." + row[0].get<std::string>();
+    if (!row[3].is_null()) row[3] = "module.model." + row[3].get<std::string>();
+  }
+  auto a = recognize_architecture(from_shapes(model));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->prefix, "module.model.transformer.");
+  EXPECT_EQ(a->parameters_from_formula, 124439808u);
+}
+
+TEST(Architecture, NothingKnown) {
+  Checkpoint c = load_checkpoint(std::string(PTSCOPE_SOURCE_DIR) + "/fixtures/dtypes.pt");
+  EXPECT_FALSE(recognize_architecture(c));
+}
+
+class TinyCheckpoint : public testing::TestWithParam<std::string> {};
+
+TEST_P(TinyCheckpoint, MatchesTorch) {
+  json expected = read_json("fixtures/arch/expected.json")[GetParam()];
+  Checkpoint c = load_checkpoint(std::string(PTSCOPE_SOURCE_DIR) + "/fixtures/arch/" + GetParam());
+  auto a = recognize_architecture(c);
+  ASSERT_TRUE(a);
+  expect_config(*a, expected["config"], GetParam());
+  EXPECT_EQ(a->parameters_from_formula, expected["parameters"].get<uint64_t>()) << a->formula;
+  EXPECT_EQ(model_sizes(c).parameters, expected["parameters"].get<uint64_t>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Torch, TinyCheckpoint,
+                         testing::Values("gpt2_tiny.pt", "bert_tiny.pt", "llama_tiny.pt", "gpt2_tiny_scripted.pt"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           return n.substr(0, n.find('.'));
+                         });
+
+}  // namespace
+}  // namespace ptscope

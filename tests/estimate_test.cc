@@ -1,0 +1,197 @@
+// The estimates against published figures: rules of thumb for weights, the
+// ZeRO paper's table, the KV cache of LLaMA-2-7B, Korthikanti et al.'s
+// activation formula, Kaplan et al.'s FLOPs per token, torchvision's GFLOPs.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ptscope/estimate.h"
+#include "ptscope/reader.h"
+#include "ptscope/report.h"
+
+namespace ptscope {
+namespace {
+
+// A checkpoint of parameter tensors with these shapes and no data.
+Checkpoint parameters(const std::vector<std::vector<int64_t>>& shapes) {
+  Checkpoint c;
+  c.roles_known = true;
+  for (const auto& shape : shapes) {
+    Tensor t;
+    t.name = "w" + std::to_string(c.tensors.size());
+    t.shape = shape;
+    t.numel = 1;
+    for (int64_t d : shape) t.numel *= static_cast<uint64_t>(d);
+    t.role = Role::Parameter;
+    t.storage = static_cast<int>(c.storages.size());
+    c.storages.push_back({t.name, t.dtype, t.nbytes(), std::nullopt, "cpu"});
+    c.tensors.push_back(t);
+  }
+  return c;
+}
+
+Checkpoint from_shapes(const std::string& model) {
+  std::ifstream in(std::string(PTSCOPE_SOURCE_DIR) + "/fixtures/arch/shapes/" + model + ".json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  Checkpoint c;
+  c.roles_known = true;
+  std::map<std::string, int> storage_of;
+  for (const auto& row : j["tensors"]) {
+    Tensor t;
+    t.name = row[0];
+    t.shape = row[1].get<std::vector<int64_t>>();
+    t.numel = 1;
+    for (int64_t d : t.shape) t.numel *= static_cast<uint64_t>(d);
+    t.stride.assign(t.shape.size(), 1);
+    t.role = row[2] == "parameter" ? Role::Parameter : Role::Buffer;
+    t.storage = row[3].is_null() ? static_cast<int>(storage_of.size()) : storage_of.at(row[3]);
+    storage_of[t.name] = t.storage;
+    c.tensors.push_back(std::move(t));
+  }
+  return c;
+}
+
+TEST(Estimate, SevenBillionAtEachPrecision) {
+  Checkpoint c = parameters({{7000, 1000000}});  // 7 B parameters in one matrix
+  EstimateOptions o;
+  EXPECT_EQ(estimate(c, o).inference.weights, 28000000000u);
+  EXPECT_EQ(human_bytes(28000000000u, Units::Decimal), "28.00 GB");
+  EXPECT_EQ(human_bytes(28000000000u, Units::Binary), "26.08 GiB");
+  o.dtype = WeightType::BF16;
+  EXPECT_EQ(estimate(c, o).inference.weights, 14000000000u);
+  o.dtype = WeightType::INT8;  // one byte each, one fp16 scale per row
+  EXPECT_EQ(estimate(c, o).inference.weights, 7000000000u + 2 * 7000);
+  o.dtype = WeightType::INT4;  // half a byte each, 2.5 bytes per group of 128
+  EXPECT_EQ(estimate(c, o).inference.weights, 3500000000u + 136718750u);
+  EXPECT_FALSE(estimate(c, o).training.possible);
+}
+
+TEST(Estimate, ZeroPaperTable) {
+  // Rajbhandari et al. 2020, figure 1: 7.5 B parameters, 64 GPUs, mixed
+  // precision Adam (K = 12): 120 / 31.4 / 16.6 / 1.9 GB per GPU.
+  const uint64_t psi = 7500000000u;
+  EXPECT_EQ(per_gpu_model_states(Strategy::DDP, 2 * psi, 2 * psi, 12 * psi, 64), 120000000000u);
+  EXPECT_EQ(per_gpu_model_states(Strategy::Zero1, 2 * psi, 2 * psi, 12 * psi, 64), 31406250000u);
+  EXPECT_EQ(per_gpu_model_states(Strategy::Zero2, 2 * psi, 2 * psi, 12 * psi, 64), 16640625000u);
+  EXPECT_EQ(per_gpu_model_states(Strategy::Zero3, 2 * psi, 2 * psi, 12 * psi, 64), 1875000000u);
+
+  Checkpoint c = parameters({{7500, 1000000}});
+  EstimateOptions o;
+  o.optimizer = Optimizer::Adam;
+  o.mixed_precision = true;
+  o.gpus = 64;
+  o.strategy = Strategy::Zero2;
+  Estimate e = estimate(c, o);
+  EXPECT_EQ(e.training.weights + e.training.gradients + e.training.master_weights + e.training.optimizer,
+            16 * psi);
+  EXPECT_EQ(e.training.per_gpu, 16640625000u);
+  EXPECT_EQ(e.training.per_gpu_by_strategy[3].second, 1875000000u);
+}
+
+TEST(Estimate, OptimizerStates) {
+  Checkpoint c = parameters({{1024, 512}, {512}, {100}});
+  const uint64_t p = 1024 * 512 + 512 + 100;
+  auto optimizer = [&](Optimizer opt) {
+    EstimateOptions o;
+    o.optimizer = opt;
+    return estimate(c, o).training.optimizer;
+  };
+  EXPECT_EQ(optimizer(Optimizer::SGD), 0u);
+  EXPECT_EQ(optimizer(Optimizer::Momentum), 4 * p);
+  EXPECT_EQ(optimizer(Optimizer::AdamW), 8 * p);
+  EXPECT_EQ(optimizer(Optimizer::Adafactor), 4 * (1024 + 512 + 512 + 100));  // row + column sums; vectors whole
+  // 8-bit Adam: two bytes plus two fp32 absmax per 2048 elements; tensors
+  // under 4096 elements keep fp32 states.
+  EXPECT_EQ(optimizer(Optimizer::Adam8bit), 2 * 1024 * 512 + 8 * 256 + 8 * (512 + 100));
+}
+
+TEST(Estimate, KvCacheOfLlama2_7b) {
+  // 2 x 32 layers x 4096 wide x 2 bytes = 0.5 MiB per token at fp16.
+  EstimateOptions o;
+  o.dtype = WeightType::FP16;
+  o.seq = 4096;
+  Estimate e = estimate(from_shapes("llama-2-7b"), o);
+  ASSERT_TRUE(e.inference.kv_cache);
+  EXPECT_EQ(*e.inference.kv_cache, 4096u * 512 * 1024);
+  EXPECT_EQ(e.heads, 32);
+  EXPECT_EQ(e.heads_source, "shapes");
+}
+
+TEST(Estimate, GroupedQueryAttentionShrinksTheCache) {
+  EstimateOptions o;
+  o.dtype = WeightType::BF16;
+  o.seq = 4096;
+  Estimate e = estimate(from_shapes("mistral-7b"), o);
+  EXPECT_EQ(*e.inference.kv_cache, 4096u * 128 * 1024);  // 8 of 32 heads keep keys and values
+  EXPECT_EQ(e.heads, 32);  // assumed head_dim 128
+  EXPECT_EQ(e.kv_heads, 8);
+}
+
+TEST(Estimate, KorthikantiActivations) {
+  // GPT-2 small, 16-bit activations, s = 1024, b = 1, a = 12: every layer
+  // keeps s*b*h*(34 + 5*a*s/h) bytes (Korthikanti et al. 2022, eq. 1).
+  EstimateOptions o;
+  o.mixed_precision = true;
+  o.heads = 12;
+  Estimate e = estimate(from_shapes("gpt2"), o);
+  const uint64_t s = 1024, h = 768, V = 50257, sbh = s * h;
+  const uint64_t layer = sbh * (34 + 5 * 12 * s / h);
+  EXPECT_EQ(layer, 89653248u);
+  // plus: final norm input 2sbh, embedding dropout mask sbh, output head
+  // input 2sbh and fp32 logits 4sbV.
+  EXPECT_EQ(*e.training.activations, 12 * layer + 2 * sbh + sbh + 2 * sbh + 4 * s * V);
+
+  o.activation_checkpointing = true;  // each layer's input, one layer recomputed
+  e = estimate(from_shapes("gpt2"), o);
+  EXPECT_EQ(*e.training.activations, 12 * 2 * sbh + layer + 2 * sbh + sbh + 2 * sbh + 4 * s * V);
+}
+
+TEST(Estimate, KaplanFlopsPerToken) {
+  // 2N + 2*n_layer*n_ctx*d_attn (Kaplan et al. 2020, eq. 2.2), N without the
+  // embeddings but with the output projection, which GPT-2 ties to them.
+  EstimateOptions o;
+  Estimate e = estimate(from_shapes("gpt2"), o);
+  const uint64_t n = 124439808u - 50257u * 768 - 1024u * 768 + 50257u * 768;
+  EXPECT_EQ(*e.flops.forward_per_token, 2 * n + 2 * 12 * 1024 * 768);
+  EXPECT_EQ(*e.flops.training_per_token, 3 * *e.flops.forward_per_token);
+  EXPECT_EQ(e.flops.forward_per_sample, 1024 * *e.flops.forward_per_token);
+}
+
+// torchvision's published GFLOPS (multiply-adds) at 224 x 224.
+TEST(Estimate, TorchvisionFlops) {
+  EstimateOptions o;
+  auto gmacs = [&](const std::string& m) {
+    return static_cast<double>(estimate(from_shapes(m), o).flops.forward_per_sample) / 2e9;
+  };
+  EXPECT_NEAR(gmacs("resnet50"), 4.09, 0.005);
+  EXPECT_NEAR(gmacs("resnet18"), 1.81, 0.005);
+  // 2 FLOPs per parameter per token counts biases and norms too (+9E + F
+  // per layer): 17.588 against torchvision's 17.56, which counts only the
+  // matrix multiply-adds.
+  EXPECT_NEAR(gmacs("vit_b_16"), 17.56, 0.03);
+  EXPECT_FALSE(estimate(from_shapes("resnet50"), o).flops.forward_per_token);
+}
+
+TEST(Estimate, UnrecognisedModelGetsWhatTheCountAllows) {
+  Checkpoint c = parameters({{1000, 1000}});
+  EstimateOptions o;
+  Estimate e = estimate(c, o);
+  EXPECT_FALSE(e.architecture);
+  EXPECT_FALSE(e.inference.activations);
+  EXPECT_FALSE(e.training.activations);
+  EXPECT_EQ(*e.flops.forward_per_token, 2000000u);
+  ASSERT_FALSE(e.notes.empty());
+  EXPECT_NE(e.notes[0].find("activations, KV cache and attention FLOPs skipped"), std::string::npos);
+}
+
+TEST(Estimate, EveryFigureHasAFormula) {
+  for (const char* m : {"gpt2", "t5-small", "resnet50"}) {
+    EstimateOptions o;
+    o.mixed_precision = true;
+    for (const Line& l : estimate(from_shapes(m), o).lines) EXPECT_FALSE(l.formula.empty()) << m << " " << l.name;
+  }
+}
+
+}  // namespace
+}  // namespace ptscope
