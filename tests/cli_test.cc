@@ -344,3 +344,17 @@ TEST(CliEstimate, AgreesWithMeasuredTrainingStep) {
   EXPECT_GT(ratio, 0.9);
   EXPECT_LT(ratio, 1.1);
 }
+
+// HF's Conv1D is addmm(bias, x, W); inside a differentiable graph the JIT
+// runs it as mm followed by add, and the interpreter hands the callback the
+// subgraph's other values too, before and after the op's own. Per token:
+// 2 layers x (64x192 + 64x64 + 64x256 + 256x64) + the tied head 64x1000 +
+// attention 2 layers x 2 x 32 x 64 (QK^T and AV, no causal discount).
+TEST(CliProfile, CountsDecomposedAddmm) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/arch/gpt2_tiny_scripted.pt -i 1x32:int64 --iters 1 --warmup 0 -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["macs"], 32 * (2 * (64 * 192 + 64 * 64 + 64 * 256 + 256 * 64) + 64 * 1000 + 2 * 2 * 32 * 64));
+  EXPECT_EQ(j["ops"]["aten::mm"]["macs"], 32 * 2 * (64 * 192 + 64 * 64 + 64 * 256 + 256 * 64));
+}

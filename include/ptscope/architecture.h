@@ -58,6 +58,7 @@ std::optional<Architecture> recognize_architecture(const Checkpoint& c);
 struct ConvLayer {
   int64_t in_channels = 0, out_channels = 0, kernel = 1, stride = 1, groups = 1;
   int64_t in_size = 0, out_size = 0;  // height = width
+  int64_t kept = 0;            // elements alive beside its input and output (the residual)
 };
 std::vector<ConvLayer> resnet_layers(const Architecture& a, int64_t image);
 uint64_t resnet_parameters(const Architecture& a);

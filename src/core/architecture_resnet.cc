@@ -3,7 +3,8 @@
 // four stages of 64/128/256/512 planes whose first block strides by 2 (but
 // the first stage's), bottleneck blocks 1x1 -> 3x3 (grouped, strided) -> 1x1
 // with expansion 4, or basic blocks 3x3 -> 3x3; a 1x1 strided downsample
-// where the shape changes; global average pool and one fully connected layer.
+// where the shape changes, run after the main path; global average pool and
+// one fully connected layer.
 #include "ptscope/architecture.h"
 
 #include <algorithm>
@@ -22,8 +23,9 @@ int64_t out_size(int64_t in, int64_t kernel, int64_t stride) {
 std::vector<ConvLayer> resnet_layers(const Architecture& a, int64_t image) {
   std::vector<ConvLayer> layers;
   int64_t size = image;
+  int64_t kept = 0;
   auto conv = [&](int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups) {
-    layers.push_back({in, out, k, stride, groups, size, out_size(size, k, stride)});
+    layers.push_back({in, out, k, stride, groups, size, out_size(size, k, stride), kept});
     return layers.back().out_size;
   };
   size = conv(a.channels, a.width, a.stem_kernel, 2, 1);
@@ -32,22 +34,34 @@ std::vector<ConvLayer> resnet_layers(const Architecture& a, int64_t image) {
   for (size_t stage = 0; stage < a.stages.size(); ++stage) {
     int64_t planes = int64_t{64} << stage;
     for (int64_t block = 0; block < a.stages[stage]; ++block) {
-      int64_t stride = stage > 0 && block == 0 ? 2 : 1;
-      if (stride != 1 || inplanes != planes * expansion) conv(inplanes, planes * expansion, 1, stride, 1);
+      // In forward order: the block's convolutions keep its input x for the
+      // residual; the downsample runs last, beside the main path's output.
+      int64_t stride = stage > 0 && block == 0 ? 2 : 1, x_size = size, x = inplanes * size * size;
+      kept = 0;
       if (a.bottleneck) {
         int64_t width = planes * a.width_per_group / 64 * a.groups;
         size = conv(inplanes, width, 1, 1, 1);
+        kept = x;
         size = conv(width, width, 3, stride, a.groups);
         size = conv(width, planes * expansion, 1, 1, 1);
       } else {
         size = conv(inplanes, planes, 3, stride, 1);
+        kept = x;
         size = conv(planes, planes, 3, 1, 1);
       }
+      if (stride != 1 || inplanes != planes * expansion) {
+        int64_t main_size = size;
+        kept = planes * expansion * main_size * main_size;
+        size = x_size;
+        conv(inplanes, planes * expansion, 1, stride, 1);
+        size = main_size;
+      }
+      kept = 0;
       inplanes = planes * expansion;
     }
   }
   // The classifier, as a 1x1 "convolution" over the pooled features.
-  layers.push_back({inplanes, a.classes, 1, 1, 1, 1, 1});
+  layers.push_back({inplanes, a.classes, 1, 1, 1, 1, 1, 0});
   return layers;
 }
 

@@ -105,7 +105,7 @@ Workload resnet_workload(const WorkloadInput& in) {
     uint64_t input = u(l.in_channels) * u(l.in_size) * u(l.in_size);
     macs += out * u(l.kernel) * u(l.kernel) * u(l.in_channels / std::max<int64_t>(l.groups, 1));
     saved += 2 * out;  // convolution output (BatchNorm's input) and the normalised, activated output
-    peak = std::max(peak, input + 2 * out);
+    peak = std::max(peak, input + 2 * out + u(l.kept));
   }
   const ConvLayer& stem = layers.front();
   uint64_t pooled = u(stem.out_channels) * u((stem.out_size + 1) / 2) * u((stem.out_size + 1) / 2);
@@ -114,7 +114,7 @@ Workload resnet_workload(const WorkloadInput& in) {
   w.training_activations = b * (e * (image + saved + pooled) + 8 * pooled);
   w.training_formula = "b*(e*(image + 2 x every conv output + max-pool output) + 8 x max-pool indices)";
   w.inference_activations = b * e * peak;
-  w.inference_formula = "b*e*max over convolutions of (input + 2 x output)";
+  w.inference_formula = "b*e*max over convolutions of (input + 2 x output + the residual kept beside them)";
   w.forward_per_sample = 2 * macs;
   w.flops_formula = "2 x sum of conv MACs out^2*k^2*Cin/groups*Cout + fc Cin*K, at " + std::to_string(in.image) +
                     "x" + std::to_string(in.image);

@@ -59,21 +59,32 @@ std::string top_level_module(const std::vector<std::string>& hierarchy) {
   return "(top)";
 }
 
-// The interpreter may hand the callback more values than the op takes (what
-// else is on its stack); the op's own are the last N, N from its schema.
-size_t schema_arguments(const at::RecordFunction& fn) {
+// The interpreter may hand the callback more values than the op takes or
+// returns (what else is on its stack, e.g. inside a differentiable graph);
+// the op's own are the last N, N from its schema.
+struct SchemaCounts {
+  size_t arguments = SIZE_MAX, returns = SIZE_MAX;
+};
+SchemaCounts schema_counts(const at::RecordFunction& fn) {
   static std::mutex cache_mu;
-  static std::map<std::string, size_t> cache;
+  static std::map<std::string, SchemaCounts> cache;
   auto name = fn.operator_name();
-  if (!name) return SIZE_MAX;
+  if (!name) return {};
   std::string key = name->name + "." + name->overload_name;
   std::lock_guard<std::mutex> lock(cache_mu);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   auto handle = c10::Dispatcher::singleton().findSchema(*name);
-  size_t n = handle ? handle->schema().arguments().size() : SIZE_MAX;
+  SchemaCounts n;
+  if (handle) n = {handle->schema().arguments().size(), handle->schema().returns().size()};
   cache[key] = n;
   return n;
+}
+
+std::vector<OpArg> last_values(const c10::IValue* values, size_t size, size_t count) {
+  std::vector<OpArg> args;
+  for (size_t i = size - std::min(size, count); i < size; ++i) args.push_back(to_arg(values[i]));
+  return args;
 }
 
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
@@ -85,8 +96,7 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   ctx->module = top_level_module(hierarchy);
   try {
     c10::ArrayRef<const c10::IValue> inputs = fn.inputs();
-    size_t n = std::min(inputs.size(), schema_arguments(fn));
-    for (const c10::IValue& v : inputs.slice(inputs.size() - n)) ctx->inputs.push_back(to_arg(v));
+    ctx->inputs = last_values(inputs.data(), inputs.size(), schema_counts(fn).arguments);
   } catch (const c10::Error&) {
     // Recorded without inputs: counted, but with no shapes to price it.
   }
@@ -99,7 +109,8 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* base) {
   if (!ctx || !ctx->counted) return;
   std::vector<OpArg> outputs;
   try {
-    for (const c10::IValue& v : fn.outputs()) outputs.push_back(to_arg(v));
+    const std::vector<c10::IValue>& values = fn.outputs();
+    outputs = last_values(values.data(), values.size(), schema_counts(fn).returns);
   } catch (const c10::Error&) {
   }
   std::string name = fn.name();
