@@ -13,7 +13,9 @@
 #   ptscope estimate FILE -b B [--seq S --heads 4] --optimizer adam -f json
 #   ptscope profile FILE -i INPUT -f json                  (forward)
 #   ptscope profile FILE -i INPUT --train --optimizer adam -f json
-# and prints a Markdown table: FLOPs (estimate over measured), inference
+# and prints a Markdown table: MACs (estimate: half its FLOPs; measured:
+# the profile's multiply-adds, which price a causal attention in full, as
+# the kernel computes it), inference
 # activation peak, and training memory (weights, gradients, Adam state must
 # be equal; saved activations compared).
 #
@@ -59,14 +61,14 @@ def load(name, kind):
     return json.load(open(f"{work}/{name}.{kind}.json"))
 def ratio(a, b):
     return f"{a / b:.3f}" if b else "-"
-print("| model | input | forward FLOPs est / measured | inference activations est / measured | ratio "
+print("| model | input | forward MACs est / measured | inference activations est / measured | ratio "
       "| weights+grads+Adam equal | saved activations est / measured | adjusted ratio |")
 print("|---|---|---|---|---|---|---|---|")
 for run in sys.argv[2:]:
     name, _, inp = run.split()[:3]
     e, f, t = load(name, "estimate"), load(name, "forward"), load(name, "train")["train"]
     a, tr = e["architecture"], e["training"]
-    est_flops = e["flops_per_batch"]["forward"]
+    est_macs = e["flops_per_batch"]["forward"] // 2
     states_equal = (tr["weights_bytes"] == t["parameters_bytes"] + t["buffers_bytes"]
                     and tr["gradient_bytes"] == t["gradients_bytes"]
                     and tr["optimizer_bytes"] == t["optimizer_state_bytes"])
@@ -77,7 +79,7 @@ for run in sys.argv[2:]:
         masks = L * (heads * s * s * b + 2 * s * b * h) + s * b * h
         adjusted = saved - 4 * s * b * V + 3 * masks
     inf = e["inference"]["activation_bytes"]
-    print(f"| {name} | {inp} | {est_flops:,} / {f['flops']:,} ({ratio(est_flops, f['flops'])}) "
+    print(f"| {name} | {inp} | {est_macs:,} / {f['macs']:,} ({ratio(est_macs, f['macs'])}) "
           f"| {inf:,} / {f['activation_peak_bytes']:,} | {ratio(inf, f['activation_peak_bytes'])} "
           f"| {'yes' if states_equal else 'NO'} | {saved:,} / {t['activations_bytes']:,} "
           f"| {ratio(adjusted, t['activations_bytes'])} |")
