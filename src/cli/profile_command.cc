@@ -102,7 +102,9 @@ void write_table_report(const json& r) {
     field("  parameters", human_bytes(t["parameters_bytes"]));
     field("  gradients", human_bytes(t["gradients_bytes"]));
     field("  optimizer", human_bytes(t["optimizer_state_bytes"]));
-    field("  activations", human_bytes(t["activations_bytes"]));
+    field("  activations", human_bytes(t["activations_bytes"]) + " saved for backward");
+    field("fwd+bwd peak", human_bytes(t["forward_backward_peak_bytes"]) +
+                              " above weights (activations, gradients, backward's transients)");
     field("rule of thumb", human_bytes(t["rule_of_thumb_bytes"]) + " (parameters x (1 + 1 + optimizer moments) + activations)");
     field("step latency", ms(t["latency"]));
     return;
