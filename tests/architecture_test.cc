@@ -4,9 +4,9 @@
 // by torch (fixtures/arch/*.pt).
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "arch_shapes.h"
 #include "ptscope/architecture.h"
 #include "ptscope/estimate.h"
 #include "ptscope/reader.h"
@@ -15,41 +15,6 @@ namespace ptscope {
 namespace {
 
 using nlohmann::json;
-
-json read_json(const std::string& rel) {
-  std::ifstream in(std::string(PTSCOPE_SOURCE_DIR) + "/" + rel);
-  return json::parse(in);
-}
-
-// A checkpoint with the rows' names, shapes and ties, and no data.
-Checkpoint from_shapes(const json& model) {
-  Checkpoint c;
-  c.roles_known = true;
-  std::map<std::string, int> storage_of;
-  for (const auto& row : model["tensors"]) {
-    Tensor t;
-    t.name = row[0];
-    t.shape = row[1].get<std::vector<int64_t>>();
-    t.numel = 1;
-    for (int64_t d : t.shape) t.numel *= static_cast<uint64_t>(d);
-    int64_t stride = 1;
-    t.stride.assign(t.shape.size(), 0);
-    for (size_t i = t.shape.size(); i-- > 0;) {
-      t.stride[i] = stride;
-      stride *= t.shape[i];
-    }
-    t.role = row[2] == "parameter" ? Role::Parameter : Role::Buffer;
-    if (row[3].is_null()) {
-      t.storage = static_cast<int>(c.storages.size());
-      c.storages.push_back({t.name, t.dtype, t.nbytes(), std::nullopt, "cpu"});
-    } else {
-      t.storage = storage_of.at(row[3]);
-    }
-    storage_of[t.name] = t.storage;
-    c.tensors.push_back(std::move(t));
-  }
-  return c;
-}
 
 // The config's sizes against what was recognised; heads only where a
 // tensor has one axis per head.
@@ -80,8 +45,8 @@ void expect_config(const Architecture& a, const json& cfg, const std::string& wh
 class FullSizeModel : public testing::TestWithParam<std::string> {};
 
 TEST_P(FullSizeModel, RecognisedAndCountedByFormula) {
-  json model = read_json("fixtures/arch/shapes/" + GetParam() + ".json");
-  Checkpoint c = from_shapes(model);
+  json model = read_fixture_json("fixtures/arch/shapes/" + GetParam() + ".json");
+  Checkpoint c = checkpoint_from_shapes(model);
   auto a = recognize_architecture(c);
   ASSERT_TRUE(a) << GetParam();
   expect_config(*a, model["config"], GetParam());
@@ -101,7 +66,7 @@ INSTANTIATE_TEST_SUITE_P(Published, FullSizeModel,
 
 TEST(Architecture, HeadsFixedOnlyWhereATensorHasAHeadAxis) {
   auto heads = [](const std::string& m) {
-    return recognize_architecture(from_shapes(read_json("fixtures/arch/shapes/" + m + ".json")))->heads;
+    return recognize_architecture(model_from_shapes(m))->heads;
   };
   EXPECT_EQ(heads("t5-small"), 8);     // relative_attention_bias [32, 8]
   EXPECT_EQ(heads("llama-2-7b"), 32);  // rotary inv_freq [64]: head_dim 128
@@ -110,12 +75,12 @@ TEST(Architecture, HeadsFixedOnlyWhereATensorHasAHeadAxis) {
 }
 
 TEST(Architecture, UnderAnyPrefix) {
-  json model = read_json("fixtures/arch/shapes/gpt2.json");
+  json model = read_fixture_json("fixtures/arch/shapes/gpt2.json");
   for (auto& row : model["tensors"]) {
     row[0] = "module.model." + row[0].get<std::string>();
     if (!row[3].is_null()) row[3] = "module.model." + row[3].get<std::string>();
   }
-  auto a = recognize_architecture(from_shapes(model));
+  auto a = recognize_architecture(checkpoint_from_shapes(model));
   ASSERT_TRUE(a);
   EXPECT_EQ(a->prefix, "module.model.transformer.");
   EXPECT_EQ(a->parameters_from_formula, 124439808u);
@@ -129,7 +94,7 @@ TEST(Architecture, NothingKnown) {
 class TinyCheckpoint : public testing::TestWithParam<std::string> {};
 
 TEST_P(TinyCheckpoint, MatchesTorch) {
-  json expected = read_json("fixtures/arch/expected.json")[GetParam()];
+  json expected = read_fixture_json("fixtures/arch/expected.json")[GetParam()];
   Checkpoint c = load_checkpoint(std::string(PTSCOPE_SOURCE_DIR) + "/fixtures/arch/" + GetParam());
   auto a = recognize_architecture(c);
   ASSERT_TRUE(a);

@@ -3,9 +3,7 @@
 // activation formula, Kaplan et al.'s FLOPs per token, torchvision's GFLOPs.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <nlohmann/json.hpp>
-
+#include "arch_shapes.h"
 #include "ptscope/estimate.h"
 #include "ptscope/reader.h"
 #include "ptscope/report.h"
@@ -27,27 +25,6 @@ Checkpoint parameters(const std::vector<std::vector<int64_t>>& shapes) {
     t.storage = static_cast<int>(c.storages.size());
     c.storages.push_back({t.name, t.dtype, t.nbytes(), std::nullopt, "cpu"});
     c.tensors.push_back(t);
-  }
-  return c;
-}
-
-Checkpoint from_shapes(const std::string& model) {
-  std::ifstream in(std::string(PTSCOPE_SOURCE_DIR) + "/fixtures/arch/shapes/" + model + ".json");
-  nlohmann::json j = nlohmann::json::parse(in);
-  Checkpoint c;
-  c.roles_known = true;
-  std::map<std::string, int> storage_of;
-  for (const auto& row : j["tensors"]) {
-    Tensor t;
-    t.name = row[0];
-    t.shape = row[1].get<std::vector<int64_t>>();
-    t.numel = 1;
-    for (int64_t d : t.shape) t.numel *= static_cast<uint64_t>(d);
-    t.stride.assign(t.shape.size(), 1);
-    t.role = row[2] == "parameter" ? Role::Parameter : Role::Buffer;
-    t.storage = row[3].is_null() ? static_cast<int>(storage_of.size()) : storage_of.at(row[3]);
-    storage_of[t.name] = t.storage;
-    c.tensors.push_back(std::move(t));
   }
   return c;
 }
@@ -111,7 +88,7 @@ TEST(Estimate, KvCacheOfLlama2_7b) {
   EstimateOptions o;
   o.dtype = WeightType::FP16;
   o.seq = 4096;
-  Estimate e = estimate(from_shapes("llama-2-7b"), o);
+  Estimate e = estimate(model_from_shapes("llama-2-7b"), o);
   ASSERT_TRUE(e.inference.kv_cache);
   EXPECT_EQ(*e.inference.kv_cache, 4096u * 512 * 1024);
   EXPECT_EQ(e.heads, 32);
@@ -122,7 +99,7 @@ TEST(Estimate, GroupedQueryAttentionShrinksTheCache) {
   EstimateOptions o;
   o.dtype = WeightType::BF16;
   o.seq = 4096;
-  Estimate e = estimate(from_shapes("mistral-7b"), o);
+  Estimate e = estimate(model_from_shapes("mistral-7b"), o);
   EXPECT_EQ(*e.inference.kv_cache, 4096u * 128 * 1024);  // 8 of 32 heads keep keys and values
   EXPECT_EQ(e.heads, 32);  // assumed head_dim 128
   EXPECT_EQ(e.kv_heads, 8);
@@ -134,7 +111,7 @@ TEST(Estimate, KorthikantiActivations) {
   EstimateOptions o;
   o.mixed_precision = true;
   o.heads = 12;
-  Estimate e = estimate(from_shapes("gpt2"), o);
+  Estimate e = estimate(model_from_shapes("gpt2"), o);
   const uint64_t s = 1024, h = 768, V = 50257, sbh = s * h;
   const uint64_t layer = sbh * (34 + 5 * 12 * s / h);
   EXPECT_EQ(layer, 89653248u);
@@ -143,7 +120,7 @@ TEST(Estimate, KorthikantiActivations) {
   EXPECT_EQ(*e.training.activations, 12 * layer + 2 * sbh + sbh + 2 * sbh + 4 * s * V);
 
   o.activation_checkpointing = true;  // each layer's input, one layer recomputed
-  e = estimate(from_shapes("gpt2"), o);
+  e = estimate(model_from_shapes("gpt2"), o);
   EXPECT_EQ(*e.training.activations, 12 * 2 * sbh + layer + 2 * sbh + sbh + 2 * sbh + 4 * s * V);
 }
 
@@ -151,7 +128,7 @@ TEST(Estimate, KaplanFlopsPerToken) {
   // 2N + 2*n_layer*n_ctx*d_attn (Kaplan et al. 2020, eq. 2.2), N without the
   // embeddings but with the output projection, which GPT-2 ties to them.
   EstimateOptions o;
-  Estimate e = estimate(from_shapes("gpt2"), o);
+  Estimate e = estimate(model_from_shapes("gpt2"), o);
   const uint64_t n = 124439808u - 50257u * 768 - 1024u * 768 + 50257u * 768;
   EXPECT_EQ(*e.flops.forward_per_token, 2 * n + 2 * 12 * 1024 * 768);
   EXPECT_EQ(*e.flops.training_per_token, 3 * *e.flops.forward_per_token);
@@ -162,7 +139,7 @@ TEST(Estimate, KaplanFlopsPerToken) {
 TEST(Estimate, TorchvisionFlops) {
   EstimateOptions o;
   auto gmacs = [&](const std::string& m) {
-    return static_cast<double>(estimate(from_shapes(m), o).flops.forward_per_sample) / 2e9;
+    return static_cast<double>(estimate(model_from_shapes(m), o).flops.forward_per_sample) / 2e9;
   };
   EXPECT_NEAR(gmacs("resnet50"), 4.09, 0.005);
   EXPECT_NEAR(gmacs("resnet18"), 1.81, 0.005);
@@ -170,7 +147,7 @@ TEST(Estimate, TorchvisionFlops) {
   // per layer): 17.588 against torchvision's 17.56, which counts only the
   // matrix multiply-adds.
   EXPECT_NEAR(gmacs("vit_b_16"), 17.56, 0.03);
-  EXPECT_FALSE(estimate(from_shapes("resnet50"), o).flops.forward_per_token);
+  EXPECT_FALSE(estimate(model_from_shapes("resnet50"), o).flops.forward_per_token);
 }
 
 TEST(Estimate, UnrecognisedModelGetsWhatTheCountAllows) {
@@ -189,7 +166,7 @@ TEST(Estimate, EveryFigureHasAFormula) {
   for (const char* m : {"gpt2", "t5-small", "resnet50"}) {
     EstimateOptions o;
     o.mixed_precision = true;
-    for (const Line& l : estimate(from_shapes(m), o).lines) EXPECT_FALSE(l.formula.empty()) << m << " " << l.name;
+    for (const Line& l : estimate(model_from_shapes(m), o).lines) EXPECT_FALSE(l.formula.empty()) << m << " " << l.name;
   }
 }
 
