@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "arch_shapes.h"
+#include "ptscope/batch_search.h"
 #include "ptscope/estimate.h"
 #include "ptscope/reader.h"
 #include "ptscope/report.h"
@@ -168,6 +169,30 @@ TEST(Estimate, EveryFigureHasAFormula) {
     o.mixed_precision = true;
     for (const Line& l : estimate(model_from_shapes(m), o).lines) EXPECT_FALSE(l.formula.empty()) << m << " " << l.name;
   }
+}
+
+}  // namespace
+}  // namespace ptscope
+
+namespace ptscope {
+namespace {
+
+// --max-batch against a simulated out-of-memory: batches above `capacity`
+// fail.
+TEST(BatchSearch, DoublesThenBisects) {
+  for (int64_t capacity : {0, 1, 2, 3, 37, 64, 65, 1000, 4096}) {
+    int calls = 0;
+    BatchSearch s = search_max_batch([&](int64_t b) { ++calls; return b <= capacity; }, 4096);
+    EXPECT_EQ(s.max_batch, capacity);
+    EXPECT_EQ(static_cast<int>(s.tries.size()), calls);
+    EXPECT_LE(calls, 2 * 13) << capacity;  // log2(4096) doublings, as many halvings
+    for (const BatchTry& t : s.tries) EXPECT_EQ(t.fits, t.batch <= capacity);
+  }
+  EXPECT_EQ(search_max_batch([](int64_t) { return true; }, 100).max_batch, 100);  // the limit caps it
+  EXPECT_EQ(search_max_batch([](int64_t b) { return b <= 7; }, 5).max_batch, 5);
+  std::vector<int64_t> order;
+  for (const BatchTry& t : search_max_batch([](int64_t b) { return b <= 70; }, 100).tries) order.push_back(t.batch);
+  EXPECT_EQ(order, (std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64, 100, 82, 73, 68, 70, 71}));
 }
 
 }  // namespace
