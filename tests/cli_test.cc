@@ -358,3 +358,25 @@ TEST(CliProfile, CountsDecomposedAddmm) {
   EXPECT_EQ(j["macs"], 32 * (2 * (64 * 192 + 64 * 64 + 64 * 256 + 256 * 64) + 64 * 1000 + 2 * 2 * 32 * 64));
   EXPECT_EQ(j["ops"]["aten::mm"]["macs"], 32 * 2 * (64 * 192 + 64 * 64 + 64 * 256 + 256 * 64));
 }
+
+// --max-batch on the CPU, against a memory limit: real forwards, measured
+// peaks; the batch found fits and the next one was tried and did not.
+TEST(CliProfile, MaxBatchUnderAMemoryLimit) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/arch/gpt2_tiny_scripted.pt -i 1x64:int64 --iters 1 --warmup 0 "
+                      "--max-batch --memory-limit 8MB -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto mb = nlohmann::json::parse(r.out)["max_batch"];
+  int64_t n = mb["batch"];
+  EXPECT_GT(n, 1);
+  EXPECT_EQ(mb["limit_bytes"], 8000000);
+  EXPECT_LE(mb["peak_bytes"].get<int64_t>(), 8000000);
+  bool next_failed = false;
+  for (const auto& t : mb["tries"]) {
+    EXPECT_EQ(t["fits"].get<bool>(), t["batch"].get<int64_t>() <= n) << t.dump();
+    EXPECT_EQ(t["fits"].get<bool>(), t["peak_bytes"].get<int64_t>() <= 8000000) << t.dump();
+    next_failed = next_failed || t["batch"] == n + 1;
+  }
+  EXPECT_TRUE(next_failed) << mb.dump();
+  EXPECT_EQ(ptscope("profile fixtures/arch/gpt2_tiny_scripted.pt -i 1x64:int64 --max-batch").status, 2);
+}

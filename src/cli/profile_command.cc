@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "ptscope/backend.h"
 #include "ptscope/error.h"
+#include "ptscope/estimate.h"
 #include "ptscope/reader.h"
 #include "ptscope/report.h"
 
@@ -26,7 +27,8 @@ struct ProfileArgs {
   int64_t batch = 0;
   int warmup = 3, iters = 10;
   std::string dtype = "fp32", optimizer = "adam", device = "cpu";
-  bool train = false, counter_overhead = false;
+  bool train = false, counter_overhead = false, max_batch = false;
+  uint64_t memory_limit = 0;
   OutputFormat format = OutputFormat::Table;
 };
 
@@ -82,6 +84,23 @@ TextTable ops_table(const json& r) {
   return t;
 }
 
+void write_device_and_estimate(const json& r) {
+  const json& mem = r.contains("train") ? r["train"] : r;
+  if (mem.contains("peak_allocated_bytes"))
+    field("CUDA allocator", "peak allocated " + human_bytes(mem["peak_allocated_bytes"]) + ", peak reserved " +
+                                human_bytes(mem["peak_reserved_bytes"]));
+  if (r.contains("gpu_name") && !r["gpu_name"].is_null()) field("GPU", r["gpu_name"].get<std::string>());
+  if (r.contains("process_bytes"))
+    field("process", r["process_bytes"].is_null() ? "unknown: " + r["process_bytes_unavailable"].get<std::string>()
+                                                   : human_bytes(r["process_bytes"]) + " on the GPU (NVML, as nvidia-smi)");
+  if (r.contains("estimate") && !r["estimate"]["activation_bytes"].is_null()) {
+    char ratio[32];
+    std::snprintf(ratio, sizeof ratio, "%.3f", r["estimate"]["measured_over_estimate"].get<double>());
+    field("estimate", human_bytes(r["estimate"]["activation_bytes"]) + " activations from the file alone (" +
+                          r["estimate"]["architecture"].get<std::string>() + "); measured/estimate " + ratio);
+  }
+}
+
 void write_table_report(const json& r) {
   const json& lat = r.contains("train") ? r["train"]["latency"] : r["latency"];
   std::cout << r["file"].get<std::string>() << '\n';
@@ -107,6 +126,7 @@ void write_table_report(const json& r) {
                               " above weights (activations, gradients, backward's transients)");
     field("rule of thumb", human_bytes(t["rule_of_thumb_bytes"]) + " (parameters x (1 + 1 + optimizer moments) + activations)");
     field("step latency", ms(t["latency"]));
+    write_device_and_estimate(r);
     return;
   }
   field("MACs", count(r["macs"]));
@@ -114,6 +134,14 @@ void write_table_report(const json& r) {
   field("FLOPs fwd+bwd", count(r["flops_fwd_bwd_estimate"]) + " (estimate: 3x forward)");
   field("activations", human_bytes(r["activation_peak_bytes"]) + " peak during the forward, above weights and inputs");
   field("latency", ms(r["latency"]));
+  write_device_and_estimate(r);
+  if (r.contains("max_batch")) {
+    const json& mb = r["max_batch"];
+    std::string limit = mb["limit_bytes"].is_null() ? "out of memory" : "over " + human_bytes(mb["limit_bytes"]);
+    field("max batch", std::to_string(mb["batch"].get<int64_t>()) +
+                           (mb["peak_bytes"].is_null() ? "" : ", peak " + human_bytes(mb["peak_bytes"])) + " (" +
+                           std::to_string(mb["tries"].size()) + " tries; a larger batch ran " + limit + ")");
+  }
   if (!r["ops_without_formula"].empty()) {
     std::string names;
     for (const auto& n : r["ops_without_formula"]) names += (names.empty() ? "" : ", ") + n.get<std::string>();
@@ -123,11 +151,40 @@ void write_table_report(const json& r) {
   write_table(std::cout, ops_table(r), "    ");
 }
 
+// The file-alone estimate for the same batch and input size, beside the
+// measurement: how far the formulas are from what LibTorch allocated.
+json estimate_beside(const Checkpoint& c, const ProfileArgs& a, const json& r) {
+  EstimateOptions o;
+  o.dtype = a.dtype == "fp16" ? WeightType::FP16 : a.dtype == "bf16" ? WeightType::BF16 : WeightType::FP32;
+  o.batch = r["batch"].get<int64_t>();
+  o.optimizer = a.optimizer == "sgd" ? Optimizer::Momentum : a.optimizer == "adamw" ? Optimizer::AdamW : Optimizer::Adam;
+  const json& shape = r["inputs"][0]["shape"];
+  if (shape.size() == 2 && r["inputs"][0]["dtype"] == "int64") o.seq = shape[1].get<int64_t>();  // token ids
+  if (shape.size() == 4) o.image = shape[2].get<int64_t>();
+  Estimate e = estimate(c, o);
+  std::optional<uint64_t> est = a.train ? e.training.activations : e.inference.activations;
+  int64_t measured = a.train ? r["train"]["activations_bytes"].get<int64_t>() : r["activation_peak_bytes"].get<int64_t>();
+  json j = {{"architecture", e.architecture ? json(e.architecture->family) : json(nullptr)},
+            {"activation_bytes", est ? json(*est) : json(nullptr)},
+            {"measured_over_estimate", est && *est ? json(static_cast<double>(measured) / static_cast<double>(*est))
+                                                   : json(nullptr)}};
+  if (a.train) {
+    j["optimizer_bytes"] = e.training.optimizer;
+    j["gradient_bytes"] = e.training.gradients;
+  }
+  return j;
+}
+
 int run_profile(const ProfileArgs& a) {
+  if (a.max_batch && a.device == "cpu" && a.memory_limit == 0) {
+    spdlog::error("--max-batch on the CPU needs --memory-limit: the machine would swap long before LibTorch fails");
+    return kUsage;
+  }
   json req = {{"file", a.file}, {"inputs", json::array()}, {"batch", a.batch},
               {"warmup", a.warmup}, {"iters", a.iters}, {"dtype", a.dtype},
               {"train", a.train}, {"optimizer", a.optimizer},
-              {"counter_overhead", a.counter_overhead}, {"device", a.device}};
+              {"counter_overhead", a.counter_overhead}, {"device", a.device},
+              {"max_batch", a.max_batch}, {"memory_limit", a.memory_limit}};
   try {
     for (const std::string& s : a.inputs) req["inputs"].push_back(parse_input(s));
   } catch (const CLI::ValidationError& e) {
@@ -150,6 +207,7 @@ int run_profile(const ProfileArgs& a) {
     if (!detail.empty()) spdlog::debug("LibTorch's full message:\n{}", detail);
     throw e.in_file(a.file);
   }
+  if (!c.tensors.empty() && !r["inputs"].empty()) r["estimate"] = estimate_beside(c, a, r);
   switch (a.format) {
     case OutputFormat::Table: write_table_report(r); break;
     case OutputFormat::Json: std::cout << r.dump(2) << '\n'; break;
@@ -185,6 +243,12 @@ Run setup_profile(CLI::App& app) {
       })
       ->capture_default_str();
   app.add_flag("--counter-overhead", a->counter_overhead, "Also time the forward with the FLOP counter on (benchmarks)");
+  app.add_flag("--max-batch", a->max_batch,
+               "Also find the largest batch whose forward fits (out of memory, or over --memory-limit)")
+      ->excludes(train);
+  app.add_option("--memory-limit", a->memory_limit,
+                 "With --max-batch: bytes the forward may use, weights and inputs included (e.g. 2GB, 512MiB)")
+      ->transform(CLI::AsSizeValue(true));
   add_format_option(app, a->format);
   return [a] { return run_profile(*a); };
 }

@@ -4,13 +4,14 @@
 
 namespace ptscope::torch_backend {
 
-void MemoryHook::reportMemoryUsage(void*, int64_t alloc_size, int64_t, int64_t total_reserved,
+void MemoryHook::reportMemoryUsage(void*, int64_t alloc_size, int64_t total_allocated, int64_t total_reserved,
                                    c10::Device device) {
   if (device.type() != device_.type() || (device_.has_index() && device.index() != device_.index()))
     return;
   current_ += alloc_size;  // frees arrive as negative sizes
   peak_ = std::max(peak_, current_);
   peak_reserved_ = std::max(peak_reserved_, total_reserved);
+  peak_total_ = std::max(peak_total_, total_allocated);
 }
 
 CountingAllocator& CountingAllocator::instance() {

@@ -29,10 +29,13 @@ class MemoryHook : public c10::MemoryReportingInfoBase {
   int64_t current() const { return current_; }
   int64_t peak() const { return peak_; }
   int64_t peak_reserved() const { return peak_reserved_; }
+  // The allocator's own total at its peak: everything it holds for tensors,
+  // weights included, as torch.cuda.max_memory_allocated counts.
+  int64_t peak_total_allocated() const { return peak_total_; }
 
  private:
   c10::Device device_;
-  int64_t current_ = 0, peak_ = 0, peak_reserved_ = 0;
+  int64_t current_ = 0, peak_ = 0, peak_reserved_ = 0, peak_total_ = 0;
 };
 
 // While alive, every allocation on this thread is reported to `hook`.

@@ -8,11 +8,20 @@
 #include <torch/version.h>
 #include <torch/script.h>
 
+#ifdef PTSCOPE_HAVE_CUDA  // set by CMake when LibTorch was built with CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "commands.h"
+#include "ptscope/batch_search.h"
+#include "ptscope/nvml.h"
 #include "memory_probe.h"
 #include "op_counter.h"
 #include "torch_dtypes.h"
@@ -250,8 +259,78 @@ json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
              static_cast<uint64_t>(static_cast<double>(param_bytes) * (2.0 + moments)) +
                  static_cast<uint64_t>(activations)},
             {"latency", latency(ms, batch, warmup)}};
-  if (target.device.is_cuda()) j["peak_reserved_bytes"] = hook->peak_reserved();
+  if (target.device.is_cuda()) {
+    j["peak_allocated_bytes"] = hook->peak_total_allocated();
+    j["peak_reserved_bytes"] = hook->peak_reserved();
+  }
   return j;
+}
+
+// Cached blocks go back to the driver between --max-batch tries, so each
+// try starts from the same state and a failed one leaves nothing behind.
+void release_cached_blocks(const Target& target) {
+#ifdef PTSCOPE_HAVE_CUDA
+  if (target.device.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
+#else
+  (void)target;
+#endif
+}
+
+bool is_out_of_memory(const c10::Error& e) {
+  return dynamic_cast<const c10::OutOfMemoryError*>(&e) != nullptr ||
+         std::string(e.what_without_backtrace()).find("out of memory") != std::string::npos;
+}
+
+// Forward passes at growing batches until one runs out of memory (or, with
+// a limit, measures more than it): the largest batch that fits and its peak.
+json max_batch(torch::jit::Module& m, const json& specs, at::ScalarType float_type, const Target& target,
+               uint64_t weights, uint64_t limit, int64_t search_limit) {
+  json tries = json::array();
+  std::map<int64_t, int64_t> peaks;
+  auto fits = [&](int64_t batch) {
+    release_cached_blocks(target);
+    json tried = {{"batch", batch}};
+    bool ok = true;
+    try {
+      json inputs_json;
+      std::vector<c10::IValue> inputs = build_inputs(m, specs, batch, float_type, target.device, inputs_json);
+      uint64_t input_bytes = 0;
+      for (const auto& i : inputs_json) input_bytes += i["bytes"].get<uint64_t>();
+      auto hook = std::make_shared<MemoryHook>(target.device);
+      {
+        HookScope scope(hook);
+        m.forward(inputs);
+        target.sync();
+      }
+      int64_t peak = static_cast<int64_t>(weights + input_bytes) + hook->peak();
+      peaks[batch] = peak;
+      tried["peak_bytes"] = peak;
+      ok = limit == 0 || static_cast<uint64_t>(peak) <= limit;
+    } catch (const c10::Error& e) {
+      if (!is_out_of_memory(e)) throw BackendError("forward at batch " + std::to_string(batch) +
+                                                   " failed: " + last_line(e.what_without_backtrace()));
+      tried["error"] = "out of memory";
+      ok = false;
+    }
+    tried["fits"] = ok;
+    tries.push_back(tried);
+    return ok;
+  };
+  BatchSearch s = search_max_batch(fits, search_limit);
+  release_cached_blocks(target);
+  return {{"batch", s.max_batch},
+          {"peak_bytes", s.max_batch ? json(peaks[s.max_batch]) : json(nullptr)},
+          {"limit_bytes", limit ? json(limit) : json(nullptr)},
+          {"tries", tries}};
+}
+
+// What nvidia-smi shows for this process: the CUDA context and every
+// allocator, not only LibTorch's tensors.
+void add_process_memory(json& out) {
+  ProcessGpuMemory p = process_gpu_memory(static_cast<unsigned>(getpid()));
+  out["process_bytes"] = p.bytes ? json(*p.bytes) : json(nullptr);
+  if (!p.bytes) out["process_bytes_unavailable"] = p.unavailable;
+  out["gpu_name"] = p.gpu_name.empty() ? json(nullptr) : json(p.gpu_name);
 }
 
 }  // namespace
@@ -322,6 +401,7 @@ json profile(const json& req) {
     HookScope scope(hook);
     forward();
     out["activation_peak_bytes"] = hook->peak();
+    out["peak_allocated_bytes"] = hook->peak_total_allocated();
     out["peak_reserved_bytes"] = hook->peak_reserved();
   }
   out["latency"] = latency(time_runs(iters, forward), batch_used, warmup);
@@ -329,6 +409,10 @@ json profile(const json& req) {
     OpCounter counter;
     out["latency_with_counter"] = latency(time_runs(iters, forward), batch_used, warmup);
   }
+  if (req.value("max_batch", false))
+    out["max_batch"] = max_batch(m, req.at("inputs"), float_type, target, weights,
+                                 req.value("memory_limit", uint64_t{0}), req.value("max_batch_limit", int64_t{65536}));
+  if (target.device.is_cuda()) add_process_memory(out);
   return out;
 }
 
