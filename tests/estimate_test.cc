@@ -16,17 +16,7 @@ namespace {
 Checkpoint parameters(const std::vector<std::vector<int64_t>>& shapes) {
   Checkpoint c;
   c.roles_known = true;
-  for (const auto& shape : shapes) {
-    Tensor t;
-    t.name = "w" + std::to_string(c.tensors.size());
-    t.shape = shape;
-    t.numel = 1;
-    for (int64_t d : shape) t.numel *= static_cast<uint64_t>(d);
-    t.role = Role::Parameter;
-    t.storage = static_cast<int>(c.storages.size());
-    c.storages.push_back({t.name, t.dtype, t.nbytes(), std::nullopt, "cpu"});
-    c.tensors.push_back(t);
-  }
+  for (const auto& shape : shapes) add_tensor(c, "w" + std::to_string(c.tensors.size()), shape, Role::Parameter);
   return c;
 }
 

@@ -48,6 +48,8 @@ void write_text_report(std::ostream& out, const Checkpoint& c, const Summary& s,
 
 // "1,234,567"
 std::string with_commas(uint64_t n);
+// "35.08 MFLOPs", "1.814 G": decimal prefixes, as FLOP counts are quoted.
+std::string si_prefixed(uint64_t n, const char* unit, int decimals);
 // "1.51 GB (1.40 GiB)", or one of the two
 enum class Units { Both, Decimal, Binary };
 std::string human_bytes(uint64_t n, Units units = Units::Both);

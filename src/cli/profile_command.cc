@@ -48,19 +48,9 @@ json parse_input(const std::string& spec) {
   return {{"shape", shape}, {"dtype", dtype}};
 }
 
-// "1.814 G (1,814,078,976)": decimal prefixes, as FLOP counts are quoted.
+// "1.814 G (1,814,078,976)"
 std::string count(uint64_t n) {
-  static const char* prefix[] = {"", " k", " M", " G", " T", " P"};
-  double v = static_cast<double>(n);
-  int p = 0;
-  while (v >= 1000 && p < 5) {
-    v /= 1000;
-    ++p;
-  }
-  if (p == 0) return with_commas(n);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f%s (%s)", v, prefix[p], with_commas(n).c_str());
-  return buf;
+  return n < 1000 ? with_commas(n) : si_prefixed(n, "", 3) + " (" + with_commas(n) + ")";
 }
 
 std::string ms(const json& lat) {

@@ -5,11 +5,10 @@
 #include "ptscope/architecture.h"
 
 #include "architecture_keys.h"
+#include "sizes.h"
 
 namespace ptscope {
 namespace {
-
-uint64_t u(int64_t v) { return v > 0 ? static_cast<uint64_t>(v) : 0; }
 
 std::string sizes(std::initializer_list<std::pair<const char*, int64_t>> vars) {
   std::string s;

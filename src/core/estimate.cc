@@ -10,11 +10,11 @@
 #include <set>
 
 #include "estimate_workload.h"
+#include "sizes.h"
 
 namespace ptscope {
 namespace {
 
-uint64_t u(int64_t v) { return v > 0 ? static_cast<uint64_t>(v) : 0; }
 uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 
 uint64_t float_bytes(WeightType w) { return w == WeightType::FP32 ? 4 : 2; }

@@ -5,6 +5,7 @@
 // gated MLPs and models without dropout. FLOPs follow Kaplan et al. 2020:
 // 2 per parameter per token, plus attention over the context.
 #include "estimate_workload.h"
+#include "sizes.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +13,6 @@
 namespace ptscope {
 namespace {
 
-uint64_t u(int64_t v) { return v > 0 ? static_cast<uint64_t>(v) : 0; }
 std::string n(uint64_t v) { return std::to_string(v); }
 
 struct Dims {

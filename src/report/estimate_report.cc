@@ -1,6 +1,5 @@
 #include "ptscope/estimate_report.h"
 
-#include <cstdio>
 #include <ostream>
 
 namespace ptscope {
@@ -42,18 +41,7 @@ json architecture_json(const Estimate& e) {
   return j;
 }
 
-std::string flops(uint64_t n) {
-  static const char* kUnits[] = {"", "k", "M", "G", "T", "P", "E"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1000 && u < 6) {
-    v /= 1000;
-    ++u;
-  }
-  char buf[48];
-  std::snprintf(buf, sizeof buf, u ? "%.2f %sFLOPs" : "%.0f %sFLOPs", v, kUnits[u]);
-  return buf;
-}
+std::string flops(uint64_t n) { return si_prefixed(n, "FLOPs", 2); }
 
 std::string describe(const Estimate& e) {
   if (!e.architecture) return "not recognised";

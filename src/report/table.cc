@@ -35,6 +35,21 @@ std::string human_bytes(uint64_t n, Units units) {
   return scale(1000, dec) + " (" + scale(1024, bin) + ")";
 }
 
+std::string si_prefixed(uint64_t n, const char* unit, int decimals) {
+  static const char* kPrefixes[] = {"", "k", "M", "G", "T", "P", "E"};
+  double v = static_cast<double>(n);
+  int p = 0;
+  while (v >= 1000 && p < 6) {
+    v /= 1000;
+    ++p;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f %s%s", p ? decimals : 0, v, kPrefixes[p], unit);
+  std::string s = buf;
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
 namespace {
 bool is_integer(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
