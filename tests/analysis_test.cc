@@ -2,8 +2,8 @@
 // not from a file.
 #include <gtest/gtest.h>
 
-#include "ptscope/analysis.h"
-#include "ptscope/roles.h"
+#include "ptscope/summary.h"
+#include "roles.h"
 
 namespace ptscope {
 namespace {

@@ -9,7 +9,7 @@
 #include "arch_shapes.h"
 #include "ptscope/architecture.h"
 #include "ptscope/estimate.h"
-#include "ptscope/reader.h"
+#include "reader.h"
 
 namespace ptscope {
 namespace {

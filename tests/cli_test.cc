@@ -3,6 +3,7 @@
 // 2 usage error).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -18,7 +19,8 @@ struct Outcome {
 };
 
 Outcome ptscope(const std::string& args, const std::string& env = "") {
-  std::string err_file = testing::TempDir() + "ptscope_stderr.txt";
+  // ctest runs each test in its own process, in parallel: one file each.
+  std::string err_file = testing::TempDir() + "ptscope_stderr." + std::to_string(getpid()) + ".txt";
   std::string cmd = "cd " PTSCOPE_SOURCE_DIR " && " + env + " " PTSCOPE_BINARY " " + args +
                     " 2>" + err_file;
   Outcome r{-1, "", ""};

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "ptscope/analysis.h"
+#include "ptscope/summary.h"
 #include "ptscope/error.h"
-#include "ptscope/reader.h"
+#include "reader.h"
 #include "test_util.h"
 
 namespace ptscope {

@@ -9,10 +9,10 @@
 #include <random>
 
 #include "ptscope/error.h"
-#include "ptscope/reader.h"
+#include "reader.h"
 #include "state_walk.h"
 #include "test_util.h"
-#include "torch_pickle.h"
+#include "torch_hooks.h"
 
 namespace ptscope {
 namespace {

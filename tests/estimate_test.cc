@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "arch_shapes.h"
-#include "ptscope/batch_search.h"
+#include "batch_search.h"
 #include "ptscope/estimate.h"
-#include "ptscope/reader.h"
-#include "ptscope/report.h"
+#include "reader.h"
+#include "report.h"
 
 namespace ptscope {
 namespace {

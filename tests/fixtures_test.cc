@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ptscope/analysis.h"
-#include "ptscope/reader.h"
+#include "ptscope/summary.h"
+#include "reader.h"
 #include "test_util.h"
 
 namespace ptscope {

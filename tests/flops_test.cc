@@ -1,7 +1,7 @@
 // FLOP and MAC formulas, one row per op, numbers worked out by hand.
 #include <gtest/gtest.h>
 
-#include "ptscope/flops.h"
+#include "flops.h"
 
 namespace ptscope {
 namespace {

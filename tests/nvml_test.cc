@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 
-#include "ptscope/nvml.h"
+#include "nvml.h"
 
 namespace ptscope {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "ptscope/error.h"
-#include "ptscope/pickle.h"
+#include "pickle.h"
 #include "test_util.h"
 
 namespace ptscope {

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "ptscope/error.h"
-#include "ptscope/reader.h"
+#include "reader.h"
 #include "test_util.h"
 
 namespace ptscope {

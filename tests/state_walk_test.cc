@@ -2,7 +2,7 @@
 // value by value.
 #include <gtest/gtest.h>
 
-#include "ptscope/byte_source.h"
+#include "byte_source.h"
 #include "state_walk.h"
 
 namespace ptscope {

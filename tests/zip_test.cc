@@ -7,7 +7,7 @@
 #include <algorithm>
 
 #include "ptscope/error.h"
-#include "ptscope/zip.h"
+#include "zip.h"
 #include "test_util.h"
 
 namespace ptscope {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "ptscope/analysis.h"
+#include "ptscope/summary.h"
 #include "ptscope/architecture.h"
 #include "ptscope/checkpoint.h"
 

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "ptscope/backend.h"
+#include "backend.h"
 
 namespace ptscope::cli {
 

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
-#include "ptscope/report.h"
+#include "report.h"
 
 namespace ptscope::cli {
 

@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "commands.h"
-#include "ptscope/estimate_report.h"
-#include "ptscope/reader.h"
+#include "estimate_report.h"
+#include "reader.h"
 
 namespace ptscope::cli {
 namespace {

@@ -10,11 +10,11 @@
 #include <sstream>
 
 #include "commands.h"
-#include "ptscope/backend.h"
+#include "backend.h"
 #include "ptscope/error.h"
 #include "ptscope/estimate.h"
-#include "ptscope/reader.h"
-#include "ptscope/report.h"
+#include "reader.h"
+#include "report.h"
 
 namespace ptscope::cli {
 namespace {

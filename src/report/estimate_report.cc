@@ -1,4 +1,4 @@
-#include "ptscope/estimate_report.h"
+#include "estimate_report.h"
 
 #include <ostream>
 

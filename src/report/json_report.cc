@@ -1,4 +1,4 @@
-#include "ptscope/report.h"
+#include "report.h"
 
 namespace ptscope {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <ostream>
 
-#include "ptscope/report.h"
+#include "report.h"
 
 namespace ptscope {
 namespace {

@@ -3,7 +3,7 @@
 // machine-readable and the table writer formats them for people.
 #include <cstdio>
 
-#include "ptscope/report.h"
+#include "report.h"
 
 namespace ptscope {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <mutex>
 
-#include "ptscope/flops.h"
+#include "flops.h"
 
 namespace ptscope::torch_backend {
 namespace {

@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "commands.h"
-#include "ptscope/backend.h"
+#include "backend.h"
 
 namespace {
 

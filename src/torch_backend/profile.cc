@@ -20,8 +20,8 @@
 #include <set>
 
 #include "commands.h"
-#include "ptscope/batch_search.h"
-#include "ptscope/nvml.h"
+#include "batch_search.h"
+#include "nvml.h"
 #include "memory_probe.h"
 #include "op_counter.h"
 #include "torch_dtypes.h"

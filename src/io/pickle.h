@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "ptscope/byte_source.h"
+#include "byte_source.h"
 
 namespace ptscope {
 

@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "ptscope/backend.h"
+#include "backend.h"
 #include "ptscope/error.h"
 
 namespace ptscope {

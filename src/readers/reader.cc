@@ -1,8 +1,10 @@
 #include <cstdio>
 
+#include "reader.h"
+
 #include "ptscope/error.h"
-#include "ptscope/reader.h"
-#include "ptscope/roles.h"
+#include "ptscope/load.h"
+#include "roles.h"
 
 namespace ptscope {
 namespace {
@@ -25,27 +27,6 @@ std::string one_line(const std::string& s) {
 }
 
 }  // namespace
-
-const char* format_name(Format f) {
-  switch (f) {
-    case Format::TorchZip: return "torch-zip";
-    case Format::TorchLegacy: return "torch-legacy";
-    case Format::TorchScript: return "torchscript";
-    case Format::Safetensors: return "safetensors";
-  }
-  return "?";
-}
-
-const char* role_name(Role r) {
-  switch (r) {
-    case Role::Unknown: return "unknown";
-    case Role::Parameter: return "parameter";
-    case Role::Buffer: return "buffer";
-    case Role::Optimizer: return "optimizer";
-    case Role::Other: return "other";
-  }
-  return "?";
-}
 
 Checkpoint read_checkpoint(const ByteSource& src, const std::string& path) {
   static const std::unique_ptr<Reader> readers[] = {

@@ -1,6 +1,6 @@
 #include "architecture_keys.h"
 
-#include "ptscope/analysis.h"
+#include "ptscope/summary.h"
 
 namespace ptscope {
 

@@ -1,4 +1,4 @@
-#include "torch_pickle.h"
+#include "torch_hooks.h"
 
 #include "ptscope/error.h"
 

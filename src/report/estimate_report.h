@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ptscope/estimate.h"
-#include "ptscope/report.h"
+#include "report.h"
 
 namespace ptscope {
 

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ptscope/byte_source.h"
+#include "byte_source.h"
 #include "ptscope/checkpoint.h"
 
 namespace ptscope {

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <map>
 
-#include "ptscope/analysis.h"
+#include "ptscope/summary.h"
 
 namespace ptscope {
 namespace {

@@ -1,4 +1,4 @@
-#include "ptscope/byte_source.h"
+#include "byte_source.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

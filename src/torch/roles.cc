@@ -1,4 +1,4 @@
-#include "ptscope/roles.h"
+#include "roles.h"
 
 #include <cstring>
 

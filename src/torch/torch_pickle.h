@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "ptscope/byte_source.h"
+#include "byte_source.h"
 #include "state_walk.h"
-#include "torch_pickle.h"
+#include "torch_hooks.h"
 
 namespace ptscope {
 

@@ -1,4 +1,4 @@
-#include "ptscope/flops.h"
+#include "flops.h"
 
 #include <cctype>
 #include <map>

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "ptscope/checkpoint.h"
-#include "ptscope/pickle.h"
+#include "pickle.h"
 
 namespace ptscope {
 

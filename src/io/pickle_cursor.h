@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ptscope/byte_source.h"
+#include "byte_source.h"
 
 namespace ptscope {
 

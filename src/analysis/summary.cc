@@ -1,4 +1,4 @@
-#include "ptscope/analysis.h"
+#include "ptscope/summary.h"
 
 #include <algorithm>
 #include <cmath>

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ptscope/checkpoint.h"
-#include "ptscope/pickle.h"
+#include "pickle.h"
 
 namespace ptscope {
 

@@ -11,9 +11,9 @@
 #include <map>
 
 #include "ptscope/error.h"
-#include "ptscope/pickle.h"
-#include "ptscope/reader.h"
-#include "torch_records.h"
+#include "pickle.h"
+#include "reader.h"
+#include "torch_pickle.h"
 
 namespace ptscope {
 namespace {

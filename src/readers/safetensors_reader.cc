@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ptscope/error.h"
-#include "ptscope/reader.h"
+#include "reader.h"
 
 namespace ptscope {
 namespace {

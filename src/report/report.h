@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "ptscope/analysis.h"
+#include "ptscope/summary.h"
 #include "ptscope/checkpoint.h"
 
 namespace ptscope {

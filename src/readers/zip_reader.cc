@@ -5,9 +5,9 @@
 #include <map>
 
 #include "ptscope/error.h"
-#include "ptscope/reader.h"
-#include "ptscope/zip.h"
-#include "torch_records.h"
+#include "reader.h"
+#include "zip.h"
+#include "torch_pickle.h"
 #include "torchscript_code.h"
 
 namespace ptscope {

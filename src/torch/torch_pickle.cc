@@ -1,4 +1,4 @@
-#include "torch_records.h"
+#include "torch_pickle.h"
 
 namespace ptscope {
 

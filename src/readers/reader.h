@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "ptscope/byte_source.h"
+#include "byte_source.h"
 #include "ptscope/checkpoint.h"
+#include "ptscope/load.h"
 
 namespace ptscope {
 
@@ -26,6 +27,5 @@ std::unique_ptr<Reader> make_legacy_reader();
 
 // Picks the reader, reads, and classifies roles. Errors name `path`.
 Checkpoint read_checkpoint(const ByteSource& src, const std::string& path);
-Checkpoint load_checkpoint(const std::string& path);
 
 }  // namespace ptscope

@@ -1,4 +1,4 @@
-#include "ptscope/batch_search.h"
+#include "batch_search.h"
 
 namespace ptscope {
 

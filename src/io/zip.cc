@@ -1,4 +1,4 @@
-#include "ptscope/zip.h"
+#include "zip.h"
 
 #include <zlib.h>
 

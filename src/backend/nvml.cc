@@ -4,7 +4,7 @@
 // nvmlDeviceGetName, nvmlDeviceGetComputeRunningProcesses_v2 (an array of
 // {pid, usedGpuMemory, gpuInstanceId, computeInstanceId}), nvmlShutdown,
 // nvmlErrorString. Every call returns 0 on success.
-#include "ptscope/nvml.h"
+#include "nvml.h"
 
 #include <dlfcn.h>
 

@@ -1,6 +1,6 @@
 // Opcode interpreter. Python's pickletools documents every opcode; the
 // grouping below follows it. Nothing here looks a name up or calls it.
-#include "ptscope/pickle.h"
+#include "pickle.h"
 
 #include <algorithm>
 #include <cmath>

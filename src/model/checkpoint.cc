@@ -1,0 +1,26 @@
+#include "ptscope/checkpoint.h"
+
+namespace ptscope {
+
+const char* format_name(Format f) {
+  switch (f) {
+    case Format::TorchZip: return "torch-zip";
+    case Format::TorchLegacy: return "torch-legacy";
+    case Format::TorchScript: return "torchscript";
+    case Format::Safetensors: return "safetensors";
+  }
+  return "?";
+}
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::Unknown: return "unknown";
+    case Role::Parameter: return "parameter";
+    case Role::Buffer: return "buffer";
+    case Role::Optimizer: return "optimizer";
+    case Role::Other: return "other";
+  }
+  return "?";
+}
+
+}  // namespace ptscope
