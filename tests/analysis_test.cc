@@ -2,6 +2,10 @@
 // not from a file.
 #include <gtest/gtest.h>
 
+#include "byte_map.h"
+#include "module_tree.h"
+#include "ptscope/estimate.h"
+#include "ptscope/load.h"
 #include "ptscope/summary.h"
 #include "roles.h"
 
@@ -70,7 +74,7 @@ TEST(ByteMap, GapsAreUnlabelledAndTheMapTilesTheFile) {
   EXPECT_EQ(r[2].offset, 500u);
   EXPECT_EQ(r[6].offset + r[6].size, 1000u);
   uint64_t total = 0;
-  for (const ByteMapRow& row : byte_map(c)) total += row.bytes;
+  for (const ByteMapRow& row : byte_map(byte_ranges(c))) total += row.bytes;
   EXPECT_EQ(total, 1000u);
 }
 
@@ -81,7 +85,7 @@ TEST(ByteMap, StorageBytesNoTensorReachesAreUnused) {
   c.tensors = {tensor("a", {5}, 0, 0), tensor("b", {5}, 0, 20)};  // bytes [0,20) and [80,100)
   c.regions = {{0, 100, "tensor data", 0}};
   std::map<std::string, uint64_t> m;
-  for (const ByteMapRow& r : byte_map(c)) m[r.label] = r.bytes;
+  for (const ByteMapRow& r : byte_map(byte_ranges(c))) m[r.label] = r.bytes;
   EXPECT_EQ(m["tensor data"], 40u);
   EXPECT_EQ(m["unused storage"], 60u);
 }
@@ -91,7 +95,7 @@ TEST(ByteMap, OverlappingRegionsAreCountedOnce) {
   c.file_bytes = 50;
   c.regions = {{0, 30, "pickle", -1}, {20, 30, "zip central directory", -1}};
   uint64_t total = 0;
-  for (const ByteMapRow& r : byte_map(c)) total += r.bytes;
+  for (const ByteMapRow& r : byte_map(byte_ranges(c))) total += r.bytes;
   EXPECT_EQ(total, 50u);
 }
 
@@ -133,11 +137,31 @@ TEST(Tree, AggregatesByPrefixToDepth) {
 }
 
 TEST(WhatIf, SizesAndImpliedCounts) {
-  const auto& p = precisions();
-  ASSERT_EQ(p.size(), 5u);
-  EXPECT_EQ(bytes_at(7'000'000'000, p[0]), 28'000'000'000u);
-  EXPECT_EQ(bytes_at(7'000'000'001, p[4]), 3'500'000'001u);  // int4 rounds up
-  EXPECT_EQ(params_in(2'000'000'000, p[1]), 1'000'000'000u);
+  ModelSizes m;
+  m.parameters = 7'000'000'000;
+  EXPECT_EQ(weight_bytes(WeightType::FP32, m), 28'000'000'000u);
+  EXPECT_EQ(weight_bytes(WeightType::BF16, m), 14'000'000'000u);
+  // Matrices: 4 bits each plus 2.5 bytes per group of 128, rounded up.
+  m.matrix_parameters = 7'000'000'000;
+  m.matrix_rows = 1'000'000;
+  EXPECT_EQ(weight_bytes(WeightType::INT4, m), 3'500'000'000u + 136'718'750u);
+  EXPECT_EQ(weight_bytes(WeightType::INT8, m), 7'000'000'000u + 2'000'000u);
+  // 64 weights of a 128-group take 64 bytes + 2.5 bytes.
+  EXPECT_EQ(parameters_in(133, WeightType::INT4), 256u);
+  EXPECT_EQ(parameters_in(2'000'000'000, WeightType::FP16), 1'000'000'000u);
+}
+
+TEST(WhatIf, InspectAndEstimateAgree) {
+  // The summary's precision table and the estimate's weights are one formula.
+  Checkpoint c = load_checkpoint(PTSCOPE_SOURCE_DIR "/fixtures/arch/gpt2_tiny.pt");
+  Summary s = summarize(c);
+  for (WeightType w : kWeightTypes) {
+    EstimateOptions o;
+    o.dtype = w;
+    Estimate e = estimate(c, o);
+    EXPECT_EQ(s.precisions[static_cast<size_t>(w)].bytes + e.sizes.buffer_bytes, e.inference.weights)
+        << weight_type_name(w);
+  }
 }
 
 }  // namespace

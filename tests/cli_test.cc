@@ -48,7 +48,7 @@ TEST(Cli, InspectTable) {
 TEST(Cli, InspectJsonHasTheDocumentedFields) {
   Outcome r = ptscope("inspect --format json fixtures/training_checkpoint.pt");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto j = nlohmann::json::parse(r.out);
+  auto j = nlohmann::json::parse(r.out)[0];
   for (const char* key : {"file", "format", "file_bytes", "tensors", "numel", "unique_numel",
                           "tensor_bytes", "storage_bytes", "overhead_bytes", "parameters",
                           "buffers", "dtypes", "byte_map", "groups"})
@@ -207,7 +207,7 @@ TEST(CliVerify, CountsNanAndInf) {
   fclose(f);
   Outcome r = ptscope("inspect --verify --format json " + path);
   ASSERT_EQ(r.status, 0) << r.err;
-  auto v = nlohmann::json::parse(r.out)["verify"];
+  auto v = nlohmann::json::parse(r.out)[0]["verify"];
   EXPECT_EQ(v["tensors_checked"], 1);
   EXPECT_EQ(v["nan"], 1);
   EXPECT_EQ(v["inf"], 2);
@@ -218,7 +218,7 @@ TEST(CliVerify, TorchScriptAgreesWithLibTorch) {
   if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
   Outcome r = ptscope("inspect --verify --format json fixtures/traced_cnn.pt");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto v = nlohmann::json::parse(r.out)["verify"];
+  auto v = nlohmann::json::parse(r.out)[0]["verify"];
   EXPECT_EQ(v["tensors_checked"], 9);
   EXPECT_EQ(v["mismatches"].size(), 0u);
 }
@@ -272,8 +272,8 @@ TEST(CliEstimate, JsonFieldsAreIntegers) {
   Outcome r = ptscope("estimate fixtures/arch/llama_tiny.pt --seq 64 --dtype bf16 -f json", "LD_DEBUG=files");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err.find("libtorch"), std::string::npos);
-  auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["parameters"], 220480);
+  auto j = nlohmann::json::parse(r.out)[0];
+  EXPECT_EQ(j["parameters"]["numel"], 220480);
   const auto& a = j["architecture"];
   EXPECT_EQ(a["family"], "llama");
   EXPECT_EQ(a["layers"], 2);
@@ -331,7 +331,7 @@ TEST(CliEstimate, AgreesWithMeasuredTrainingStep) {
                       std::to_string(b) + " --seq " + std::to_string(s) + " -f json");
   ASSERT_EQ(e.status, 0) << e.err;
   auto measured = nlohmann::json::parse(m.out)["train"];
-  auto estimated = nlohmann::json::parse(e.out)["training"];
+  auto estimated = nlohmann::json::parse(e.out)[0]["training"];
   EXPECT_EQ(estimated["weights_bytes"].get<int64_t>(),
             measured["parameters_bytes"].get<int64_t>() + measured["buffers_bytes"].get<int64_t>());
   EXPECT_EQ(estimated["gradient_bytes"], measured["gradients_bytes"]);

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "byte_map.h"
+#include "module_tree.h"
 #include "ptscope/summary.h"
 #include "ptscope/error.h"
 #include "reader.h"
@@ -81,7 +83,7 @@ TEST(Corpus, EveryFileMatchesTorch) {
       EXPECT_EQ(s.buffers->tensors, want["buffer_tensors"].get<uint64_t>());
     }
     uint64_t mapped = 0;
-    for (const ByteMapRow& r : byte_map(c)) mapped += r.bytes;
+    for (const ByteMapRow& r : byte_map(byte_ranges(c))) mapped += r.bytes;
     EXPECT_EQ(mapped, c.file_bytes);
   }
   for (const auto& [name, path] : files)

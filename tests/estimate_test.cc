@@ -7,7 +7,7 @@
 #include "batch_search.h"
 #include "ptscope/estimate.h"
 #include "reader.h"
-#include "report.h"
+#include "numbers.h"
 
 namespace ptscope {
 namespace {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "byte_map.h"
+#include "module_tree.h"
 #include "ptscope/summary.h"
 #include "reader.h"
 #include "test_util.h"
@@ -89,7 +91,7 @@ TEST_P(FixtureTest, BreakdownsAddUp) {
   }
   EXPECT_EQ(next, c.file_bytes);
   uint64_t mapped = 0, tensor_data = 0;
-  for (const ByteMapRow& r : byte_map(c)) {
+  for (const ByteMapRow& r : byte_map(byte_ranges(c))) {
     mapped += r.bytes;
     if (r.label == "tensor data" || r.label == "unused storage") tensor_data += r.bytes;
     EXPECT_NE(r.label, "unlabelled") << "a byte range nobody claimed";

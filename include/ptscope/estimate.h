@@ -8,23 +8,22 @@
 #include <string>
 #include <vector>
 
-#include "ptscope/summary.h"
 #include "ptscope/architecture.h"
 #include "ptscope/checkpoint.h"
+#include "ptscope/model_sizes.h"
+#include "ptscope/precision.h"
 
 namespace ptscope {
 
-enum class WeightType { FP32, FP16, BF16, INT8, INT4 };
 enum class Optimizer { SGD, Momentum, Adam, AdamW, Adafactor, Adam8bit };
 enum class Strategy { DDP, Zero1, Zero2, Zero3, FSDP };
 
-const char* weight_type_name(WeightType w);
 const char* optimizer_name(Optimizer o);
 const char* strategy_name(Strategy s);
 
 struct EstimateOptions {
   WeightType dtype = WeightType::FP32;
-  int64_t group_size = 128;        // int4: one fp16 scale per this many weights
+  int64_t group_size = kDefaultGroupSize;       // int4: one fp16 scale per this many weights
   Optimizer optimizer = Optimizer::AdamW;
   bool mixed_precision = false;    // 16-bit weights and gradients, fp32 master copy
   int64_t batch = 1;               // per GPU
@@ -45,16 +44,6 @@ struct Line {
   std::string formula;
 };
 
-struct ModelSizes {
-  uint64_t parameters = 0;     // unique, as model.parameters() counts
-  uint64_t buffer_bytes = 0;
-  uint64_t matrix_parameters = 0;  // in tensors of two or more dimensions
-  uint64_t matrix_rows = 0;        // their first dimensions, summed: int8 scales
-  uint64_t adafactor_state = 0;    // Adafactor's factored second moment, elements
-  uint64_t small_parameters = 0;   // in tensors under 4096 elements: 8-bit Adam keeps fp32 state
-  bool from_file_roles = false;    // parameters told apart from buffers
-};
-ModelSizes model_sizes(const Checkpoint& c);
 
 struct Estimate {
   ModelSizes sizes;

@@ -1,25 +1,20 @@
-// Pure functions over a Checkpoint: counts, parameters versus buffers,
-// shared storage, the per-module tree, the byte map and what-if sizes.
+// What a checkpoint holds, counted: entries as sum(v.numel()) sees them,
+// the model's parameters and buffers as model.parameters() and buffers()
+// would (tied weights once), per dtype and per group, shared storages, the
+// storage bytes against the file size, and the weights at other precisions.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "ptscope/checkpoint.h"
+#include "ptscope/model_sizes.h"
+#include "ptscope/precision.h"
 
 namespace ptscope {
-
-// Two entries are one tensor when they view the same elements the same way.
-using ViewKey = std::tuple<int, uint64_t, std::vector<int64_t>, std::vector<int64_t>, DType>;
-ViewKey view_key(const Tensor& t);
-
-// Index of the group whose tensors are "the model", -1 for none; only
-// meaningful for nested checkpoints.
-int primary_group(const Checkpoint& c);
 
 struct Count {
   uint64_t tensors = 0, numel = 0, bytes = 0;
@@ -40,6 +35,15 @@ struct GroupSummary {
   std::optional<Count> parameters, buffers;
 };
 
+// The model's weights at one precision (ptscope/precision.h), and how many
+// parameters the file's size would hold at it.
+struct PrecisionSize {
+  WeightType type = WeightType::FP32;
+  uint64_t bytes = 0;
+  std::string formula;
+  uint64_t file_holds = 0;
+};
+
 struct Summary {
   Count all;                     // every entry, as sum(v.numel()) counts
   uint64_t unique_numel = 0;     // identical views counted once
@@ -51,44 +55,10 @@ struct Summary {
   std::vector<GroupSummary> groups;
   std::vector<SharedStorage> shared;
   Count constants;               // TorchScript constants.pkl
+  ModelSizes model;              // what the precision figures are computed from
+  std::vector<PrecisionSize> precisions;  // fp32, fp16, bf16, int8, int4
 };
 
 Summary summarize(const Checkpoint& c);
-
-// A contiguous range of the file with its label; together they tile the
-// file exactly. Storage records are split into the bytes tensors reach
-// ("tensor data") and the rest ("unused storage").
-struct ByteRange {
-  uint64_t offset = 0, size = 0;
-  std::string_view label;  // a string literal
-};
-std::vector<ByteRange> byte_ranges(const Checkpoint& c);
-
-struct ByteMapRow {
-  std::string label;
-  uint64_t bytes = 0;
-};
-// byte_ranges summed per label; the rows add up to c.file_bytes.
-std::vector<ByteMapRow> byte_map(const Checkpoint& c);
-
-// numel and bytes per dotted prefix, prefixes of up to `depth` components,
-// in first-seen order. Tensors at the root fall under "(root)".
-struct TreeRow {
-  std::string prefix;
-  int depth = 0;
-  Count all;
-  uint64_t parameter_numel = 0;
-};
-std::vector<TreeRow> module_tree(const Checkpoint& c, int depth);
-
-// The parameters at other precisions, and the other way round: how many
-// parameters a file of this size holds at each precision.
-struct Precision {
-  const char* name;
-  double bytes_per_param;
-};
-const std::vector<Precision>& precisions();  // fp32, fp16, bf16, int8, int4
-uint64_t bytes_at(uint64_t params, const Precision& p);
-uint64_t params_in(uint64_t bytes, const Precision& p);
 
 }  // namespace ptscope

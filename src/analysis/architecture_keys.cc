@@ -1,16 +1,11 @@
 #include "architecture_keys.h"
 
-#include "ptscope/summary.h"
+#include "model_tensors.h"
 
 namespace ptscope {
 
 ModelKeys::ModelKeys(const Checkpoint& c) {
-  int group = primary_group(c);
-  for (const Tensor& t : c.tensors) {
-    if (group >= 0 && t.group != c.groups[static_cast<size_t>(group)].name) continue;
-    if (t.role == Role::Optimizer || t.role == Role::Other) continue;
-    by_name_.emplace(t.name, &t);
-  }
+  for (const Tensor* t : model_entries(c)) by_name_.emplace(t->name, t);
 }
 
 int64_t ModelKeys::dim(const std::string& name, size_t axis) const {

@@ -1,10 +1,19 @@
+// The byte map: every byte of the file under one label. Regions the readers
+// labelled are laid end to end; gaps become label::kUnlabelled; storage regions
+// split into the bytes some tensor reaches and the rest.
+#include "byte_map.h"
+
 #include <algorithm>
 #include <map>
 
-#include "ptscope/summary.h"
+#include "region_labels.h"
+#include "tensor_layout.h"
 
 namespace ptscope {
 namespace {
+
+// Elements below 2**62 bytes for any dtype: products stay in 64 bits.
+constexpr uint64_t kMaxMappedElements = uint64_t{1} << 58;
 
 // Bytes of each storage that some tensor can reach: the union of the
 // element spans [offset, offset + extent) of the tensors over it.
@@ -12,9 +21,10 @@ std::map<int, uint64_t> used_storage_bytes(const Checkpoint& c) {
   std::map<int, std::vector<std::pair<uint64_t, uint64_t>>> spans;
   for (const Tensor& t : c.tensors) {
     if (t.storage < 0 || t.numel == 0) continue;
-    uint64_t extent = 1;
-    for (size_t d = 0; d < t.shape.size(); ++d)
-      extent += static_cast<uint64_t>(t.shape[d] - 1) * static_cast<uint64_t>(t.stride[d]);
+    // Readers checked these layouts; a view that still overflows reaches no
+    // bytes we could map.
+    uint64_t extent = tensor_layout(t.shape, t.stride, kMaxMappedElements).extent;
+    if (extent == 0) continue;
     uint64_t size = dtype_size(t.dtype);
     spans[t.storage].push_back({t.storage_offset * size, (t.storage_offset + extent) * size});
   }
@@ -34,15 +44,6 @@ std::map<int, uint64_t> used_storage_bytes(const Checkpoint& c) {
   return used;
 }
 
-const char* const kOrder[] = {
-    "tensor data", "unused storage", "pickle", "TorchScript code",
-    "TorchScript debug info", "TorchScript constants", "archive metadata",
-    "legacy header", "storage key list", "storage size headers", "safetensors header",
-    "zip local headers", "alignment padding", "zip data descriptors",
-    "zip central directory", "zip end records", "extra files", "other records",
-    "unlabelled",
-};
-
 }  // namespace
 
 std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
@@ -57,7 +58,7 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
   };
   for (const Region& r : regions) {
     if (r.offset >= file) continue;
-    if (r.offset > cursor) emit(cursor, r.offset - cursor, "unlabelled");
+    if (r.offset > cursor) emit(cursor, r.offset - cursor, label::kUnlabelled);
     uint64_t begin = std::max(r.offset, cursor);
     uint64_t end = r.size > file - r.offset ? file : r.offset + r.size;
     if (end <= begin) continue;
@@ -65,22 +66,22 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
       // Overlapping regions are clipped, so the split uses what is left.
       uint64_t tensor = std::min(end - begin, used[r.storage]);
       used[r.storage] -= tensor;
-      emit(begin, tensor, "tensor data");
-      emit(begin + tensor, end - begin - tensor, "unused storage");
+      emit(begin, tensor, label::kTensorData);
+      emit(begin + tensor, end - begin - tensor, label::kUnusedStorage);
     } else {
       emit(begin, end - begin, r.label);
     }
     cursor = end;
   }
-  if (cursor < file) emit(cursor, file - cursor, "unlabelled");
+  if (cursor < file) emit(cursor, file - cursor, label::kUnlabelled);
   return out;
 }
 
-std::vector<ByteMapRow> byte_map(const Checkpoint& c) {
+std::vector<ByteMapRow> byte_map(const std::vector<ByteRange>& ranges) {
   std::map<std::string_view, uint64_t> sums;
-  for (const ByteRange& r : byte_ranges(c)) sums[r.label] += r.size;
+  for (const ByteRange& r : ranges) sums[r.label] += r.size;
   std::vector<ByteMapRow> rows;
-  for (const char* label : kOrder) {
+  for (std::string_view label : label::kOrder) {
     auto it = sums.find(label);
     if (it == sums.end()) continue;
     rows.push_back({std::string(it->first), it->second});

@@ -7,38 +7,14 @@
 // 4096 elements (bitsandbytes' min_8bit_size).
 #include "ptscope/estimate.h"
 
-#include <set>
-
 #include "estimate_workload.h"
 #include "sizes.h"
 
 namespace ptscope {
 namespace {
 
-uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 
 uint64_t float_bytes(WeightType w) { return w == WeightType::FP32 ? 4 : 2; }
-
-// Weight-only quantisation stores tensors of two or more dimensions packed
-// with their scales; vectors (biases, norms) stay at fp16.
-uint64_t weight_bytes(const ModelSizes& m, const EstimateOptions& o, std::string& formula) {
-  uint64_t vectors = m.parameters - m.matrix_parameters;
-  switch (o.dtype) {
-    case WeightType::FP32: formula = "P*4"; return 4 * m.parameters;
-    case WeightType::FP16:
-    case WeightType::BF16: formula = "P*2"; return 2 * m.parameters;
-    case WeightType::INT8:
-      formula = "matrices 1 byte + one fp16 scale per output row; vectors fp16";
-      return m.matrix_parameters + 2 * m.matrix_rows + 2 * vectors;
-    case WeightType::INT4: {
-      uint64_t groups = ceil_div(m.matrix_parameters, u(o.group_size));
-      formula = "matrices 4 bits + per group of " + std::to_string(o.group_size) +
-                ": fp16 scale and 4-bit zero (2.5 bytes); vectors fp16";
-      return ceil_div(m.matrix_parameters, 2) + ceil_div(5 * groups, 2) + 2 * vectors;
-    }
-  }
-  return 0;
-}
 
 uint64_t optimizer_bytes(const ModelSizes& m, Optimizer opt, uint64_t state_bytes, std::string& formula) {
   switch (opt) {
@@ -75,32 +51,6 @@ int64_t resolve_heads(const Architecture& a, const EstimateOptions& o, std::stri
 }
 
 }  // namespace
-
-ModelSizes model_sizes(const Checkpoint& c) {
-  ModelSizes m;
-  m.from_file_roles = c.roles_known;
-  int group = primary_group(c);
-  std::set<ViewKey> seen;
-  for (const Tensor& t : c.tensors) {
-    if (group >= 0 && t.group != c.groups[static_cast<size_t>(group)].name) continue;
-    if (t.storage >= 0 && !seen.insert(view_key(t)).second) continue;
-    bool parameter = c.roles_known ? t.role == Role::Parameter : dtype_is_floating(t.dtype);
-    if (!parameter) {
-      if (t.role != Role::Optimizer && t.role != Role::Other) m.buffer_bytes += t.nbytes();
-      continue;
-    }
-    m.parameters += t.numel;
-    if (t.numel < 4096) m.small_parameters += t.numel;
-    if (t.shape.size() >= 2 && t.numel) {
-      m.matrix_parameters += t.numel;
-      m.matrix_rows += u(t.shape[0]);
-      m.adafactor_state += t.numel / u(t.shape.back()) + t.numel / u(t.shape[t.shape.size() - 2]);
-    } else {
-      m.adafactor_state += t.numel;
-    }
-  }
-  return m;
-}
 
 uint64_t per_gpu_model_states(Strategy s, uint64_t w, uint64_t g, uint64_t o, int64_t gpus) {
   uint64_t n = gpus > 0 ? static_cast<uint64_t>(gpus) : 1;
@@ -154,7 +104,7 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
 
   // Inference.
   std::string wf;
-  r.inference.weights = weight_bytes(m, o, wf) + m.buffer_bytes;
+  r.inference.weights = weight_bytes(o.dtype, m, o.group_size, &wf) + m.buffer_bytes;
   line("inference", "weights", r.inference.weights, wf + " + buffers as stored; P=" + std::to_string(m.parameters));
   if (work) {
     r.inference.activations = work->inference_activations;
@@ -225,10 +175,6 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
   return r;
 }
 
-const char* weight_type_name(WeightType w) {
-  static const char* kNames[] = {"fp32", "fp16", "bf16", "int8", "int4"};
-  return kNames[static_cast<int>(w)];
-}
 const char* optimizer_name(Optimizer o) {
   static const char* kNames[] = {"sgd", "momentum", "adam", "adamw", "adafactor", "adam8bit"};
   return kNames[static_cast<int>(o)];

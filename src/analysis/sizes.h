@@ -7,5 +7,6 @@
 namespace ptscope {
 
 inline uint64_t u(int64_t v) { return v > 0 ? static_cast<uint64_t>(v) : 0; }
+inline uint64_t ceil_div(uint64_t a, uint64_t b) { return b ? (a + b - 1) / b : 0; }
 
 }  // namespace ptscope

@@ -5,7 +5,8 @@
 
 #include "commands.h"
 #include "estimate_report.h"
-#include "reader.h"
+#include "numbers.h"
+#include "ptscope/load.h"
 
 namespace ptscope::cli {
 namespace {
@@ -30,14 +31,11 @@ CLI::Option* add_choice(CLI::App& app, const std::string& name, E& target, const
 int run_estimate(EstimateArgs& a) {
   if (a.seq) a.options.seq = a.seq;
   if (a.heads) a.options.heads = a.heads;
+  std::vector<EstimatedFile> files;
   Checkpoint c = load_checkpoint(a.file);
   Estimate e = estimate(c, a.options);
-  switch (a.format) {
-    case OutputFormat::Table: write_estimate_text(std::cout, c, e, a.options, a.units); break;
-    case OutputFormat::Json: std::cout << estimate_json(c, e, a.options).dump(2) << '\n'; break;
-    case OutputFormat::Csv: write_delimited(std::cout, estimate_table(c, e), ','); break;
-    case OutputFormat::Tsv: write_delimited(std::cout, estimate_table(c, e), '\t'); break;
-  }
+  files.push_back({std::move(c), std::move(e)});
+  write_report(std::cout, EstimateReport(files, a.options, a.units), a.format);
   return kOk;
 }
 

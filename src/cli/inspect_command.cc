@@ -9,25 +9,18 @@
 
 #include "commands.h"
 #include "backend.h"
+#include "inspect_report.h"
 #include "ptscope/error.h"
-#include "reader.h"
-#include "report.h"
+#include "ptscope/load.h"
 
 namespace ptscope::cli {
 namespace {
 
 struct InspectArgs {
   std::vector<std::string> files;
-  InspectOptions options;
+  InspectViews views;
+  OutputFormat format = OutputFormat::Table;
   bool verify = false;
-};
-
-struct Result {
-  std::string path;
-  std::optional<Checkpoint> checkpoint;
-  Summary summary;
-  std::string error;
-  nlohmann::ordered_json verify;  // null unless --verify
 };
 
 // What the LibTorch plugin needs to rebuild every tensor over the file's
@@ -51,130 +44,54 @@ const Backend& backend() {
   return *b;
 }
 
-void verify_one(Result& r) {
+void verify_one(InspectedFile& f) {
+  const Checkpoint& c = f.inspection->checkpoint;
   try {
-    if (r.checkpoint->metadata.count("byteorder") && r.checkpoint->metadata.at("byteorder") == "big")
+    if (c.metadata.count("byteorder") && c.metadata.at("byteorder") == "big")
       throw Error("big-endian tensor data cannot be verified");
-    r.verify = backend().call("verify", verify_request(*r.checkpoint));
+    f.verify = backend().call("verify", verify_request(c));
   } catch (const Error& e) {
-    r.error = e.in_file(r.path).describe();
-    spdlog::error("{}", r.error);
+    f.error = e.in_file(f.path).describe();
+    spdlog::error("{}", f.error);
     return;
   }
-  for (const auto& m : r.verify["mismatches"]) {
-    r.error = r.path + ": LibTorch disagrees with the metadata: " + m.get<std::string>();
-    spdlog::error("{}", r.error);
+  for (const auto& m : f.verify["mismatches"]) {
+    f.error = f.path + ": LibTorch disagrees with the metadata: " + m.get<std::string>();
+    spdlog::error("{}", f.error);
   }
 }
 
-void write_verify(std::ostream& out, const nlohmann::ordered_json& v) {
-  out << "\n  verify (LibTorch read every tensor)\n"
-      << "    tensors checked   " << with_commas(v["tensors_checked"].get<uint64_t>()) << " ("
-      << with_commas(v["elements_checked"].get<uint64_t>()) << " elements)\n"
-      << "    NaN / Inf         " << with_commas(v["nan"].get<uint64_t>()) << " / "
-      << with_commas(v["inf"].get<uint64_t>()) << '\n'
-      << "    mismatches        " << v["mismatches"].size() << '\n';
-  for (const auto& e : v["tensors_with_nan_or_inf"])
-    out << "    " << e["name"].get<std::string>() << ": " << e["nan"] << " NaN, " << e["inf"] << " Inf\n";
-  for (const auto& e : v["not_checked"]) out << "    not checked: " << e.get<std::string>() << '\n';
-}
-
-Result inspect_one(const std::string& path) {
-  Result r{path, std::nullopt, {}, "", nullptr};
+InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
+  InspectedFile f{path, std::nullopt, "", nullptr};
   auto start = std::chrono::steady_clock::now();
   try {
-    r.checkpoint = load_checkpoint(path);
-    r.summary = summarize(*r.checkpoint);
+    f.inspection = inspect(load_checkpoint(path), views);
   } catch (const Error& e) {
-    r.error = e.describe();
-    spdlog::error("{}", r.error);
-    return r;
+    f.error = e.describe();
+    spdlog::error("{}", f.error);
+    return f;
   }
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
-  spdlog::debug("{}: {} tensors, {} storages, read in {:.2f} ms", path,
-                r.checkpoint->tensors.size(), r.checkpoint->storages.size(), ms.count());
-  return r;
-}
-
-// CSV and TSV carry exactly one table, with the file in its first column.
-int write_delimited_view(const InspectArgs& a, const std::vector<Result>& results, char sep) {
-  const InspectOptions& o = a.options;
-  if (int(o.tensors) + int(o.tree) + int(o.bytes) > 1) {
-    spdlog::error("--format csv/tsv writes one table: choose one of --tensors, --tree, --bytes");
-    return kUsage;
-  }
-  TextTable all;
-  std::vector<std::pair<const Checkpoint*, const Summary*>> ok;
-  for (const Result& r : results) {
-    if (!r.checkpoint) continue;
-    const Checkpoint& c = *r.checkpoint;
-    if (!o.tensors && !o.tree && !o.bytes) {
-      ok.push_back({&c, &r.summary});
-      continue;
-    }
-    TextTable t = o.tensors ? tensors_table(c) : o.tree ? tree_table(c, o.depth) : bytes_table(c);
-    if (all.columns.empty()) {
-      all.columns = t.columns;
-      all.columns.insert(all.columns.begin(), "file");
-    }
-    for (auto& row : t.rows) {
-      row.insert(row.begin(), c.path);
-      all.rows.push_back(std::move(row));
-    }
-  }
-  if (!o.tensors && !o.tree && !o.bytes) all = summary_table(ok);
-  if (!all.columns.empty()) write_delimited(std::cout, all, sep);
-  return kOk;
+  spdlog::debug("{}: {} tensors, {} storages, read in {:.2f} ms", path, f.inspection->checkpoint.tensors.size(),
+                f.inspection->checkpoint.storages.size(), ms.count());
+  return f;
 }
 
 int run_inspect(const InspectArgs& a) {
-  std::vector<Result> results;
-  for (const std::string& f : a.files) {
-    results.push_back(inspect_one(f));
-    if (a.verify && results.back().checkpoint) verify_one(results.back());
+  bool delimited = a.format == OutputFormat::Csv || a.format == OutputFormat::Tsv;
+  if (delimited && int(a.views.tensors) + int(a.views.tree) + int(a.views.bytes) > 1) {
+    spdlog::error("--format csv/tsv writes one table: choose one of --tensors, --tree, --bytes");
+    return kUsage;
   }
-  bool failed = false;
-  for (const Result& r : results) failed = failed || !r.error.empty();
-
-  switch (a.options.format) {
-    case OutputFormat::Table: {
-      bool first = true;
-      for (const Result& r : results) {
-        if (!r.checkpoint) continue;
-        if (!first) std::cout << '\n';
-        write_text_report(std::cout, *r.checkpoint, r.summary, a.options);
-        if (!r.verify.is_null()) write_verify(std::cout, r.verify);
-        first = false;
-      }
-      break;
-    }
-    case OutputFormat::Json: {
-      // One file, one object; several files, an array with an error object
-      // standing in for each file that could not be read.
-      nlohmann::ordered_json out = nlohmann::ordered_json::array();
-      for (const Result& r : results) {
-        if (!r.checkpoint) {
-          out.push_back({{"file", r.path}, {"error", r.error}});
-          continue;
-        }
-        out.push_back(inspect_json(*r.checkpoint, r.summary, a.options));
-        if (!r.verify.is_null()) out.back()["verify"] = r.verify;
-      }
-      if (results.size() == 1) {
-        if (results[0].checkpoint) std::cout << out[0].dump(2) << '\n';
-      } else {
-        std::cout << out.dump(2) << '\n';
-      }
-      break;
-    }
-    case OutputFormat::Csv:
-    case OutputFormat::Tsv: {
-      int rc = write_delimited_view(a, results, a.options.format == OutputFormat::Csv ? ',' : '\t');
-      if (rc != kOk) return rc;
-      break;
-    }
+  std::vector<InspectedFile> files;
+  for (const std::string& path : a.files) {
+    files.push_back(inspect_one(path, a.views));
+    if (a.verify && files.back().inspection) verify_one(files.back());
   }
-  return failed ? kFileError : kOk;
+  write_report(std::cout, InspectReport(files, a.views), a.format);
+  for (const InspectedFile& f : files)
+    if (!f.error.empty()) return kFileError;
+  return kOk;
 }
 
 }  // namespace
@@ -183,16 +100,16 @@ Run setup_inspect(CLI::App& app) {
   auto a = std::make_shared<InspectArgs>();
   app.add_option("files", a->files, "Checkpoint files: .pt/.pth (zip or legacy), TorchScript, safetensors")
       ->required();
-  app.add_flag("--tensors", a->options.tensors, "List every tensor entry with its role and the rule behind it");
-  auto* tree = app.add_flag("--tree", a->options.tree, "numel and bytes per module prefix");
-  app.add_option("--depth", a->options.depth, "Module depth for --tree")
+  app.add_flag("--tensors", a->views.tensors, "List every tensor entry with its role and the rule behind it");
+  auto* tree = app.add_flag("--tree", a->views.tree, "numel and bytes per module prefix");
+  app.add_option("--depth", a->views.depth, "Module depth for --tree")
       ->check(CLI::Range(1, 64))
       ->needs(tree)
       ->capture_default_str();
-  app.add_flag("--bytes", a->options.bytes, "Label every byte range of the file");
+  app.add_flag("--bytes", a->views.bytes, "Label every byte range of the file");
   app.add_flag("--verify", a->verify,
                "Also read every tensor's data through LibTorch: check it against the metadata, count NaN/Inf");
-  add_format_option(app, a->options.format);
+  add_format_option(app, a->format);
   return [a] { return run_inspect(*a); };
 }
 

@@ -13,7 +13,8 @@
 #include "backend.h"
 #include "ptscope/error.h"
 #include "ptscope/estimate.h"
-#include "reader.h"
+#include "numbers.h"
+#include "ptscope/load.h"
 #include "report.h"
 
 namespace ptscope::cli {

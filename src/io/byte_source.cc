@@ -1,5 +1,7 @@
 #include "byte_source.h"
 
+#include "little_endian.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,12 +31,10 @@ std::string ByteSource::read_string(uint64_t pos, uint64_t n, const char* what) 
 
 namespace {
 template <typename T>
-T load_le(const ByteSource& src, uint64_t pos, const char* what) {
+T read_le(const ByteSource& src, uint64_t pos, const char* what) {
   unsigned char b[sizeof(T)];
   src.read(pos, b, sizeof(T), what);
-  T v = 0;
-  for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<T>(b[i]) << (8 * i);
-  return v;
+  return load_le<T>(b);
 }
 
 class FileSource : public ByteSource {
@@ -65,13 +65,13 @@ class FileSource : public ByteSource {
 }  // namespace
 
 uint16_t ByteSource::read_u16(uint64_t pos, const char* what) const {
-  return load_le<uint16_t>(*this, pos, what);
+  return read_le<uint16_t>(*this, pos, what);
 }
 uint32_t ByteSource::read_u32(uint64_t pos, const char* what) const {
-  return load_le<uint32_t>(*this, pos, what);
+  return read_le<uint32_t>(*this, pos, what);
 }
 uint64_t ByteSource::read_u64(uint64_t pos, const char* what) const {
-  return load_le<uint64_t>(*this, pos, what);
+  return read_le<uint64_t>(*this, pos, what);
 }
 
 std::unique_ptr<ByteSource> open_file(const std::string& path) {

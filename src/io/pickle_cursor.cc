@@ -1,5 +1,7 @@
 #include "pickle_cursor.h"
 
+#include "little_endian.h"
+
 #include <algorithm>
 
 #include "ptscope/error.h"
@@ -36,9 +38,9 @@ uint8_t PickleCursor::byte() {
 uint64_t PickleCursor::uint_le(int n) {
   if (remaining() < static_cast<uint64_t>(n))
     fail("truncated " + std::to_string(n) + "-byte argument", pos_);
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(byte()) << (8 * i);
-  return v;
+  unsigned char b[8];
+  for (int i = 0; i < n; ++i) b[i] = byte();
+  return load_le(b, static_cast<size_t>(n));
 }
 
 std::string PickleCursor::take(uint64_t n) {

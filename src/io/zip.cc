@@ -5,6 +5,8 @@
 #include <algorithm>
 
 #include "ptscope/error.h"
+#include "little_endian.h"
+#include "region_labels.h"
 
 namespace ptscope {
 namespace {
@@ -15,16 +17,10 @@ constexpr uint32_t kLocalSig = 0x04034b50, kCentralSig = 0x02014b50,
 constexpr uint16_t kZip64Extra = 0x0001, kPaddingExtra = 0x4246;  // "FB"
 constexpr uint64_t kCentralBytes = 46, kLocalBytes = 30, kEndBytes = 22;
 
-uint16_t u16(const std::string& b, size_t at) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(b[at]) |
-                               static_cast<uint8_t>(b[at + 1]) << 8);
-}
-uint32_t u32(const std::string& b, size_t at) {
-  return u16(b, at) | static_cast<uint32_t>(u16(b, at + 2)) << 16;
-}
-uint64_t u64(const std::string& b, size_t at) {
-  return u32(b, at) | static_cast<uint64_t>(u32(b, at + 4)) << 32;
-}
+// Fields of a record already read into b; callers check the length first.
+uint16_t u16(const std::string& b, size_t at) { return load_le<uint16_t>(b.data() + at); }
+uint32_t u32(const std::string& b, size_t at) { return load_le<uint32_t>(b.data() + at); }
+uint64_t u64(const std::string& b, size_t at) { return load_le<uint64_t>(b.data() + at); }
 
 // Finds the end-of-central-directory record: the last signature in the
 // final 64 KiB + 22 bytes whose comment length reaches the end exactly.
@@ -248,19 +244,19 @@ std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t l
 void add_zip_regions(const ZipArchive& zip, std::vector<Region>& out,
                      const std::function<Region(const ZipEntry&)>& label_data) {
   for (const ZipEntry& e : zip.entries) {
-    out.push_back({e.header_offset, e.header_bytes, "zip local headers", -1});
+    out.push_back({e.header_offset, e.header_bytes, label::kZipLocalHeaders, -1});
     if (e.padding_bytes)
-      out.push_back({e.data_offset - e.padding_bytes, e.padding_bytes, "alignment padding", -1});
+      out.push_back({e.data_offset - e.padding_bytes, e.padding_bytes, label::kAlignmentPadding, -1});
     Region data = label_data(e);
     data.offset = e.data_offset;
     data.size = e.compressed_size;
     out.push_back(data);
     if (e.descriptor_bytes)
       out.push_back({e.data_offset + e.compressed_size, e.descriptor_bytes,
-                     "zip data descriptors", -1});
+                     label::kZipDataDescriptors, -1});
   }
-  out.push_back({zip.cd_offset, zip.cd_size, "zip central directory", -1});
-  out.push_back({zip.end_offset, UINT64_MAX, "zip end records", -1});  // to end of file
+  out.push_back({zip.cd_offset, zip.cd_size, label::kZipCentralDirectory, -1});
+  out.push_back({zip.end_offset, UINT64_MAX, label::kZipEndRecords, -1});  // to end of file
 }
 
 }  // namespace ptscope

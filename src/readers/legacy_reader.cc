@@ -14,6 +14,7 @@
 #include "pickle.h"
 #include "reader.h"
 #include "torch_pickle.h"
+#include "region_labels.h"
 
 namespace ptscope {
 namespace {
@@ -46,14 +47,14 @@ class LegacyReader : public Reader {
     auto sys = Pickle::parse(src, proto->end(), size, "legacy sys_info");
     if (const Value* le = sys->root()->get("little_endian"); le && le->kind == Kind::Bool)
       c.metadata["byteorder"] = le->b ? "little" : "big";
-    c.regions.push_back({0, sys->end(), "legacy header", -1});
+    c.regions.push_back({0, sys->end(), label::kLegacyHeader, -1});
 
     uint64_t obj_at = sys->end();
     auto state = parse_torch_pickle(src, obj_at, size, "pickle", TorchHooks::Flavor::Legacy);
-    c.regions.push_back({obj_at, state->pickle->end() - obj_at, "pickle", -1});
+    c.regions.push_back({obj_at, state->pickle->end() - obj_at, label::kPickle, -1});
     auto keys = Pickle::parse(src, state->pickle->end(), size, "legacy storage key list");
     c.regions.push_back({state->pickle->end(), keys->end() - state->pickle->end(),
-                         "storage key list", -1});
+                         label::kStorageKeyList, -1});
     if (keys->root()->kind != Kind::List)
       throw Error("legacy storage key list is not a list", state->pickle->end());
 
@@ -78,7 +79,7 @@ class LegacyReader : public Reader {
         throw Error("storage '" + d.key + "' (" + std::to_string(count) +
                         " elements) runs past the end of the file",
                     pos);
-      c.regions.push_back({pos, 8, "storage size headers", -1});
+      c.regions.push_back({pos, 8, label::kStorageSizeHeaders, -1});
       Storage s;
       s.key = d.key;
       s.dtype = d.dtype;
@@ -87,7 +88,7 @@ class LegacyReader : public Reader {
       s.location = d.location;
       c.storages.push_back(s);
       index[static_cast<size_t>(it->second)] = static_cast<int>(c.storages.size() - 1);
-      c.regions.push_back({pos + 8, s.nbytes, "tensor data", index[static_cast<size_t>(it->second)]});
+      c.regions.push_back({pos + 8, s.nbytes, label::kTensorData, index[static_cast<size_t>(it->second)]});
       pos += 8 + s.nbytes;
     }
     for (size_t i = 0; i < index.size(); ++i)

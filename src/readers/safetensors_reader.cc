@@ -6,6 +6,8 @@
 
 #include "ptscope/error.h"
 #include "reader.h"
+#include "region_labels.h"
+#include "tensor_layout.h"
 
 namespace ptscope {
 namespace {
@@ -66,7 +68,7 @@ class SafetensorsReader : public Reader {
     Checkpoint c;
     c.format = Format::Safetensors;
     c.roles_known = true;  // a flat name -> tensor map, like a state_dict
-    c.regions.push_back({0, 8 + n, "safetensors header", -1});
+    c.regions.push_back({0, 8 + n, label::kSafetensorsHeader, -1});
     uint64_t base = 8 + n, data_bytes = src.size() - base;
     for (const auto& [name, entry] : header.items()) {
       if (name == "__metadata__") {
@@ -85,7 +87,7 @@ class SafetensorsReader : public Reader {
       s.file_offset = base + begin;
       c.storages.push_back(s);
       t.storage = static_cast<int>(c.storages.size() - 1);
-      c.regions.push_back({base + begin, s.nbytes, "tensor data", t.storage});
+      c.regions.push_back({base + begin, s.nbytes, label::kTensorData, t.storage});
     }
     return c;
   }
@@ -117,12 +119,7 @@ class SafetensorsReader : public Reader {
       numel *= v;
       t.shape.push_back(static_cast<int64_t>(v));
     }
-    int64_t step = 1;  // contiguous, row-major
-    t.stride.assign(t.shape.size(), 1);
-    for (size_t i = t.shape.size(); i-- > 0;) {
-      t.stride[i] = step;
-      step *= std::max<int64_t>(t.shape[i], 1);
-    }
+    t.stride = contiguous_strides(t.shape);
     t.numel = numel;
     uint64_t begin = json_uint(offs[0], name), end = json_uint(offs[1], name);
     if (begin > end || end > data_bytes)

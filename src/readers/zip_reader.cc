@@ -9,6 +9,7 @@
 #include "zip.h"
 #include "torch_pickle.h"
 #include "torchscript_code.h"
+#include "region_labels.h"
 
 namespace ptscope {
 namespace {
@@ -112,17 +113,17 @@ class ZipReader : public Reader {
 
   static Region label(const std::string& rel, const std::map<std::string, int>& storage_of) {
     auto it = storage_of.find(rel);
-    if (it != storage_of.end()) return {0, 0, "tensor data", it->second};
-    if (starts_with(rel, "data/")) return {0, 0, "unused storage", -1};
-    if (rel == "data.pkl") return {0, 0, "pickle", -1};
+    if (it != storage_of.end()) return {0, 0, label::kTensorData, it->second};
+    if (starts_with(rel, "data/")) return {0, 0, label::kUnusedStorage, -1};
+    if (rel == "data.pkl") return {0, 0, label::kPickle, -1};
     if (rel == "constants.pkl" || starts_with(rel, "constants/"))
-      return {0, 0, "TorchScript constants", -1};
+      return {0, 0, label::kTorchScriptConstants, -1};
     if (starts_with(rel, "code/"))
-      return {0, 0, ends_with(rel, ".debug_pkl") ? "TorchScript debug info" : "TorchScript code",
+      return {0, 0, ends_with(rel, ".debug_pkl") ? label::kTorchScriptDebug : label::kTorchScriptCode,
               -1};
-    if (is_metadata_record(rel)) return {0, 0, "archive metadata", -1};
-    if (starts_with(rel, "extra/")) return {0, 0, "extra files", -1};
-    return {0, 0, "other records", -1};
+    if (is_metadata_record(rel)) return {0, 0, label::kArchiveMetadata, -1};
+    if (starts_with(rel, "extra/")) return {0, 0, label::kExtraFiles, -1};
+    return {0, 0, label::kOtherRecords, -1};
   }
 
   static std::string trim(std::string s) {

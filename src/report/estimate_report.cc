@@ -2,6 +2,8 @@
 
 #include <ostream>
 
+#include "numbers.h"
+
 namespace ptscope {
 namespace {
 
@@ -64,9 +66,8 @@ std::string describe(const Estimate& e) {
   return s;
 }
 
-}  // namespace
-
 json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions& o) {
+  const ModelSizes& m = e.sizes;
   json options = {{"dtype", weight_type_name(o.dtype)},
                   {"group_size", o.group_size},
                   {"optimizer", optimizer_name(o.optimizer)},
@@ -102,7 +103,7 @@ json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions
   return {{"file", c.path},
           {"format", format_name(c.format)},
           {"options", options},
-          {"parameters", e.sizes.parameters},
+          {"parameters", {{"tensors", m.parameter_tensors}, {"numel", m.parameters}, {"bytes", m.parameter_bytes}}},
           {"buffer_bytes", e.sizes.buffer_bytes},
           {"architecture", architecture_json(e)},
           {"inference", inference},
@@ -147,14 +148,14 @@ void write_estimate_text(std::ostream& out, const Checkpoint& c, const Estimate&
         title += std::string(" (") + optimizer_name(o.optimizer) +
                  (o.mixed_precision ? ", mixed precision" : "") +
                  (o.activation_checkpointing ? ", activation checkpointing" : "") + ")";
-      if (section == "per gpu") title += " (" + std::to_string(o.gpus) + " GPUs)";
+      if (section == "per gpu") title += " (" + counted(static_cast<uint64_t>(o.gpus), "GPU") + ")";
       out << "\n  " << title << '\n';
     }
     t.rows.push_back({l.name, l.bytes ? human_bytes(l.value, units) : flops(l.value), l.formula});
   }
   flush();
   if (e.training.possible) {
-    out << "\n  per gpu, every strategy (" << o.gpus << " GPUs)\n";
+    out << "\n  per gpu, every strategy (" << counted(static_cast<uint64_t>(o.gpus), "GPU") << ")\n";
     TextTable s;
     s.columns = {"strategy", "per gpu"};
     s.numeric = {false, true};
@@ -177,6 +178,31 @@ TextTable estimate_table(const Checkpoint& c, const Estimate& e) {
   for (const auto& [s, v] : e.training.per_gpu_by_strategy)
     t.rows.push_back({c.path, "per gpu", strategy_name(s), std::to_string(v), "bytes", ""});
   return t;
+}
+
+}  // namespace
+
+void EstimateReport::write_table(std::ostream& out) const {
+  for (size_t i = 0; i < files_.size(); ++i) {
+    if (i) out << '\n';
+    write_estimate_text(out, files_[i].checkpoint, files_[i].estimate, options_, units_);
+  }
+}
+
+nlohmann::ordered_json EstimateReport::json() const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const EstimatedFile& f : files_) out.push_back(estimate_json(f.checkpoint, f.estimate, options_));
+  return out;
+}
+
+TextTable EstimateReport::rows() const {
+  TextTable all;
+  for (const EstimatedFile& f : files_) {
+    TextTable t = estimate_table(f.checkpoint, f.estimate);
+    if (all.columns.empty()) all = std::move(t);
+    else for (auto& r : t.rows) all.rows.push_back(std::move(r));
+  }
+  return all;
 }
 
 }  // namespace ptscope

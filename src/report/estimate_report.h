@@ -1,19 +1,32 @@
-// The estimate as a report: an aligned table with each figure's formula,
-// JSON with plain integers, and CSV/TSV rows (section, name, value, unit,
-// formula).
+// The estimate, formatted: an aligned table with each figure's formula,
+// JSON with plain integers, and CSV/TSV rows (file, section, name, value,
+// unit, formula).
 #pragma once
 
-#include <iosfwd>
-#include <nlohmann/json.hpp>
-
+#include "numbers.h"
 #include "ptscope/estimate.h"
 #include "report.h"
 
 namespace ptscope {
 
-nlohmann::ordered_json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions& o);
-void write_estimate_text(std::ostream& out, const Checkpoint& c, const Estimate& e, const EstimateOptions& o,
-                         Units units);
-TextTable estimate_table(const Checkpoint& c, const Estimate& e);
+struct EstimatedFile {
+  Checkpoint checkpoint;
+  Estimate estimate;
+};
+
+class EstimateReport : public Report {
+ public:
+  // `units` applies to the table only; JSON and CSV carry plain bytes.
+  EstimateReport(const std::vector<EstimatedFile>& files, const EstimateOptions& options, Units units)
+      : files_(files), options_(options), units_(units) {}
+  void write_table(std::ostream& out) const override;
+  nlohmann::ordered_json json() const override;
+  TextTable rows() const override;
+
+ private:
+  const std::vector<EstimatedFile>& files_;
+  EstimateOptions options_;
+  Units units_;
+};
 
 }  // namespace ptscope

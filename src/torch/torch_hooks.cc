@@ -1,5 +1,7 @@
 #include "torch_hooks.h"
 
+#include "tensor_layout.h"
+
 #include "ptscope/error.h"
 
 namespace ptscope {
@@ -124,22 +126,15 @@ Value* TorchHooks::make_tensor(Pickle& p, Value* args, size_t grad_at,
   t.storage_offset = ref.offset + static_cast<uint64_t>(off);
 
   // numel, and the furthest element the view touches, without overflow.
-  uint64_t numel = 1, extent = 1;
-  for (size_t d = 0; d < t.shape.size(); ++d) {
-    if (t.shape[d] < 0 || t.stride[d] < 0)
-      throw Error("tensor has a negative size or stride", at);
-    uint64_t n = static_cast<uint64_t>(t.shape[d]);
-    if (n != 0 && numel > kMaxNumel / n) throw Error("tensor numel overflows", at);
-    numel *= n;
+  TensorLayout layout = tensor_layout(t.shape, t.stride, kMaxNumel);
+  switch (layout.problem) {
+    case TensorLayout::Problem::None: break;
+    case TensorLayout::Problem::Negative: throw Error("tensor has a negative size or stride", at);
+    case TensorLayout::Problem::NumelOverflow: throw Error("tensor numel overflows", at);
+    case TensorLayout::Problem::ExtentOverflow: throw Error("tensor extent overflows", at);
   }
+  uint64_t numel = layout.numel, extent = layout.extent;
   if (numel > 0) {
-    for (size_t d = 0; d < t.shape.size(); ++d) {
-      uint64_t span = static_cast<uint64_t>(t.shape[d] - 1);
-      uint64_t st = static_cast<uint64_t>(t.stride[d]);
-      if (span != 0 && st > kMaxNumel / span) throw Error("tensor extent overflows", at);
-      extent += span * st;
-      if (extent > kMaxNumel) throw Error("tensor extent overflows", at);
-    }
     // In elements of the tensor's dtype: offset + extent may be near 2**64,
     // so it is never multiplied. The storage's bytes are below 2**62.
     if (t.storage_offset + extent > dtype_size(decl.dtype) * decl.numel / dtype_size(t.dtype))

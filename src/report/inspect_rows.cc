@@ -1,9 +1,6 @@
-// The tables behind --tensors, --tree, --bytes and the one-row-per-file
-// summary. Cells are raw: integers without separators, so CSV stays
-// machine-readable and the table writer formats them for people.
-#include <cstdio>
+#include "inspect_rows.h"
 
-#include "report.h"
+#include <cstdio>
 
 namespace ptscope {
 namespace {
@@ -27,23 +24,27 @@ std::string percent(uint64_t part, uint64_t whole) {
 
 }  // namespace
 
-TextTable summary_table(const std::vector<std::pair<const Checkpoint*, const Summary*>>& files) {
+TextTable summary_table(const std::vector<const Inspection*>& files) {
   TextTable t{{"file", "format", "file_bytes", "tensors", "numel", "unique_numel",
                "tensor_bytes", "storage_bytes", "overhead_bytes", "parameters",
                "parameter_tensors", "buffers", "buffer_tensors"},
               {false, false, true, true, true, true, true, true, true, true, true, true, true},
               {}};
-  for (const auto& [c, s] : files)
-    t.rows.push_back({c->path, format_name(c->format), std::to_string(c->file_bytes),
-                      std::to_string(s->all.tensors), std::to_string(s->all.numel),
-                      std::to_string(s->unique_numel), std::to_string(s->all.bytes),
-                      std::to_string(s->storage_bytes), std::to_string(s->overhead_bytes),
-                      optional_count(s->parameters, true), optional_count(s->parameters, false),
-                      optional_count(s->buffers, true), optional_count(s->buffers, false)});
+  for (const Inspection* in : files) {
+    const Checkpoint& c = in->checkpoint;
+    const Summary& s = in->summary;
+    t.rows.push_back({c.path, format_name(c.format), std::to_string(c.file_bytes),
+                      std::to_string(s.all.tensors), std::to_string(s.all.numel),
+                      std::to_string(s.unique_numel), std::to_string(s.all.bytes),
+                      std::to_string(s.storage_bytes), std::to_string(s.overhead_bytes),
+                      optional_count(s.parameters, true), optional_count(s.parameters, false),
+                      optional_count(s.buffers, true), optional_count(s.buffers, false)});
+  }
   return t;
 }
 
-TextTable tensors_table(const Checkpoint& c) {
+TextTable tensors_table(const Inspection& in) {
+  const Checkpoint& c = in.checkpoint;
   TextTable t{{"name", "dtype", "shape", "numel", "bytes", "role", "rule", "storage",
                "storage_offset"},
               {false, false, false, true, true, false, false, false, true},
@@ -56,29 +57,53 @@ TextTable tensors_table(const Checkpoint& c) {
   return t;
 }
 
-TextTable tree_table(const Checkpoint& c, int depth) {
+TextTable tree_table(const Inspection& in) {
   TextTable t{{"module", "depth", "tensors", "numel", "bytes", "parameters"},
               {false, true, true, true, true, true},
               {}};
-  for (const TreeRow& r : module_tree(c, depth))
+  for (const TreeRow& r : in.tree)
     t.rows.push_back({r.prefix, std::to_string(r.depth), std::to_string(r.all.tensors),
                       std::to_string(r.all.numel), std::to_string(r.all.bytes),
-                      std::to_string(r.parameter_numel)});
+                      std::to_string(r.parameters.numel)});
   return t;
 }
 
-TextTable bytes_table(const Checkpoint& c) {
+TextTable bytes_table(const Inspection& in) {
   TextTable t{{"offset", "bytes", "label"}, {true, true, false}, {}};
-  for (const ByteRange& r : byte_ranges(c))
+  for (const ByteRange& r : in.ranges)
     t.rows.push_back({std::to_string(r.offset), std::to_string(r.size), std::string(r.label)});
   return t;
 }
 
-TextTable byte_map_table(const Checkpoint& c) {
+TextTable byte_map_table(const Inspection& in) {
   TextTable t{{"label", "bytes", "percent"}, {false, true, true}, {}};
-  for (const ByteMapRow& r : byte_map(c))
-    t.rows.push_back({r.label, std::to_string(r.bytes), percent(r.bytes, c.file_bytes)});
+  for (const ByteMapRow& r : in.byte_map)
+    t.rows.push_back({r.label, std::to_string(r.bytes), percent(r.bytes, in.checkpoint.file_bytes)});
   return t;
+}
+
+// CSV and TSV carry one table with the file in its first column: the
+// summary, or the one view asked for.
+TextTable InspectReport::rows() const {
+  std::vector<const Inspection*> ok;
+  for (const InspectedFile& f : files_)
+    if (f.inspection) ok.push_back(&*f.inspection);
+  if (!views_.any()) return summary_table(ok);
+  TextTable all;
+  for (const Inspection* in : ok) {
+    TextTable t = views_.tensors ? tensors_table(*in) : views_.tree ? tree_table(*in) : bytes_table(*in);
+    if (all.columns.empty()) {
+      all.columns = t.columns;
+      all.columns.insert(all.columns.begin(), "file");
+      all.numeric = t.numeric;
+      all.numeric.insert(all.numeric.begin(), false);
+    }
+    for (auto& row : t.rows) {
+      row.insert(row.begin(), in->checkpoint.path);
+      all.rows.push_back(std::move(row));
+    }
+  }
+  return all;
 }
 
 }  // namespace ptscope

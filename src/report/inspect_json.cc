@@ -1,0 +1,115 @@
+// inspect for programs: one object per file (README "JSON output").
+#include "inspect_report.h"
+
+namespace ptscope {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// The same shape wherever a count appears: parameters, buffers, dtypes, groups, tree.
+json count_json(const Count& c) { return {{"tensors", c.tensors}, {"numel", c.numel}, {"bytes", c.bytes}}; }
+json count_json(const std::optional<Count>& c) { return c ? count_json(*c) : json(nullptr); }
+
+json precisions_json(const Summary& s) {
+  json sizes = json::object();
+  for (const PrecisionSize& p : s.precisions)
+    sizes[weight_type_name(p.type)] = {{"bytes", p.bytes}, {"gb", static_cast<double>(p.bytes) / 1e9},
+                                       {"gib", static_cast<double>(p.bytes) / (1024.0 * 1024 * 1024)},
+                                       {"formula", p.formula}};
+  return {{"basis", s.model.from_file_roles ? "parameters" : "floating tensors"},
+          {"numel", s.model.parameters}, {"sizes", sizes}};
+}
+
+json file_json(const Inspection& in, const InspectViews& views) {
+  const Checkpoint& c = in.checkpoint;
+  const Summary& s = in.summary;
+  json j;
+  j["file"] = c.path;
+  j["format"] = format_name(c.format);
+  j["file_bytes"] = c.file_bytes;
+  j["tensors"] = s.all.tensors;
+  j["numel"] = s.all.numel;
+  j["unique_numel"] = s.unique_numel;
+  j["tensor_bytes"] = s.all.bytes;
+  j["storage_bytes"] = s.storage_bytes;
+  j["overhead_bytes"] = s.overhead_bytes;
+  j["overhead_percent"] = s.overhead_percent;
+  j["parameters"] = count_json(s.parameters);
+  j["buffers"] = count_json(s.buffers);
+  json dtypes = json::object();
+  for (const auto& [name, d] : s.dtypes) dtypes[name] = count_json(d);
+  j["dtypes"] = dtypes;
+  json bm = json::array();
+  for (const ByteMapRow& r : in.byte_map) bm.push_back({{"label", r.label}, {"bytes", r.bytes}});
+  j["byte_map"] = bm;
+  if (!c.groups.empty()) {
+    json groups = json::array();
+    for (const GroupSummary& g : s.groups) {
+      json e = {{"name", g.name}, {"kind", g.kind}};
+      e.update(count_json(g.all));
+      e["parameters"] = count_json(g.parameters);
+      e["buffers"] = count_json(g.buffers);
+      groups.push_back(e);
+    }
+    j["groups"] = groups;
+  }
+  json shared = json::array();
+  for (const SharedStorage& sh : s.shared)
+    shared.push_back({{"storage", sh.storage}, {"tied", sh.tied}, {"names", sh.names}});
+  j["shared"] = shared;
+  if (c.format == Format::TorchScript) j["constants"] = count_json(s.constants);
+  j["what_if"] = precisions_json(s);
+  json implied = json::object();
+  for (const PrecisionSize& p : s.precisions) implied[weight_type_name(p.type)] = p.file_holds;
+  j["implied_parameters"] = implied;
+  j["globals"] = c.globals;
+  j["metadata"] = c.metadata;
+
+  if (views.tensors) {
+    json entries = json::array();
+    for (const Tensor& t : c.tensors) {
+      json e = {{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape},
+                {"stride", t.stride}, {"numel", t.numel}, {"bytes", t.nbytes()},
+                {"role", role_name(t.role)}, {"rule", t.rule},
+                {"storage", t.storage >= 0 ? json(c.storages[static_cast<size_t>(t.storage)].key) : json(nullptr)},
+                {"storage_offset", t.storage_offset}, {"requires_grad", t.requires_grad}};
+      if (!t.group.empty()) e["group"] = t.group;
+      entries.push_back(e);
+    }
+    j["entries"] = entries;
+  }
+  if (views.tree) {
+    json tree = json::array();
+    for (const TreeRow& r : in.tree) {
+      json e = {{"module", r.prefix}, {"depth", r.depth}};
+      e.update(count_json(r.all));
+      e["parameters"] = count_json(r.parameters);
+      tree.push_back(e);
+    }
+    j["tree"] = tree;
+  }
+  if (views.bytes) {
+    json ranges = json::array();
+    for (const ByteRange& r : in.ranges)
+      ranges.push_back({{"offset", r.offset}, {"bytes", r.size}, {"label", std::string(r.label)}});
+    j["byte_ranges"] = ranges;
+  }
+  return j;
+}
+
+}  // namespace
+
+json InspectReport::json() const {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const InspectedFile& f : files_) {
+    if (!f.inspection) {
+      out.push_back({{"file", f.path}, {"error", f.error}});
+      continue;
+    }
+    out.push_back(file_json(*f.inspection, views_));
+    if (!f.verify.is_null()) out.back()["verify"] = f.verify;
+  }
+  return out;
+}
+
+}  // namespace ptscope

@@ -1,0 +1,108 @@
+// inspect as people read it: per file a short summary block and the byte
+// map, or, when views are asked for, those views instead; then --verify's
+// findings.
+#include <algorithm>
+#include <cstdio>
+#include <ostream>
+
+#include "inspect_report.h"
+#include "inspect_rows.h"
+#include "numbers.h"
+
+namespace ptscope {
+namespace {
+
+std::string pct(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", v);
+  return buf;
+}
+
+std::string count_line(const Count& c) {
+  return with_commas(c.numel) + " numel in " + counted(c.tensors, "tensor") + ", " + human_bytes(c.bytes);
+}
+
+void write_summary(std::ostream& out, const Inspection& in) {
+  const Checkpoint& c = in.checkpoint;
+  const Summary& s = in.summary;
+  write_field(out, "format", format_name(c.format));
+  write_field(out, "file size", c.file_bytes < 1000 ? human_bytes(c.file_bytes)
+                                                    : with_commas(c.file_bytes) + " B  " + human_bytes(c.file_bytes));
+  write_field(out, "entries", count_line(s.all));
+  if (s.unique_numel != s.all.numel)
+    write_field(out, "unique numel", with_commas(s.unique_numel) + " (shared views counted once; " +
+                                   with_commas(s.all.numel - s.unique_numel) + " counted twice above)");
+  if (s.parameters) {
+    write_field(out, "parameters", count_line(*s.parameters));
+    write_field(out, "buffers", count_line(*s.buffers));
+  } else {
+    write_field(out, "parameters", "unknown (not a model state: no module or state_dict found)");
+  }
+  for (const GroupSummary& g : s.groups) {
+    std::string v = g.kind + ": " + count_line(g.all);
+    if (g.parameters) v += "; parameters " + with_commas(g.parameters->numel);
+    write_field(out, "group " + g.name, v);
+  }
+  if (c.format == Format::TorchScript && s.constants.tensors)
+    write_field(out, "constants", count_line(s.constants));
+  for (const auto& [name, d] : s.dtypes) write_field(out, "dtype " + name, count_line(d));
+  for (const SharedStorage& sh : s.shared) {
+    std::string names;
+    for (const std::string& n : sh.names) names += (names.empty() ? "" : ", ") + n;
+    write_field(out, sh.tied ? "tied" : "shared storage", names);
+  }
+  write_field(out, "storage", with_commas(s.storage_bytes) + " B in unique storages");
+  write_field(out, "overhead", with_commas(static_cast<uint64_t>(std::max<int64_t>(s.overhead_bytes, 0))) +
+                                   " B (" + pct(s.overhead_percent) + " of the file)");
+  std::string at, holds;
+  for (const PrecisionSize& p : s.precisions) {
+    at += std::string(at.empty() ? "" : ", ") + weight_type_name(p.type) + " " + human_bytes(p.bytes);
+    holds += std::string(holds.empty() ? "" : ", ") + weight_type_name(p.type) + " " + with_commas(p.file_holds);
+  }
+  write_field(out, "params at", at);
+  write_field(out, "file holds", holds + " parameters at most");
+
+  out << "\n  byte map\n";
+  ptscope::write_table(out, byte_map_table(in), "    ");
+}
+
+void write_verify(std::ostream& out, const nlohmann::ordered_json& v) {
+  out << "\n  verify (LibTorch read every tensor)\n"
+      << "    tensors checked   " << with_commas(v["tensors_checked"].get<uint64_t>()) << " ("
+      << with_commas(v["elements_checked"].get<uint64_t>()) << " elements)\n"
+      << "    NaN / Inf         " << with_commas(v["nan"].get<uint64_t>()) << " / "
+      << with_commas(v["inf"].get<uint64_t>()) << '\n'
+      << "    mismatches        " << v["mismatches"].size() << '\n';
+  for (const auto& e : v["tensors_with_nan_or_inf"])
+    out << "    " << e["name"].get<std::string>() << ": " << e["nan"] << " NaN, " << e["inf"] << " Inf\n";
+  for (const auto& e : v["not_checked"]) out << "    not checked: " << e.get<std::string>() << '\n';
+}
+
+}  // namespace
+
+void InspectReport::write_table(std::ostream& out) const {
+  bool first = true;
+  for (const InspectedFile& f : files_) {
+    if (!f.inspection) continue;
+    const Inspection& in = *f.inspection;
+    if (!first) out << '\n';
+    first = false;
+    out << in.checkpoint.path << '\n';
+    if (!views_.any()) write_summary(out, in);
+    if (views_.tensors) {
+      out << "\n  tensors\n";
+      ptscope::write_table(out, tensors_table(in), "    ");
+    }
+    if (views_.tree) {
+      out << "\n  modules (depth " << views_.depth << ")\n";
+      ptscope::write_table(out, tree_table(in), "    ");
+    }
+    if (views_.bytes) {
+      out << "\n  byte ranges\n";
+      ptscope::write_table(out, bytes_table(in), "    ");
+    }
+    if (!f.verify.is_null()) write_verify(out, f.verify);
+  }
+}
+
+}  // namespace ptscope
