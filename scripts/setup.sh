@@ -10,6 +10,7 @@ packages=(
   libtorch-dev            # LibTorch 1.13.1 (CPU), for the on-demand backend plugin
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev
+  groff-base              # the install test renders the man page (scripts/check_install.sh)
 )
 if [[ "${1:-}" == "--fixtures" ]]; then
   packages+=(python3-torch python3-torchvision hyperfine unzip time)

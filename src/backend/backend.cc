@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "backend.h"
 #include "ptscope/error.h"
@@ -20,8 +21,31 @@ std::string executable_dir() {
 }  // namespace
 
 std::unique_ptr<Backend> Backend::load() {
-  const char* env = std::getenv("PTSCOPE_BACKEND");
-  std::string path = env && *env ? env : executable_dir() + "/libptscope_torch.so";
+  std::string path;
+  if (const char* env = std::getenv("PTSCOPE_BACKEND"); env && *env) {
+    // The only place looked: a plugin the user named that fails to load must
+    // not be silently replaced by another one.
+    path = env;
+  } else {
+    // The build tree keeps the plugin beside the executable, an installed
+    // tree under lib/ptscope (PTSCOPE_PLUGIN_DIR_FROM_BIN: cmake/install.cmake).
+    namespace fs = std::filesystem;
+    const fs::path dir = executable_dir();
+    const fs::path places[] = {dir / "libptscope_torch.so",
+                               (dir / PTSCOPE_PLUGIN_DIR_FROM_BIN / "libptscope_torch.so").lexically_normal()};
+    std::string looked;
+    for (const auto& p : places) {
+      std::error_code ec;
+      if (fs::exists(p, ec)) {
+        path = p.string();
+        break;
+      }
+      looked += (looked.empty() ? "" : ", ") + p.string();
+    }
+    if (path.empty())
+      throw Error("cannot load the LibTorch backend: no plugin at " + looked +
+                  " (set PTSCOPE_BACKEND to its path)");
+  }
   // RTLD_LOCAL keeps LibTorch's symbols away from ours.
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle)
