@@ -40,7 +40,7 @@ got=$("$tmp/example/count_parameters" "$fixture")
 "$prefix/bin/ptscope" inspect --format json "$fixture" >"$tmp/inspect.json"
 cat >"$tmp/parameters.cmake" <<'CMAKE'
 file(READ "${json}" text)
-string(JSON n GET "${text}" parameters numel)
+string(JSON n GET "${text}" 0 parameters numel)
 message("${n}")
 CMAKE
 want=$(cmake -Djson="$tmp/inspect.json" -P "$tmp/parameters.cmake" 2>&1)
