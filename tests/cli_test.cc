@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -382,3 +383,82 @@ TEST(CliProfile, MaxBatchUnderAMemoryLimit) {
   EXPECT_TRUE(next_failed) << mb.dump();
   EXPECT_EQ(ptscope("profile fixtures/arch/gpt2_tiny_scripted.pt -i 1x64:int64 --max-batch").status, 2);
 }
+
+// One output schema (README "Output schema"): every subcommand's JSON is an
+// array with one object per file, `parameters` is {tensors, numel, bytes}
+// wherever it appears, and every CSV/TSV row starts with the file.
+namespace {
+
+void expect_count_object(const nlohmann::json& p, const std::string& where) {
+  ASSERT_TRUE(p.is_object()) << where << ": " << p;
+  for (const char* k : {"tensors", "numel", "bytes"}) EXPECT_TRUE(p[k].is_number_unsigned()) << where << " " << k;
+}
+
+TEST(CliSchema, JsonIsAnArrayWhateverTheNumberOfFiles) {
+  for (const char* args : {"inspect -f json fixtures/tied_lm.pt", "inspect -f json fixtures/tied_lm.pt fixtures/views.pt",
+                           "estimate -f json fixtures/arch/gpt2_tiny.pt"}) {
+    Outcome r = ptscope(args);
+    ASSERT_EQ(r.status, 0) << args << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    ASSERT_TRUE(j.is_array()) << args;
+    EXPECT_EQ(j[0]["file"].get<std::string>().rfind("fixtures/", 0), 0u) << args;
+  }
+}
+
+TEST(CliSchema, ParametersAreTheSameObjectEverywhere) {
+  auto inspect = nlohmann::json::parse(ptscope("inspect -f json --tree fixtures/tied_lm.pt").out)[0];
+  expect_count_object(inspect["parameters"], "inspect");
+  expect_count_object(inspect["buffers"], "inspect buffers");
+  for (const auto& row : inspect["tree"]) expect_count_object(row["parameters"], "tree " + row["module"].get<std::string>());
+  auto estimate = nlohmann::json::parse(ptscope("estimate -f json fixtures/tied_lm.pt").out)[0];
+  expect_count_object(estimate["parameters"], "estimate");
+  // The same file counted by both commands: the same parameters.
+  EXPECT_EQ(inspect["parameters"], estimate["parameters"]);
+  auto nested = nlohmann::json::parse(ptscope("inspect -f json fixtures/training_checkpoint.pt").out)[0];
+  for (const auto& g : nested["groups"])
+    if (!g["parameters"].is_null()) expect_count_object(g["parameters"], "group " + g["name"].get<std::string>());
+}
+
+TEST(CliSchema, DelimitedRowsStartWithTheFile) {
+  for (const char* args : {"inspect -f csv fixtures/tied_lm.pt", "inspect -f csv --tensors fixtures/tied_lm.pt",
+                           "inspect -f tsv --tree fixtures/tied_lm.pt", "inspect -f csv --bytes fixtures/tied_lm.pt",
+                           "estimate -f csv fixtures/tied_lm.pt"}) {
+    Outcome r = ptscope(args);
+    ASSERT_EQ(r.status, 0) << args << r.err;
+    std::istringstream lines(r.out);
+    std::string header, row;
+    std::getline(lines, header);
+    EXPECT_EQ(header.rfind("file", 0), 0u) << args << ": " << header;
+    while (std::getline(lines, row)) EXPECT_EQ(row.rfind("fixtures/tied_lm.pt", 0), 0u) << args << ": " << row;
+  }
+}
+
+// A view prints the view, not the summary again; counts agree with nouns.
+TEST(CliText, ViewsReplaceTheSummaryAndNounsAgree) {
+  Outcome r = ptscope("inspect --tensors fixtures/tied_lm.pt");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("byte map"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  tensors\n"), std::string::npos) << r.out;
+  Outcome s = ptscope("inspect fixtures/tied_lm.pt");
+  EXPECT_NE(s.out.find("buffers         8 numel in 1 tensor, 64 B\n"), std::string::npos) << s.out;
+  Outcome e = ptscope("estimate fixtures/arch/gpt2_tiny.pt");
+  EXPECT_NE(e.out.find("(1 GPU)"), std::string::npos) << e.out;
+  EXPECT_EQ(e.out.find("1 GPUs"), std::string::npos) << e.out;
+}
+
+TEST(CliText, SmallFileSizeIsSaidOnce) {
+  std::string path = testing::TempDir() + "ptscope_small." + std::to_string(getpid()) + ".safetensors";
+  {
+    std::string header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+    std::ofstream f(path, std::ios::binary);
+    uint64_t n = header.size();
+    f.write(reinterpret_cast<const char*>(&n), 8);  // little-endian hosts only, as CI is
+    f << header << std::string(8, '\0');
+  }
+  Outcome r = ptscope("inspect " + path);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("  file size       70 B\n"), std::string::npos) << r.out;  // 8 + 54 + 8
+  std::remove(path.c_str());
+}
+
+}  // namespace
