@@ -3,7 +3,6 @@
 #include "reader.h"
 
 #include "ptscope/error.h"
-#include "ptscope/load.h"
 #include "roles.h"
 
 namespace ptscope {
@@ -46,16 +45,6 @@ Checkpoint read_checkpoint(const ByteSource& src, const std::string& path) {
     throw Error(one_line(std::string("unexpected failure: ") + e.what())).in_file(path);
   }
   throw Error("no reader accepts this file").in_file(path);
-}
-
-Checkpoint load_checkpoint(const std::string& path) {
-  std::unique_ptr<ByteSource> src;
-  try {
-    src = open_file(path);
-  } catch (const Error& e) {
-    throw e.in_file(path);
-  }
-  return read_checkpoint(*src, path);
 }
 
 }  // namespace ptscope

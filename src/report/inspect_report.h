@@ -1,6 +1,7 @@
 // inspect's result, formatted: per file the summary block or the views
 // asked for (--tensors, --tree, --bytes), the byte map, and --verify's
-// findings; as JSON one object per file; as CSV/TSV one table.
+// findings; as JSON one object per file; as CSV/TSV one table. One source
+// per format: inspect_text.cc, inspect_json.cc, inspect_rows.cc.
 #pragma once
 
 #include <optional>
