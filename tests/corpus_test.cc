@@ -6,13 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "ptscope/summary.h"
 #include "ptscope/error.h"
 #include "reader.h"
-#include "test_util.h"
+#include "fixture_files.h"
 
 namespace ptscope {
 namespace {

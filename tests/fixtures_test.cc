@@ -6,7 +6,7 @@
 
 #include "ptscope/summary.h"
 #include "reader.h"
-#include "test_util.h"
+#include "fixture_files.h"
 
 namespace ptscope {
 namespace {

@@ -9,7 +9,8 @@
 
 #include "ptscope/error.h"
 #include "pickle.h"
-#include "test_util.h"
+#include "address_space.h"
+#include "pickle_builder.h"
 
 namespace ptscope {
 namespace {
