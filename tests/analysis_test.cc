@@ -7,6 +7,7 @@
 #include "ptscope/estimate.h"
 #include "ptscope/load.h"
 #include "ptscope/summary.h"
+#include "checkpoint_builder.h"
 #include "roles.h"
 
 namespace ptscope {
@@ -14,14 +15,7 @@ namespace {
 
 Tensor tensor(const std::string& name, std::vector<int64_t> shape, int storage,
               uint64_t offset = 0, DType dtype = DType::Float32) {
-  Tensor t;
-  t.name = name;
-  t.dtype = dtype;
-  t.shape = shape;
-  t.stride.assign(shape.size(), 1);
-  for (size_t i = shape.size(); i-- > 1;) t.stride[i - 1] = t.stride[i] * shape[i];
-  t.numel = 1;
-  for (int64_t d : shape) t.numel *= static_cast<uint64_t>(d);
+  Tensor t = test::contiguous_tensor(name, shape, dtype);
   t.storage = storage;
   t.storage_offset = offset;
   return t;

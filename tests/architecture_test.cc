@@ -6,7 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "arch_shapes.h"
+#include "checkpoint_builder.h"
+#include "fixture_files.h"
 #include "ptscope/architecture.h"
 #include "ptscope/estimate.h"
 #include "reader.h"
@@ -15,6 +16,9 @@ namespace ptscope {
 namespace {
 
 using nlohmann::json;
+using test::checkpoint_from_shapes;
+using test::model_from_shapes;
+using test::read_fixture_json;
 
 // The config's sizes against what was recognised; heads only where a
 // tensor has one axis per head.

@@ -3,7 +3,7 @@
 // activation formula, Kaplan et al.'s FLOPs per token, torchvision's GFLOPs.
 #include <gtest/gtest.h>
 
-#include "arch_shapes.h"
+#include "checkpoint_builder.h"
 #include "batch_search.h"
 #include "ptscope/estimate.h"
 #include "reader.h"
@@ -11,6 +11,9 @@
 
 namespace ptscope {
 namespace {
+
+using test::add_tensor;
+using test::model_from_shapes;
 
 // A checkpoint of parameter tensors with these shapes and no data.
 Checkpoint parameters(const std::vector<std::vector<int64_t>>& shapes) {
@@ -166,6 +169,9 @@ TEST(Estimate, EveryFigureHasAFormula) {
 
 namespace ptscope {
 namespace {
+
+using test::add_tensor;
+using test::model_from_shapes;
 
 // --max-batch against a simulated out-of-memory: batches above `capacity`
 // fail.

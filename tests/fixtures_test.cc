@@ -8,7 +8,7 @@
 #include "module_tree.h"
 #include "ptscope/summary.h"
 #include "reader.h"
-#include "test_util.h"
+#include "fixture_files.h"
 
 namespace ptscope {
 namespace {

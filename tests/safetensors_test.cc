@@ -5,7 +5,11 @@
 
 #include "ptscope/error.h"
 #include "reader.h"
-#include "test_util.h"
+#include "address_space.h"
+#include "fixture_files.h"
+#include "little_endian.h"
+#include "load_error.h"
+#include "safetensors_builder.h"
 
 namespace ptscope {
 namespace {
@@ -18,12 +22,7 @@ Checkpoint read(const std::string& bytes) {
 
 // describe() of the error, through the loader (so the file name is attached).
 std::string read_error(const std::string& bytes) {
-  try {
-    read(bytes);
-  } catch (const Error& e) {
-    return e.describe();
-  }
-  return "no error";
+  return test::load_error(bytes, "m.safetensors");
 }
 
 // One tensor "w" with the given dtype, shape and data_offsets, and `data`.

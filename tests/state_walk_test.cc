@@ -1,9 +1,13 @@
 // Naming and grouping of the tensors in an object graph, on graphs built
-// value by value.
+// value by value; then the walk's limits on hostile graphs (shared
+// containers, long memoized keys) with their exact errors.
 #include <gtest/gtest.h>
 
 #include "byte_source.h"
+#include "pickle_builder.h"
+#include "ptscope/error.h"
 #include "state_walk.h"
+#include "torch_hooks.h"
 
 namespace ptscope {
 namespace {
@@ -84,6 +88,72 @@ TEST(StateWalk, CyclesAreWalkedOnce) {
   d->items.push_back(d);
   WalkResult r = g.walk(d);
   EXPECT_EQ(r.tensors.size(), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// Limits: pickles whose object graph would name far more than it holds.
+
+using test::PickleAsm;
+namespace op = test::op;
+
+// Shared containers: [[x, x], [x, x]] ... `depth` levels over one tensor x,
+// so a pickle of a few hundred bytes names 2**depth entries.
+std::string shared_lists(int depth) {
+  PickleAsm a;
+  a.proto(2).global("torch._utils", "_rebuild_tensor_v2").put({op::MARK, op::MARK})
+      .str("storage").global("torch", "FloatStorage").str("0").str("cpu").integer(1)
+      .put({op::TUPLE, op::BINPERSID}).integer(0).integer(1).put(op::TUPLE1).integer(1)
+      .put({op::TUPLE1, op::NEWFALSE, op::EMPTY_TUPLE, op::TUPLE, op::REDUCE})
+      .put(op::BINPUT).u8(0);
+  for (int i = 1; i <= depth; ++i)
+    a.put({op::POP, op::EMPTY_LIST}).put(op::BINGET).u8(i - 1).put(op::APPEND)
+        .put(op::BINGET).u8(i - 1).put(op::APPEND).put(op::BINPUT).u8(i);
+  return a.stop().bytes();
+}
+
+// describe() of the error walking the graph of `pkl`, a torch zip's data.pkl.
+std::string walk_error(const std::string& pkl, WalkLimits limits) {
+  MemorySource src(pkl);
+  TorchHooks hooks(TorchHooks::Flavor::Zip);
+  auto p = Pickle::parse(src, 0, src.size(), "data.pkl", &hooks);
+  try {
+    walk_state(p->root(), hooks.tensors, nullptr, limits);
+  } catch (const Error& e) {
+    return e.describe();
+  }
+  return "no error";
+}
+
+TEST(StateWalkLimits, SharedContainersNameBoundedEntries) {
+  WalkLimits l;
+  l.max_entries = 1000;
+  EXPECT_EQ("no error", walk_error(shared_lists(9), l));  // 512 entries
+  EXPECT_EQ("object graph names more than 1000 tensor entries at byte 2",
+            walk_error(shared_lists(10), l));
+  l.max_name_bytes = 5000;
+  EXPECT_EQ("object graph paths add up to more than 5000 bytes at byte 2",
+            walk_error(shared_lists(9), l));
+}
+
+TEST(StateWalkLimits, LongKeysNameBoundedBytes) {
+  // One 64 KiB key, memoized, on every level of a 150-deep chain of dicts
+  // {key: {key: ...}}: the names would add up to 700 MiB (the default limit
+  // is 256 MiB; here 1 MiB, reached at the dict 6 levels down).
+  PickleAsm a;
+  a.proto(2).str(std::string(64 << 10, 'k')).put(op::LONG_BINPUT).u32(1000).put(op::POP);
+  a.put(op::NONE).put(op::BINPUT).u8(0);
+  std::vector<uint64_t> dict_at;
+  for (int i = 1; i <= 150; ++i) {
+    a.put(op::POP);
+    dict_at.push_back(a.size());
+    a.put({op::EMPTY_DICT, op::MARK}).put(op::LONG_BINGET).u32(1000).put(op::BINGET).u8(i - 1)
+        .put(op::SETITEMS).put(op::BINPUT).u8(i);
+  }
+  WalkLimits l;
+  l.max_name_bytes = 1 << 20;
+  EXPECT_EQ("object graph paths add up to more than 1048576 bytes at byte " +
+                std::to_string(dict_at[150 - 6 - 1]),
+            walk_error(a.stop().bytes(), l));
 }
 
 }  // namespace

@@ -7,8 +7,10 @@
 #include <algorithm>
 
 #include "ptscope/error.h"
+#include "fixture_files.h"
+#include "little_endian.h"
 #include "zip.h"
-#include "test_util.h"
+#include "zip_builder.h"
 
 namespace ptscope {
 namespace {

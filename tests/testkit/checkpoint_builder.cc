@@ -1,27 +1,16 @@
-// fixtures/arch/shapes/<model>.json as a Checkpoint: the real model's
-// names, shapes, roles and ties, without data.
-#pragma once
+#include "checkpoint_builder.h"
 
-#include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
-#include <string>
 
-#include "ptscope/checkpoint.h"
+#include "fixture_files.h"
 
-namespace ptscope {
+namespace ptscope::test {
 
-inline nlohmann::json read_fixture_json(const std::string& rel) {
-  std::ifstream in(std::string(PTSCOPE_SOURCE_DIR) + "/" + rel);
-  return nlohmann::json::parse(in);
-}
-
-// A contiguous tensor with no data; a storage of its own unless it views
-// `storage`, another tensor's.
-inline Tensor& add_tensor(Checkpoint& c, const std::string& name, const std::vector<int64_t>& shape, Role role,
-                          int storage = -1) {
+Tensor contiguous_tensor(const std::string& name, const std::vector<int64_t>& shape,
+                         DType dtype) {
   Tensor t;
   t.name = name;
+  t.dtype = dtype;
   t.shape = shape;
   t.numel = 1;
   t.stride.assign(shape.size(), 0);
@@ -29,6 +18,12 @@ inline Tensor& add_tensor(Checkpoint& c, const std::string& name, const std::vec
     t.stride[i] = static_cast<int64_t>(t.numel);
     t.numel *= static_cast<uint64_t>(shape[i]);
   }
+  return t;
+}
+
+Tensor& add_tensor(Checkpoint& c, const std::string& name, const std::vector<int64_t>& shape,
+                   Role role, int storage) {
+  Tensor t = contiguous_tensor(name, shape);
   t.role = role;
   t.storage = storage;
   if (storage < 0) {
@@ -39,7 +34,7 @@ inline Tensor& add_tensor(Checkpoint& c, const std::string& name, const std::vec
   return c.tensors.back();
 }
 
-inline Checkpoint checkpoint_from_shapes(const nlohmann::json& model) {
+Checkpoint checkpoint_from_shapes(const nlohmann::json& model) {
   Checkpoint c;
   c.roles_known = true;
   std::map<std::string, int> storage_of;
@@ -52,8 +47,8 @@ inline Checkpoint checkpoint_from_shapes(const nlohmann::json& model) {
   return c;
 }
 
-inline Checkpoint model_from_shapes(const std::string& model) {
+Checkpoint model_from_shapes(const std::string& model) {
   return checkpoint_from_shapes(read_fixture_json("fixtures/arch/shapes/" + model + ".json"));
 }
 
-}  // namespace ptscope
+}  // namespace ptscope::test
