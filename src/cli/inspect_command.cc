@@ -12,6 +12,7 @@
 #include "ptscope/error.h"
 #include "reader.h"
 #include "report.h"
+#include "verify_report.h"
 
 namespace ptscope::cli {
 namespace {
@@ -27,22 +28,28 @@ struct Result {
   std::optional<Checkpoint> checkpoint;
   Summary summary;
   std::string error;
-  nlohmann::ordered_json verify;  // null unless --verify
+  std::optional<VerifyReply> verify;  // with --verify
 };
 
 // What the LibTorch plugin needs to rebuild every tensor over the file's
 // bytes: the metadata path's own answer, for LibTorch to check.
-nlohmann::ordered_json verify_request(const Checkpoint& c) {
-  nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+VerifyRequest verify_request(const Checkpoint& c) {
+  VerifyRequest req;
+  req.file = c.path;
+  req.torchscript = c.format == Format::TorchScript;
   for (const Tensor& t : c.tensors) {
     const Storage* s = t.storage >= 0 ? &c.storages[static_cast<size_t>(t.storage)] : nullptr;
-    tensors.push_back({{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape},
-                       {"stride", t.stride}, {"storage_offset", t.storage_offset},
-                       {"file_offset", s && s->file_offset ? nlohmann::ordered_json(*s->file_offset)
-                                                           : nlohmann::ordered_json(nullptr)},
-                       {"storage_bytes", s ? s->nbytes : 0}});
+    VerifyTensor v;
+    v.name = t.name;
+    v.dtype = dtype_name(t.dtype);
+    v.shape = t.shape;
+    v.stride = t.stride;
+    v.storage_offset = t.storage_offset;
+    if (s && s->file_offset) v.file_offset = *s->file_offset;
+    v.storage_bytes = s ? s->nbytes : 0;
+    req.tensors.push_back(std::move(v));
   }
-  return {{"file", c.path}, {"torchscript", c.format == Format::TorchScript}, {"tensors", tensors}};
+  return req;
 }
 
 // Loads LibTorch once, for the first file that needs it.
@@ -55,32 +62,20 @@ void verify_one(Result& r) {
   try {
     if (r.checkpoint->metadata.count("byteorder") && r.checkpoint->metadata.at("byteorder") == "big")
       throw Error("big-endian tensor data cannot be verified");
-    r.verify = backend().call("verify", verify_request(*r.checkpoint));
+    r.verify = backend().verify(verify_request(*r.checkpoint));
   } catch (const Error& e) {
     r.error = e.in_file(r.path).describe();
     spdlog::error("{}", r.error);
     return;
   }
-  for (const auto& m : r.verify["mismatches"]) {
-    r.error = r.path + ": LibTorch disagrees with the metadata: " + m.get<std::string>();
+  for (const std::string& m : r.verify->mismatches) {
+    r.error = r.path + ": LibTorch disagrees with the metadata: " + m;
     spdlog::error("{}", r.error);
   }
 }
 
-void write_verify(std::ostream& out, const nlohmann::ordered_json& v) {
-  out << "\n  verify (LibTorch read every tensor)\n"
-      << "    tensors checked   " << with_commas(v["tensors_checked"].get<uint64_t>()) << " ("
-      << with_commas(v["elements_checked"].get<uint64_t>()) << " elements)\n"
-      << "    NaN / Inf         " << with_commas(v["nan"].get<uint64_t>()) << " / "
-      << with_commas(v["inf"].get<uint64_t>()) << '\n'
-      << "    mismatches        " << v["mismatches"].size() << '\n';
-  for (const auto& e : v["tensors_with_nan_or_inf"])
-    out << "    " << e["name"].get<std::string>() << ": " << e["nan"] << " NaN, " << e["inf"] << " Inf\n";
-  for (const auto& e : v["not_checked"]) out << "    not checked: " << e.get<std::string>() << '\n';
-}
-
 Result inspect_one(const std::string& path) {
-  Result r{path, std::nullopt, {}, "", nullptr};
+  Result r{path, std::nullopt, {}, "", std::nullopt};
   auto start = std::chrono::steady_clock::now();
   try {
     r.checkpoint = load_checkpoint(path);
@@ -143,7 +138,7 @@ int run_inspect(const InspectArgs& a) {
         if (!r.checkpoint) continue;
         if (!first) std::cout << '\n';
         write_text_report(std::cout, *r.checkpoint, r.summary, a.options);
-        if (!r.verify.is_null()) write_verify(std::cout, r.verify);
+        if (r.verify) write_verify_text(std::cout, *r.verify);
         first = false;
       }
       break;
@@ -158,7 +153,7 @@ int run_inspect(const InspectArgs& a) {
           continue;
         }
         out.push_back(inspect_json(*r.checkpoint, r.summary, a.options));
-        if (!r.verify.is_null()) out.back()["verify"] = r.verify;
+        if (r.verify) out.back()["verify"] = verify_json(*r.verify);
       }
       if (results.size() == 1) {
         if (results[0].checkpoint) std::cout << out[0].dump(2) << '\n';
