@@ -127,7 +127,7 @@ def report(out):
             "|---|---|---|---|---|---|---|---|---|---|---|"]
     notes = []
     for name, (model, variant, inp, ref_gmacs, dims) in MODELS.items():
-        p = json.loads((out / f"{name}.ptscope.json").read_text())
+        p = json.loads((out / f"{name}.ptscope.json").read_text())[0]  # one object per file
         t = json.loads((out / f"{name}.torch.json").read_text())
         macs = p["macs"]
         mac_flops = sum(o["flops"] for o in p["ops"].values() if o.get("macs"))
@@ -151,7 +151,7 @@ def report(out):
         notes.append(f"* {name}: ptscope GMACs by top-level module: {mods}")
         top_ops = ", ".join(f"{k} {g(v['flops'])}" for k, v in sorted(t["ops"].items()))
         notes.append(f"* {name}: profiler GFLOPs by op: {top_ops}")
-    ov = json.loads((out / "resnet50_script.overhead.json").read_text())
+    ov = json.loads((out / "resnet50_script.overhead.json").read_text())[0]
     lat, latc = ov["latency"], ov["latency_with_counter"]
     ratio = latc["median_ms"] / lat["median_ms"]
     lines = ["# ptscope profile vs torch.profiler (torch " + torch.__version__ + ")", "",

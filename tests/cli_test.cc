@@ -138,7 +138,11 @@ TEST(CliProfile, CountsMacsPerOpAndModule) {
   if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
   Outcome r = ptscope("profile fixtures/scripted_cnn.pt --input 1x3x16x16 --iters 2 --format json");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto j = nlohmann::json::parse(r.out);
+  auto all = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(all.is_array()) << "one object per file, as every subcommand writes";
+  ASSERT_EQ(all.size(), 1u);
+  auto j = all[0];
+  EXPECT_EQ(j["file"], "fixtures/scripted_cnn.pt");
   EXPECT_EQ(j["macs"], 42336 + 80);
   EXPECT_EQ(j["flops"].get<uint64_t>() % 2, 0u);
   EXPECT_EQ(j["ops"]["aten::conv2d"]["macs"], 42336);
@@ -149,8 +153,22 @@ TEST(CliProfile, CountsMacsPerOpAndModule) {
   EXPECT_EQ(j["inputs_bytes"], 3 * 16 * 16 * 4);
   EXPECT_EQ(j["latency"]["iters"], 2);
   for (const char* key : {"macs", "flops", "ops", "modules", "activation_peak_bytes", "weights_bytes",
-                          "inputs_bytes", "latency", "device"})
+                          "inputs_bytes", "latency", "device", "parameters"})
     EXPECT_TRUE(j.contains(key)) << key;
+  // The six parameter tensors, the 330 parameters inspect counts.
+  EXPECT_EQ(j["parameters"]["tensors"], 6);
+  EXPECT_EQ(j["parameters"]["numel"], 330);
+  EXPECT_EQ(j["parameters"]["bytes"], 330 * 4);
+}
+
+// CSV and TSV: the ops and modules, with the file in the first column.
+TEST(CliProfile, CsvStartsWithTheFile) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/scripted_cnn.pt --input 1x3x16x16 --iters 1 --warmup 0 --format csv");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "file,kind,name,count,macs,flops");
+  EXPECT_NE(r.out.find("\nfixtures/scripted_cnn.pt,op,aten::conv2d,1,42336,84672\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nfixtures/scripted_cnn.pt,module,conv,,42336,84672\n"), std::string::npos) << r.out;
 }
 
 // Two independent measurements of the forward's activation memory: c10's
@@ -159,7 +177,7 @@ TEST(CliProfile, ActivationMemoryAgreesWithTheAllocator) {
   if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
   Outcome r = ptscope("profile fixtures/scripted_cnn.pt --input 8x3x16x16 --iters 1 --format json");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto j = nlohmann::json::parse(r.out);
+  auto j = nlohmann::json::parse(r.out)[0];
   int64_t hook = j["activation_peak_bytes"], allocator = j["allocator_peak_bytes"];
   EXPECT_GT(hook, 8 * 8 * 14 * 14 * 4);  // at least the conv output
   EXPECT_EQ(hook, allocator);
@@ -169,7 +187,7 @@ TEST(CliProfile, TrainingStepSplitsMemory) {
   if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
   Outcome r = ptscope("profile fixtures/scripted_cnn.pt -i 2x3x16x16 --train --optimizer adam --iters 1 -f json");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto t = nlohmann::json::parse(r.out)["train"];
+  auto t = nlohmann::json::parse(r.out)[0]["train"];
   EXPECT_EQ(t["parameters_bytes"], 330 * 4);      // the 330 parameters inspect counts
   EXPECT_EQ(t["gradients_bytes"], 330 * 4);
   EXPECT_EQ(t["optimizer_state_bytes"], 2 * 330 * 4);  // Adam: two moments
@@ -241,7 +259,7 @@ TEST(CliProfile, MatchesIndependentMacsOnEveryProfileFixture) {
     for (const auto& i : want["inputs"]) args += " -i " + i.get<std::string>();
     Outcome r = ptscope(args);
     ASSERT_EQ(r.status, 0) << r.err;
-    auto got = nlohmann::json::parse(r.out);
+    auto got = nlohmann::json::parse(r.out)[0];
     EXPECT_EQ(got["macs"], want["macs"]);
     EXPECT_EQ(got["ops_without_formula"].size(), 0u) << got["ops_without_formula"];
     for (const auto& [module, macs] : want["modules_macs"].items())
@@ -331,7 +349,7 @@ TEST(CliEstimate, AgreesWithMeasuredTrainingStep) {
   Outcome e = ptscope("estimate fixtures/arch/gpt2_tiny_scripted.pt --optimizer adam --heads 4 -b " +
                       std::to_string(b) + " --seq " + std::to_string(s) + " -f json");
   ASSERT_EQ(e.status, 0) << e.err;
-  auto measured = nlohmann::json::parse(m.out)["train"];
+  auto measured = nlohmann::json::parse(m.out)[0]["train"];
   auto estimated = nlohmann::json::parse(e.out)[0]["training"];
   EXPECT_EQ(estimated["weights_bytes"].get<int64_t>(),
             measured["parameters_bytes"].get<int64_t>() + measured["buffers_bytes"].get<int64_t>());
@@ -357,7 +375,7 @@ TEST(CliProfile, CountsDecomposedAddmm) {
   if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
   Outcome r = ptscope("profile fixtures/arch/gpt2_tiny_scripted.pt -i 1x32:int64 --iters 1 --warmup 0 -f json");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto j = nlohmann::json::parse(r.out);
+  auto j = nlohmann::json::parse(r.out)[0];
   EXPECT_EQ(j["macs"], 32 * (2 * (64 * 192 + 64 * 64 + 64 * 256 + 256 * 64) + 64 * 1000 + 2 * 2 * 32 * 64));
   EXPECT_EQ(j["ops"]["aten::mm"]["macs"], 32 * 2 * (64 * 192 + 64 * 64 + 64 * 256 + 256 * 64));
 }
@@ -369,7 +387,7 @@ TEST(CliProfile, MaxBatchUnderAMemoryLimit) {
   Outcome r = ptscope("profile fixtures/arch/gpt2_tiny_scripted.pt -i 1x64:int64 --iters 1 --warmup 0 "
                       "--max-batch --memory-limit 8MB -f json");
   ASSERT_EQ(r.status, 0) << r.err;
-  auto mb = nlohmann::json::parse(r.out)["max_batch"];
+  auto mb = nlohmann::json::parse(r.out)[0]["max_batch"];
   int64_t n = mb["batch"];
   EXPECT_GT(n, 1);
   EXPECT_EQ(mb["limit_bytes"], 8000000);

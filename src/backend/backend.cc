@@ -70,6 +70,14 @@ nlohmann::ordered_json Backend::call(const std::string& command,
   return reply["result"];
 }
 
+ProfileReply Backend::profile(const ProfileRequest& request, std::string* detail) const {
+  return call("profile", request, detail).get<ProfileReply>();
+}
+
+VerifyReply Backend::verify(const VerifyRequest& request, std::string* detail) const {
+  return call("verify", request, detail).get<VerifyReply>();
+}
+
 // LibTorch cannot be unloaded safely (static destructors, thread pools), so
 // the handle is left open for the life of the process.
 Backend::~Backend() = default;

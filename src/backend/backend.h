@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "protocol.h"
+
 extern "C" {
 
 #define PTSCOPE_BACKEND_ABI 1
@@ -43,12 +45,14 @@ class Backend {
 
   const std::string& path() const { return path_; }
   const PtscopeBackendV1& api() const { return *api_; }
-  // Calls the plugin; throws Error with the plugin's one-line message on
-  // failure, leaving LibTorch's full text (tracebacks) in *detail if given.
-  nlohmann::ordered_json call(const std::string& command, const nlohmann::ordered_json& request,
-                              std::string* detail = nullptr) const;
+  // Call the plugin; throw Error with its one-line message on failure,
+  // leaving LibTorch's full text (tracebacks) in *detail if given.
+  ProfileReply profile(const ProfileRequest& request, std::string* detail = nullptr) const;
+  VerifyReply verify(const VerifyRequest& request, std::string* detail = nullptr) const;
 
  private:
+  nlohmann::ordered_json call(const std::string& command, const nlohmann::ordered_json& request,
+                              std::string* detail) const;
   Backend(void* handle, const PtscopeBackendV1* api, std::string path)
       : handle_(handle), api_(api), path_(std::move(path)) {}
   void* handle_;

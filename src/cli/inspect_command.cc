@@ -25,17 +25,23 @@ struct InspectArgs {
 
 // What the LibTorch plugin needs to rebuild every tensor over the file's
 // bytes: the metadata path's own answer, for LibTorch to check.
-nlohmann::ordered_json verify_request(const Checkpoint& c) {
-  nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+VerifyRequest verify_request(const Checkpoint& c) {
+  VerifyRequest req;
+  req.file = c.path;
+  req.torchscript = c.format == Format::TorchScript;
   for (const Tensor& t : c.tensors) {
     const Storage* s = t.storage >= 0 ? &c.storages[static_cast<size_t>(t.storage)] : nullptr;
-    tensors.push_back({{"name", t.name}, {"dtype", dtype_name(t.dtype)}, {"shape", t.shape},
-                       {"stride", t.stride}, {"storage_offset", t.storage_offset},
-                       {"file_offset", s && s->file_offset ? nlohmann::ordered_json(*s->file_offset)
-                                                           : nlohmann::ordered_json(nullptr)},
-                       {"storage_bytes", s ? s->nbytes : 0}});
+    VerifyTensor v;
+    v.name = t.name;
+    v.dtype = dtype_name(t.dtype);
+    v.shape = t.shape;
+    v.stride = t.stride;
+    v.storage_offset = t.storage_offset;
+    if (s && s->file_offset) v.file_offset = *s->file_offset;
+    v.storage_bytes = s ? s->nbytes : 0;
+    req.tensors.push_back(std::move(v));
   }
-  return {{"file", c.path}, {"torchscript", c.format == Format::TorchScript}, {"tensors", tensors}};
+  return req;
 }
 
 // Loads LibTorch once, for the first file that needs it.
@@ -49,20 +55,20 @@ void verify_one(InspectedFile& f) {
   try {
     if (c.metadata.count("byteorder") && c.metadata.at("byteorder") == "big")
       throw Error("big-endian tensor data cannot be verified");
-    f.verify = backend().call("verify", verify_request(c));
+    f.verify = backend().verify(verify_request(c));
   } catch (const Error& e) {
     f.error = e.in_file(f.path).describe();
     spdlog::error("{}", f.error);
     return;
   }
-  for (const auto& m : f.verify["mismatches"]) {
-    f.error = f.path + ": LibTorch disagrees with the metadata: " + m.get<std::string>();
+  for (const std::string& m : f.verify->mismatches) {
+    f.error = f.path + ": LibTorch disagrees with the metadata: " + m;
     spdlog::error("{}", f.error);
   }
 }
 
 InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
-  InspectedFile f{path, std::nullopt, "", nullptr};
+  InspectedFile f{path, std::nullopt, "", std::nullopt};
   auto start = std::chrono::steady_clock::now();
   try {
     f.inspection = inspect(load_checkpoint(path), views);

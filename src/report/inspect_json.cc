@@ -1,5 +1,6 @@
 // inspect for programs: one object per file (README "JSON output").
 #include "inspect_report.h"
+#include "verify_report.h"
 
 namespace ptscope {
 namespace {
@@ -107,7 +108,7 @@ json InspectReport::json() const {
       continue;
     }
     out.push_back(file_json(*f.inspection, views_));
-    if (!f.verify.is_null()) out.back()["verify"] = f.verify;
+    if (f.verify) out.back()["verify"] = verify_json(*f.verify);
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "inspection.h"
+#include "protocol.h"
 #include "report.h"
 
 namespace ptscope {
@@ -17,7 +18,7 @@ struct InspectedFile {
   std::string path;
   std::optional<Inspection> inspection;  // nullopt: unreadable
   std::string error;                     // one line, file named
-  nlohmann::ordered_json verify;         // LibTorch's reading; null unless --verify
+  std::optional<VerifyReply> verify;     // LibTorch's reading, with --verify
 };
 
 class InspectReport : public Report {

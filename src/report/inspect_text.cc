@@ -8,6 +8,7 @@
 #include "inspect_report.h"
 #include "inspect_rows.h"
 #include "numbers.h"
+#include "verify_report.h"
 
 namespace ptscope {
 namespace {
@@ -66,18 +67,6 @@ void write_summary(std::ostream& out, const Inspection& in) {
   ptscope::write_table(out, byte_map_table(in), "    ");
 }
 
-void write_verify(std::ostream& out, const nlohmann::ordered_json& v) {
-  out << "\n  verify (LibTorch read every tensor)\n"
-      << "    tensors checked   " << with_commas(v["tensors_checked"].get<uint64_t>()) << " ("
-      << with_commas(v["elements_checked"].get<uint64_t>()) << " elements)\n"
-      << "    NaN / Inf         " << with_commas(v["nan"].get<uint64_t>()) << " / "
-      << with_commas(v["inf"].get<uint64_t>()) << '\n'
-      << "    mismatches        " << v["mismatches"].size() << '\n';
-  for (const auto& e : v["tensors_with_nan_or_inf"])
-    out << "    " << e["name"].get<std::string>() << ": " << e["nan"] << " NaN, " << e["inf"] << " Inf\n";
-  for (const auto& e : v["not_checked"]) out << "    not checked: " << e.get<std::string>() << '\n';
-}
-
 }  // namespace
 
 void InspectReport::write_table(std::ostream& out) const {
@@ -101,7 +90,7 @@ void InspectReport::write_table(std::ostream& out) const {
       out << "\n  byte ranges\n";
       ptscope::write_table(out, bytes_table(in), "    ");
     }
-    if (!f.verify.is_null()) write_verify(out, f.verify);
+    if (f.verify) write_verify_text(out, *f.verify);
   }
 }
 

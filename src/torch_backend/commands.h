@@ -1,9 +1,11 @@
-// What the plugin can be asked to do: JSON request in, JSON result out.
+// What the plugin can be asked to do: a typed request in, a typed reply out
+// (protocol.h); plugin.cc turns them from and into the JSON that crosses.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+
+#include "protocol.h"
 
 namespace ptscope::torch_backend {
 
@@ -23,7 +25,7 @@ inline std::string last_line(const std::string& text) {
   return line.rfind(prefix, 0) == 0 ? line.substr(prefix.size()) : line;
 }
 
-nlohmann::ordered_json profile(const nlohmann::ordered_json& request);
-nlohmann::ordered_json verify(const nlohmann::ordered_json& request);
+ProfileReply profile(const ProfileRequest& request);
+VerifyReply verify(const VerifyRequest& request);
 
 }  // namespace ptscope::torch_backend

@@ -35,9 +35,9 @@ char* call(const char* command, const char* request) {
     json req = json::parse(request);
     std::string cmd = command;
     if (cmd == "profile")
-      reply = {{"result", ptscope::torch_backend::profile(req)}};
+      reply = {{"result", ptscope::torch_backend::profile(req.get<ptscope::ProfileRequest>())}};
     else if (cmd == "verify")
-      reply = {{"result", ptscope::torch_backend::verify(req)}};
+      reply = {{"result", ptscope::torch_backend::verify(req.get<ptscope::VerifyRequest>())}};
     else
       reply = {{"error", "the backend has no command '" + cmd + "'"}};
   } catch (const ptscope::torch_backend::BackendError& e) {

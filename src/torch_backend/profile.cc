@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "commands.h"
@@ -29,7 +28,6 @@
 namespace ptscope::torch_backend {
 namespace {
 
-using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 std::string signature(const c10::FunctionSchema& schema) {
@@ -43,9 +41,9 @@ std::string signature(const c10::FunctionSchema& schema) {
 
 // One tensor per --input, checked against forward's schema first, so a
 // mismatch names the arguments the model expects.
-std::vector<c10::IValue> build_inputs(torch::jit::Module& m, const json& specs,
+std::vector<c10::IValue> build_inputs(torch::jit::Module& m, const std::vector<InputSpec>& specs,
                                       int64_t batch, at::ScalarType float_type,
-                                      c10::Device device, json& out) {
+                                      c10::Device device, std::vector<InputInfo>& out) {
   const c10::FunctionSchema& schema = m.get_method("forward").function().getSchema();
   const auto& args = schema.arguments();
   size_t required = 0;
@@ -62,16 +60,13 @@ std::vector<c10::IValue> build_inputs(torch::jit::Module& m, const json& specs,
     if (a.type()->kind() != c10::TypeKind::TensorType)
       throw BackendError("argument '" + a.name() + "' of " + signature(schema) + " is " +
                          a.type()->annotation_str() + ": --input builds tensors only");
-    std::vector<int64_t> shape = specs[i]["shape"].get<std::vector<int64_t>>();
+    std::vector<int64_t> shape = specs[i].shape;
     if (batch > 0 && !shape.empty()) shape[0] = batch;
     // Inputs without a dtype of their own follow --dtype.
-    at::ScalarType type = specs[i]["dtype"].is_string()
-                              ? parse_scalar_type(specs[i]["dtype"].get<std::string>())
-                              : float_type;
+    at::ScalarType type = specs[i].dtype ? parse_scalar_type(*specs[i].dtype) : float_type;
     auto options = at::TensorOptions().dtype(type).device(device);
     at::Tensor t = at::isFloatingType(type) ? at::randn(shape, options) : at::zeros(shape, options);
-    out.push_back({{"name", a.name()}, {"shape", shape}, {"dtype", scalar_type_name(type)},
-                   {"bytes", t.nbytes()}});
+    out.push_back({a.name(), shape, scalar_type_name(type), t.nbytes()});
     inputs.emplace_back(std::move(t));
   }
   return inputs;
@@ -88,6 +83,26 @@ uint64_t state_bytes(const torch::jit::Module& m) {
   return total;
 }
 
+// A tied weight is listed under each of its names: counted (and trained)
+// once, as torch.optim does with nn.Module.parameters().
+std::vector<at::Tensor> unique_parameters(const torch::jit::Module& m) {
+  std::vector<at::Tensor> params;
+  std::set<const void*> seen;
+  for (const at::Tensor& p : m.parameters())
+    if (seen.insert(p.unsafeGetTensorImpl()).second) params.push_back(p);
+  return params;
+}
+
+ParameterCount count_parameters(const torch::jit::Module& m) {
+  ParameterCount c;
+  for (const at::Tensor& p : unique_parameters(m)) {
+    ++c.tensors;
+    c.numel += static_cast<uint64_t>(p.numel());
+    c.bytes += p.nbytes();
+  }
+  return c;
+}
+
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   double pos = p * static_cast<double>(v.size() - 1);
@@ -96,15 +111,18 @@ double percentile(std::vector<double> v, double p) {
   return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
 }
 
-json latency(const std::vector<double>& ms, int64_t batch, int warmup) {
-  double mean = 0;
-  for (double x : ms) mean += x;
-  mean /= static_cast<double>(ms.size());
-  double median = percentile(ms, 0.5);
-  return {{"median_ms", median}, {"p10_ms", percentile(ms, 0.1)}, {"p90_ms", percentile(ms, 0.9)},
-          {"mean_ms", mean}, {"iters", ms.size()}, {"warmup", warmup},
-          {"throughput", median > 0 ? 1000.0 * static_cast<double>(batch) / median : 0.0},
-          {"threads", at::get_num_threads()}};
+Latency latency(const std::vector<double>& ms, int64_t batch, int warmup) {
+  Latency l;
+  for (double x : ms) l.mean_ms += x;
+  l.mean_ms /= static_cast<double>(ms.size());
+  l.median_ms = percentile(ms, 0.5);
+  l.p10_ms = percentile(ms, 0.1);
+  l.p90_ms = percentile(ms, 0.9);
+  l.iters = static_cast<int>(ms.size());
+  l.warmup = warmup;
+  l.throughput = l.median_ms > 0 ? 1000.0 * static_cast<double>(batch) / l.median_ms : 0.0;
+  l.threads = at::get_num_threads();
+  return l;
 }
 
 template <typename F>
@@ -118,17 +136,17 @@ std::vector<double> time_runs(int iters, F&& run) {
   return ms;
 }
 
-json flop_json(const FlopReport& r) {
-  json ops = json::object(), modules = json::object(), unknown = json::array();
+void add_flops(const FlopReport& r, Forward& f) {
   for (const auto& [name, t] : r.ops) {
-    ops[name] = {{"count", t.count}, {"macs", t.macs}, {"flops", t.flops}};
-    if (!t.known) unknown.push_back(name);
+    f.ops[name] = {t.count, t.macs, t.flops};
+    if (!t.known) f.ops_without_formula.push_back(name);
   }
-  for (const auto& [name, t] : r.modules) modules[name] = {{"macs", t.macs}, {"flops", t.flops}};
+  for (const auto& [name, t] : r.modules) f.modules[name] = {t.macs, t.flops};
+  f.macs = r.macs;
+  f.flops = r.flops;
   // Backward costs about twice the forward (one product for the input
   // gradient, one for the weight gradient): the usual 3x estimate.
-  return {{"macs", r.macs}, {"flops", r.flops}, {"flops_fwd_bwd_estimate", 3 * r.flops},
-          {"ops", ops}, {"modules", modules}, {"ops_without_formula", unknown}};
+  f.flops_fwd_bwd_estimate = 3 * r.flops;
 }
 
 // The sum of every floating output: a scalar to call backward() on.
@@ -143,13 +161,20 @@ void add_loss(const c10::IValue& out, at::Tensor& loss) {
   }
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::string& name,
-                                                        std::vector<at::Tensor> params) {
-  if (name == "sgd")
-    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(1e-3).momentum(0.9));
-  if (name == "adam") return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(1e-3));
-  if (name == "adamw") return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(1e-3));
-  throw BackendError("unknown optimizer '" + name + "' (sgd, adam, adamw)");
+Optimizer optimizer_of(const std::string& name) {
+  std::optional<Optimizer> o = profile_optimizer(name);
+  if (!o) throw BackendError("unknown optimizer '" + name + "' (sgd, adam, adamw)");
+  return *o;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(Optimizer o, std::vector<at::Tensor> params) {
+  switch (o) {
+    case Optimizer::Momentum:
+      return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(1e-3).momentum(0.9));
+    case Optimizer::Adam: return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(1e-3));
+    case Optimizer::AdamW: return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(1e-3));
+    default: throw BackendError("profile_optimizer named an optimizer the plugin cannot build");
+  }
 }
 
 uint64_t optimizer_state_bytes(torch::optim::Optimizer& opt) {
@@ -196,20 +221,16 @@ Target target_of(const std::string& name) {
 
 // One forward + backward + optimizer step from a clean state (no gradients,
 // no optimizer state), measured in two phases so the parts can be told apart.
-json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
-                const std::string& optimizer, uint64_t weights, int warmup, int iters,
-                int64_t batch, const Target& target) {
+Train train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
+                 const std::string& optimizer, uint64_t weights, int warmup, int iters,
+                 int64_t batch, const Target& target) {
   m.train(true);
-  // A tied weight is listed under each of its names: train it (and count
-  // it and its gradient) once, as torch.optim does with nn.Module.parameters().
-  std::vector<at::Tensor> params;
-  std::set<const void*> seen;
-  for (const at::Tensor& p : m.parameters())
-    if (seen.insert(p.unsafeGetTensorImpl()).second) params.push_back(p);
+  std::vector<at::Tensor> params = unique_parameters(m);  // a tied weight and its gradient once
   if (params.empty()) throw BackendError("the model has no parameters to train");
   uint64_t param_bytes = 0;
   for (const at::Tensor& p : params) param_bytes += p.nbytes();
-  auto opt = make_optimizer(optimizer, params);
+  Optimizer kind = optimizer_of(optimizer);
+  auto opt = make_optimizer(kind, params);
   auto forward = [&] {
     for (at::Tensor& p : params) p.mutable_grad() = at::Tensor();  // start without gradients
     at::Tensor loss;
@@ -246,24 +267,21 @@ json train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
   for (int i = 0; i < warmup; ++i) step();
   std::vector<double> ms = time_runs(iters, step);
   int64_t activations = std::max<int64_t>(0, saved);
-  double moments = optimizer == "sgd" ? 1.0 : 2.0;
-  json j = {{"optimizer", optimizer},
-            {"peak_bytes", static_cast<int64_t>(weights) + std::max(fwd_bwd_peak, step_peak)},
-            {"parameters_bytes", param_bytes},
-            {"buffers_bytes", weights - std::min(weights, param_bytes)},
-            {"gradients_bytes", grads},
-            {"optimizer_state_bytes", state},
-            {"activations_bytes", activations},
-            {"forward_backward_peak_bytes", fwd_bwd_peak},
-            {"rule_of_thumb_bytes",
-             static_cast<uint64_t>(static_cast<double>(param_bytes) * (2.0 + moments)) +
-                 static_cast<uint64_t>(activations)},
-            {"latency", latency(ms, batch, warmup)}};
-  if (target.device.is_cuda()) {
-    j["peak_allocated_bytes"] = hook->peak_total_allocated();
-    j["peak_reserved_bytes"] = hook->peak_reserved();
-  }
-  return j;
+  double moments = kind == Optimizer::Momentum ? 1.0 : 2.0;
+  Train t;
+  t.optimizer = optimizer;
+  t.peak_bytes = static_cast<int64_t>(weights) + std::max(fwd_bwd_peak, step_peak);
+  t.parameters_bytes = param_bytes;
+  t.buffers_bytes = weights - std::min(weights, param_bytes);
+  t.gradients_bytes = grads;
+  t.optimizer_state_bytes = state;
+  t.activations_bytes = activations;
+  t.forward_backward_peak_bytes = fwd_bwd_peak;
+  t.rule_of_thumb_bytes = static_cast<uint64_t>(static_cast<double>(param_bytes) * (2.0 + moments)) +
+                          static_cast<uint64_t>(activations);
+  t.latency = latency(ms, batch, warmup);
+  if (target.device.is_cuda()) t.cuda = CudaPeaks{hook->peak_total_allocated(), hook->peak_reserved()};
+  return t;
 }
 
 // Cached blocks go back to the driver between --max-batch tries, so each
@@ -283,19 +301,20 @@ bool is_out_of_memory(const c10::Error& e) {
 
 // Forward passes at growing batches until one runs out of memory (or, with
 // a limit, measures more than it): the largest batch that fits and its peak.
-json max_batch(torch::jit::Module& m, const json& specs, at::ScalarType float_type, const Target& target,
-               uint64_t weights, uint64_t limit, int64_t search_limit) {
-  json tries = json::array();
+MaxBatch max_batch(torch::jit::Module& m, const std::vector<InputSpec>& specs, at::ScalarType float_type,
+                   const Target& target, uint64_t weights, uint64_t limit, int64_t search_limit) {
+  MaxBatch out;
   std::map<int64_t, int64_t> peaks;
   auto fits = [&](int64_t batch) {
     release_cached_blocks(target);
-    json tried = {{"batch", batch}};
+    MaxBatchTry tried;
+    tried.batch = batch;
     bool ok = true;
     try {
-      json inputs_json;
-      std::vector<c10::IValue> inputs = build_inputs(m, specs, batch, float_type, target.device, inputs_json);
+      std::vector<InputInfo> built;
+      std::vector<c10::IValue> inputs = build_inputs(m, specs, batch, float_type, target.device, built);
       uint64_t input_bytes = 0;
-      for (const auto& i : inputs_json) input_bytes += i["bytes"].get<uint64_t>();
+      for (const InputInfo& i : built) input_bytes += i.bytes;
       auto hook = std::make_shared<MemoryHook>(target.device);
       {
         HookScope scope(hook);
@@ -304,87 +323,83 @@ json max_batch(torch::jit::Module& m, const json& specs, at::ScalarType float_ty
       }
       int64_t peak = static_cast<int64_t>(weights + input_bytes) + hook->peak();
       peaks[batch] = peak;
-      tried["peak_bytes"] = peak;
+      tried.peak_bytes = peak;
       ok = limit == 0 || static_cast<uint64_t>(peak) <= limit;
     } catch (const c10::Error& e) {
       if (!is_out_of_memory(e)) throw BackendError("forward at batch " + std::to_string(batch) +
                                                    " failed: " + last_line(e.what_without_backtrace()));
-      tried["error"] = "out of memory";
+      tried.error = "out of memory";
       ok = false;
     }
-    tried["fits"] = ok;
-    tries.push_back(tried);
+    tried.fits = ok;
+    out.tries.push_back(tried);
     return ok;
   };
   BatchSearch s = search_max_batch(fits, search_limit);
   release_cached_blocks(target);
-  return {{"batch", s.max_batch},
-          {"peak_bytes", s.max_batch ? json(peaks[s.max_batch]) : json(nullptr)},
-          {"limit_bytes", limit ? json(limit) : json(nullptr)},
-          {"tries", tries}};
+  out.batch = s.max_batch;
+  if (s.max_batch) out.peak_bytes = peaks[s.max_batch];
+  if (limit) out.limit_bytes = limit;
+  return out;
 }
 
 // What nvidia-smi shows for this process: the CUDA context and every
 // allocator, not only LibTorch's tensors.
-void add_process_memory(json& out) {
+GpuProcess process_memory() {
   ProcessGpuMemory p = process_gpu_memory(static_cast<unsigned>(getpid()));
-  out["process_bytes"] = p.bytes ? json(*p.bytes) : json(nullptr);
-  if (!p.bytes) out["process_bytes_unavailable"] = p.unavailable;
-  out["gpu_name"] = p.gpu_name.empty() ? json(nullptr) : json(p.gpu_name);
+  GpuProcess g;
+  g.process_bytes = p.bytes;
+  if (!p.bytes) g.process_bytes_unavailable = p.unavailable;
+  if (!p.gpu_name.empty()) g.gpu_name = p.gpu_name;
+  return g;
 }
 
 }  // namespace
 
-json profile(const json& req) {
-  std::string path = req.at("file");
-  Target target = target_of(req.value("device", "cpu"));
+ProfileReply profile(const ProfileRequest& req) {
+  Target target = target_of(req.device);
   torch::jit::Module m;
   try {
-    m = torch::jit::load(path, target.device);
+    m = torch::jit::load(req.file, target.device);
   } catch (const c10::Error& e) {
     throw BackendError("torch::jit::load failed: " + last_line(e.what_without_backtrace()));
   }
-  std::string dtype_arg = req.value("dtype", "fp32");
-  at::ScalarType float_type = parse_scalar_type(dtype_arg);
+  at::ScalarType float_type = parse_scalar_type(req.dtype);
   if (float_type != at::kFloat) m.to(float_type);
   m.eval();
-  int warmup = req.value("warmup", 3), iters = req.value("iters", 10);
-  int64_t batch = req.value("batch", int64_t{0});
 
-  json out;
-  out["file"] = path;
-  out["device"] = target.device.str();
-  out["dtype"] = scalar_type_name(float_type);
-  json inputs_json = json::array();
-  std::vector<c10::IValue> inputs = build_inputs(m, req.at("inputs"), batch, float_type, target.device, inputs_json);
+  ProfileReply out;
+  out.file = req.file;
+  out.device = target.device.str();
+  out.dtype = scalar_type_name(float_type);
+  std::vector<c10::IValue> inputs = build_inputs(m, req.inputs, req.batch, float_type, target.device, out.inputs);
   int64_t batch_used = inputs.empty() || inputs[0].toTensor().dim() == 0 ? 1 : inputs[0].toTensor().size(0);
-  uint64_t weights = state_bytes(m), input_bytes = 0;
-  for (const auto& i : inputs_json) input_bytes += i["bytes"].get<uint64_t>();
-  out["batch"] = batch_used;
-  out["inputs"] = inputs_json;
-  out["weights_bytes"] = weights;
-  out["inputs_bytes"] = input_bytes;
+  uint64_t weights = state_bytes(m);
+  for (const InputInfo& i : out.inputs) out.inputs_bytes += i.bytes;
+  out.batch = batch_used;
+  out.parameters = count_parameters(m);
+  out.weights_bytes = weights;
 
-  if (req.value("train", false)) {
-    out["train"] = train_step(m, inputs, req.value("optimizer", "adam"), weights, warmup, iters, batch_used,
-                              target);
+  if (req.train) {
+    out.train = train_step(m, inputs, req.optimizer, weights, req.warmup, req.iters, batch_used, target);
     return out;
   }
 
+  Forward& f = out.forward.emplace();
   torch::NoGradGuard no_grad;
   auto forward = [&] {
     m.forward(inputs);
     target.sync();
   };
   try {
-    for (int i = 0; i < std::max(warmup, 1); ++i) forward();
+    for (int i = 0; i < std::max(req.warmup, 1); ++i) forward();
   } catch (const c10::Error& e) {
     throw BackendError("forward failed: " + last_line(e.what_without_backtrace()));
   }
   {
     OpCounter counter;
     forward();
-    out.update(flop_json(counter.report()));
+    add_flops(counter.report(), f);
   }
   if (target.device.is_cpu()) {
     auto hook = std::make_shared<MemoryHook>(target.device);
@@ -393,26 +408,24 @@ json profile(const json& req) {
     counting.reset();
     HookScope scope(hook);
     forward();
-    out["activation_peak_bytes"] = hook->peak();
-    out["allocator_peak_bytes"] = counting.peak();
+    f.activation_peak_bytes = hook->peak();
+    f.allocator_peak_bytes = counting.peak();
   } else {
     // The caching allocator reports blocks and its reserved total alike.
     auto hook = std::make_shared<MemoryHook>(target.device);
     HookScope scope(hook);
     forward();
-    out["activation_peak_bytes"] = hook->peak();
-    out["peak_allocated_bytes"] = hook->peak_total_allocated();
-    out["peak_reserved_bytes"] = hook->peak_reserved();
+    f.activation_peak_bytes = hook->peak();
+    f.cuda = CudaPeaks{hook->peak_total_allocated(), hook->peak_reserved()};
   }
-  out["latency"] = latency(time_runs(iters, forward), batch_used, warmup);
-  if (req.value("counter_overhead", false)) {
+  f.latency = latency(time_runs(req.iters, forward), batch_used, req.warmup);
+  if (req.counter_overhead) {
     OpCounter counter;
-    out["latency_with_counter"] = latency(time_runs(iters, forward), batch_used, warmup);
+    f.latency_with_counter = latency(time_runs(req.iters, forward), batch_used, req.warmup);
   }
-  if (req.value("max_batch", false))
-    out["max_batch"] = max_batch(m, req.at("inputs"), float_type, target, weights,
-                                 req.value("memory_limit", uint64_t{0}), req.value("max_batch_limit", int64_t{65536}));
-  if (target.device.is_cuda()) add_process_memory(out);
+  if (req.max_batch)
+    f.max_batch = max_batch(m, req.inputs, float_type, target, weights, req.memory_limit, req.max_batch_limit);
+  if (target.device.is_cuda()) f.gpu = process_memory();
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "torch_dtypes.h"
 
 #include "commands.h"
+#include "protocol.h"
 
 namespace ptscope::torch_backend {
 namespace {
@@ -33,10 +34,7 @@ std::optional<at::ScalarType> view_type(DType t) {
 }
 
 at::ScalarType parse_scalar_type(const std::string& name) {
-  std::optional<DType> d = name == "fp32" ? DType::Float32
-                           : name == "fp16" ? DType::Float16
-                           : name == "bf16" ? DType::BFloat16
-                                            : dtype_from_torch_name(name);
+  std::optional<DType> d = profile_dtype(name);
   for (const Pair& p : kPairs)
     if (d && p.same && p.dtype == *d) return p.type;
   throw BackendError("unknown dtype '" + name + "'");

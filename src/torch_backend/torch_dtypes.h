@@ -14,8 +14,8 @@ namespace ptscope::torch_backend {
 // How to view bytes of `t`: quantized data as its integer representation.
 // Absent where LibTorch 1.13 has no such type (float8, uint16/32/64).
 std::optional<at::ScalarType> view_type(DType t);
-// torch's names ("float32", "half", ...) and the short fp32/fp16/bf16;
-// throws BackendError for anything else.
+// The names profile takes (protocol.h's profile_dtype); throws
+// BackendError for anything else.
 at::ScalarType parse_scalar_type(const std::string& name);
 // torch's name, as inspect prints it: "float32", "bfloat16", ...
 std::string scalar_type_name(at::ScalarType t);

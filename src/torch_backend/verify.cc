@@ -21,7 +21,6 @@
 namespace ptscope::torch_backend {
 namespace {
 
-using json = nlohmann::ordered_json;
 constexpr int64_t kChunkElements = int64_t{1} << 22;
 
 class MappedFile {
@@ -80,21 +79,20 @@ Scan scan(const at::Tensor& t, const MappedFile& file) {
 }
 
 // The TorchScript module's state_dict as LibTorch loads it, against ours.
-json compare_torchscript(const std::string& path, const json& tensors) {
+std::vector<std::string> compare_torchscript(const std::string& path, const std::vector<VerifyTensor>& tensors) {
   torch::jit::Module m = torch::jit::load(path, c10::Device(c10::DeviceType::CPU));
   std::map<std::string, at::Tensor> loaded;
   for (const auto& p : m.named_parameters()) loaded[p.name] = p.value;
   for (const auto& b : m.named_buffers()) loaded[b.name] = b.value;
-  json mismatches = json::array();
-  for (const auto& t : tensors) {
-    std::string name = t["name"];
-    auto it = loaded.find(name);
+  std::vector<std::string> mismatches;
+  for (const VerifyTensor& t : tensors) {
+    auto it = loaded.find(t.name);
     if (it == loaded.end()) {
-      mismatches.push_back(name + ": not in the module LibTorch loaded");
+      mismatches.push_back(t.name + ": not in the module LibTorch loaded");
       continue;
     }
-    if (it->second.sizes().vec() != t["shape"].get<std::vector<int64_t>>())
-      mismatches.push_back(name + ": LibTorch loads shape " + c10::str(it->second.sizes()));
+    if (it->second.sizes().vec() != t.shape)
+      mismatches.push_back(t.name + ": LibTorch loads shape " + c10::str(it->second.sizes()));
     loaded.erase(it);
   }
   for (const auto& [name, t] : loaded) mismatches.push_back(name + ": LibTorch loads it, ptscope did not list it");
@@ -103,41 +101,32 @@ json compare_torchscript(const std::string& path, const json& tensors) {
 
 }  // namespace
 
-json verify(const json& req) {
-  std::string path = req.at("file");
-  MappedFile file(path);
-  json entries = json::array(), skipped = json::array();
-  int64_t nan = 0, inf = 0, checked = 0, elements = 0;
-  for (const auto& t : req.at("tensors")) {
-    std::string name = t["name"];
-    std::optional<DType> dtype = dtype_from_torch_name(t["dtype"].get<std::string>());
+VerifyReply verify(const VerifyRequest& req) {
+  MappedFile file(req.file);
+  VerifyReply out;
+  for (const VerifyTensor& t : req.tensors) {
+    std::optional<DType> dtype = dtype_from_torch_name(t.dtype);
     auto type = dtype ? view_type(*dtype) : std::nullopt;
     if (!type) {
-      skipped.push_back(name + ": LibTorch " + std::string(TORCH_VERSION) + " has no " +
-                        t["dtype"].get<std::string>());
+      out.not_checked.push_back(t.name + ": LibTorch " + std::string(TORCH_VERSION) + " has no " + t.dtype);
       continue;
     }
-    if (t["file_offset"].is_null()) continue;  // no data in the file (meta tensors)
-    uint64_t offset = t["file_offset"], nbytes = t["storage_bytes"];
+    if (!t.file_offset) continue;  // no data in the file (meta tensors)
+    uint64_t offset = *t.file_offset, nbytes = t.storage_bytes;
     if (offset > file.size() || nbytes > file.size() - offset)
-      throw BackendError(name + ": storage lies outside the file");
+      throw BackendError(t.name + ": storage lies outside the file");
     int64_t itemsize = static_cast<int64_t>(c10::elementSize(*type));
     at::Tensor storage = at::from_blob(file.data() + offset, {static_cast<int64_t>(nbytes) / itemsize},
                                        at::TensorOptions().dtype(*type));
-    at::Tensor view = storage.as_strided(t["shape"].get<std::vector<int64_t>>(),
-                                         t["stride"].get<std::vector<int64_t>>(),
-                                         t["storage_offset"].get<int64_t>());
+    at::Tensor view = storage.as_strided(t.shape, t.stride, t.storage_offset);
     Scan s = scan(view, file);
-    nan += s.nan;
-    inf += s.inf;
-    ++checked;
-    elements += view.numel();
-    if (s.nan || s.inf) entries.push_back({{"name", name}, {"nan", s.nan}, {"inf", s.inf}});
+    out.nan += s.nan;
+    out.inf += s.inf;
+    ++out.tensors_checked;
+    out.elements_checked += view.numel();
+    if (s.nan || s.inf) out.tensors_with_nan_or_inf.push_back({t.name, s.nan, s.inf});
   }
-  json out = {{"tensors_checked", checked}, {"elements_checked", elements}, {"nan", nan},
-              {"inf", inf}, {"tensors_with_nan_or_inf", entries}, {"not_checked", skipped}};
-  if (req.value("torchscript", false)) out["mismatches"] = compare_torchscript(path, req["tensors"]);
-  else out["mismatches"] = json::array();
+  if (req.torchscript) out.mismatches = compare_torchscript(req.file, req.tensors);
   return out;
 }
 
