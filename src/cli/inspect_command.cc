@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "progress.h"
 #include "backend.h"
 #include "ptscope/error.h"
 #include "reader.h"
@@ -20,6 +21,7 @@ struct InspectArgs {
   std::vector<std::string> files;
   InspectOptions options;
   bool verify = false;
+  bool progress = false;
 };
 
 struct Result {
@@ -129,10 +131,21 @@ int write_delimited_view(const InspectArgs& a, const std::vector<Result>& result
 
 int run_inspect(const InspectArgs& a) {
   std::vector<Result> results;
-  for (const std::string& f : a.files) {
+  // One small file reads in milliseconds: progress for several, or for
+  // LibTorch reading every tensor.
+  Progress progress(a.progress && (a.files.size() > 1 || a.verify));
+  auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < a.files.size(); ++i) {
+    const std::string& f = a.files[i];
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.update(progress_line("reading " + f, i, a.files.size(), seconds));
     results.push_back(inspect_one(f));
-    if (a.verify && results.back().checkpoint) verify_one(results.back());
+    if (a.verify && results.back().checkpoint) {
+      progress.update(progress_line("verifying " + f + " with LibTorch", i, a.files.size(), seconds), true);
+      verify_one(results.back());
+    }
   }
+  progress.clear();
   bool failed = false;
   for (const Result& r : results) failed = failed || !r.error.empty();
 
@@ -179,7 +192,7 @@ int run_inspect(const InspectArgs& a) {
 
 }  // namespace
 
-Run setup_inspect(CLI::App& app) {
+Run setup_inspect(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<InspectArgs>();
   app.add_option("files", a->files, "Checkpoint files: .pt/.pth (zip or legacy), TorchScript, safetensors")
       ->required();
@@ -192,8 +205,11 @@ Run setup_inspect(CLI::App& app) {
   app.add_flag("--bytes", a->options.bytes, "Label every byte range of the file");
   app.add_flag("--verify", a->verify,
                "Also read every tensor's data through LibTorch: check it against the metadata, count NaN/Inf");
-  add_format_option(app, a->options.format);
-  return [a] { return run_inspect(*a); };
+  return [a, &global] {
+    a->options.format = global.format;
+    a->progress = global.progress;
+    return run_inspect(*a);
+  };
 }
 
 }  // namespace ptscope::cli
