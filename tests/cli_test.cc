@@ -480,3 +480,154 @@ TEST(CliText, SmallFileSizeIsSaidOnce) {
 }
 
 }  // namespace
+
+// The command line behaving as users expect (issue 9, point 6): global flags
+// either side of the command, mistakes named with the nearest spelling,
+// every error one prefixed line, colour and progress only on a terminal.
+namespace {
+
+bool one_error_line(const std::string& err) {
+  return err.rfind("ptscope: error: ", 0) == 0 && err.find('\n') == err.size() - 1;
+}
+
+TEST(CliUsage, GlobalFlagsBeforeOrAfterTheCommand) {
+  for (const char* args : {"-v inspect fixtures/views.pt", "inspect -v fixtures/views.pt",
+                           "inspect fixtures/views.pt --verbose"}) {
+    Outcome r = ptscope(args);
+    EXPECT_EQ(r.status, 0) << args << ": " << r.err;
+    EXPECT_NE(r.err.find("ptscope: debug: fixtures/views.pt: 6 tensors"), std::string::npos) << args;
+  }
+  for (const char* args : {"-f json inspect fixtures/views.pt", "inspect -f json fixtures/views.pt",
+                           "inspect fixtures/views.pt --format=json -q"}) {
+    Outcome r = ptscope(args);
+    ASSERT_EQ(r.status, 0) << args << ": " << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)[0]["tensors"], 6) << args;
+  }
+  EXPECT_EQ(ptscope("estimate fixtures/arch/gpt2_tiny.pt -f csv").out.rfind("file,section,", 0), 0u);
+  EXPECT_EQ(ptscope("-q -v inspect fixtures/views.pt").status, 2);
+}
+
+TEST(CliUsage, UnknownCommandOrOptionNamesTheNearest) {
+  Outcome r = ptscope("inspekt x");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "ptscope: error: unknown command 'inspekt' (did you mean inspect?)\n");
+  r = ptscope("inspect --tensor fixtures/views.pt");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "ptscope: error: unknown option '--tensor' (did you mean --tensors?)\n");
+  r = ptscope("frobnicate");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "ptscope: error: unknown command 'frobnicate'\n");
+  r = ptscope("estimate fixtures/arch/gpt2_tiny.pt --gpu 2");
+  EXPECT_EQ(r.err, "ptscope: error: unknown option '--gpu' (did you mean --gpus?)\n");
+}
+
+TEST(CliUsage, HelpListsNamesAndNumbersAreRefused) {
+  Outcome h = ptscope("--help");
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("-f,--format {table,json,csv,tsv}"), std::string::npos) << h.out;
+  EXPECT_EQ(h.out.find("->"), std::string::npos) << h.out;
+  Outcome e = ptscope("estimate --help");
+  for (const char* s : {"--dtype {fp32,fp16,bf16,int8,int4}", "--optimizer {sgd,momentum,adam,adamw,adafactor,adam8bit}",
+                        "--strategy {ddp,zero1,zero2,zero3,fsdp}", "--units {decimal,binary,both}"})
+    EXPECT_NE(e.out.find(s), std::string::npos) << s << "\n" << e.out;
+  EXPECT_EQ(e.out.find("->"), std::string::npos) << e.out;
+  Outcome r = ptscope("inspect -f 1 fixtures/views.pt");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out, "");
+  for (const char* args : {"--dtype 1", "--optimizer 0", "--strategy 2", "--units 1"})
+    EXPECT_EQ(ptscope(std::string("estimate fixtures/arch/gpt2_tiny.pt ") + args).status, 2) << args;
+}
+
+TEST(CliUsage, DtypeSpellingsAreTheSameEverywhere) {
+  for (const char* d : {"fp16", "float16", "half", "FP16"}) {
+    Outcome r = ptscope(std::string("estimate fixtures/arch/gpt2_tiny.pt -f json --dtype ") + d);
+    ASSERT_EQ(r.status, 0) << d << ": " << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)[0]["options"]["dtype"], "fp16") << d;
+  }
+  EXPECT_EQ(ptscope("estimate fixtures/arch/gpt2_tiny.pt --dtype bfloat16").status, 0);
+  EXPECT_EQ(ptscope("estimate fixtures/arch/gpt2_tiny.pt --dtype float").status, 0);
+  EXPECT_EQ(ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16 --dtype int8").status, 2);
+  Outcome bad = ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16:float17");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_TRUE(one_error_line(bad.err)) << bad.err;
+  EXPECT_NE(bad.err.find("unknown dtype 'float17'"), std::string::npos) << bad.err;
+}
+
+TEST(CliUsage, ProfileSendsTorchsCanonicalDtypeNames) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16:float --dtype FP32 --iters 1 --warmup 0 -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  EXPECT_EQ(j["dtype"], "float32");
+  EXPECT_EQ(j["inputs"][0]["dtype"], "float32");
+  r = ptscope("profile fixtures/arch/gpt2_tiny_scripted.pt -i 1x8:long --iters 1 --warmup 0 -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)[0]["inputs"][0]["dtype"], "int64");
+}
+
+TEST(CliUsage, EveryErrorIsOnePrefixedLine) {
+  for (const char* args : {"inspect", "", "inspect --depth 0 --tree fixtures/views.pt", "inspect -f xml fixtures/views.pt",
+                           "estimate fixtures/arch/gpt2_tiny.pt --gpus 0", "estimate a b",
+                           "profile fixtures/scripted_cnn.pt", "inspect fixtures/does_not_exist.pt"}) {
+    Outcome r = ptscope(args);
+    EXPECT_NE(r.status, 0) << args;
+    EXPECT_TRUE(one_error_line(r.err)) << args << ": " << r.err;
+  }
+}
+
+// Usage errors the commands find themselves, after CLI11 is done.
+TEST(CliUsage, CommandsOwnUsageErrorsArePrefixedExitTwo) {
+  Outcome r = ptscope("inspect --format csv --tensors --bytes fixtures/views.pt");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(one_error_line(r.err)) << r.err;
+  r = ptscope("profile fixtures/arch/gpt2_tiny_scripted.pt -i 1x64:int64 --max-batch");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(one_error_line(r.err)) << r.err;
+  EXPECT_NE(r.err.find("--max-batch on the CPU needs --memory-limit"), std::string::npos) << r.err;
+}
+
+// Piped or redirected stderr (as here) gets no progress and no colour.
+TEST(CliUsage, NoProgressOrColourWhenStderrIsNotATerminal) {
+  Outcome r = ptscope("inspect fixtures/views.pt fixtures/cnn_state_dict.pt fixtures/model.safetensors");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.err, "");
+  r = ptscope("inspect fixtures/does_not_exist.pt");
+  EXPECT_EQ(r.err.find('\033'), std::string::npos) << r.err;
+}
+
+// Under a pseudo-terminal (util-linux script, stdout and stderr both to the
+// terminal): colour unless NO_COLOR, progress for several files unless
+// --quiet, wiped with a carriage return before the results.
+std::string on_a_terminal(const std::string& env, const std::string& args) {
+  std::string cmd = "cd " PTSCOPE_SOURCE_DIR " && TERM=xterm " + env + " script -qec '" PTSCOPE_BINARY " " + args +
+                    "' /dev/null </dev/null";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+TEST(CliUsage, ColourAndProgressOnATerminal) {
+  if (std::system("script -qec true /dev/null </dev/null >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  std::string colour = on_a_terminal("", "inspect fixtures/does_not_exist.pt");
+  EXPECT_NE(colour.find("\033["), std::string::npos) << colour;
+  for (const char* no : {"NO_COLOR=1", "NO_COLOR=yes"}) {
+    std::string plain = on_a_terminal(no, "inspect fixtures/does_not_exist.pt");
+    EXPECT_NE(plain.find("ptscope: error: fixtures/does_not_exist.pt"), std::string::npos) << plain;
+    EXPECT_EQ(plain.find("\033["), std::string::npos) << no << ": " << plain;
+  }
+  EXPECT_NE(on_a_terminal("NO_COLOR=", "inspect fixtures/does_not_exist.pt").find("\033["), std::string::npos);
+
+  const std::string files = "inspect -f json fixtures/views.pt fixtures/cnn_state_dict.pt";
+  std::string progress = on_a_terminal("", files);
+  EXPECT_NE(progress.find("[1/2] reading fixtures/views.pt"), std::string::npos) << progress;
+  size_t results = progress.find("[\r\n");  // the JSON array, newlines as the terminal writes them
+  ASSERT_NE(results, std::string::npos) << progress;
+  EXPECT_EQ(progress.substr(results - 1, 1), "\r") << "wiped before the results: " << progress;
+  EXPECT_EQ(on_a_terminal("", files + " -q").find("[1/2]"), std::string::npos);
+}
+
+}  // namespace

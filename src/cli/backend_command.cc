@@ -10,8 +10,9 @@
 
 namespace ptscope::cli {
 
-Run setup_backend(CLI::App& app) {
+Run setup_backend(CLI::App& app, const GlobalOptions& global) {
   (void)app;
+  (void)global;
   return [] {
     auto start = std::chrono::steady_clock::now();
     auto backend = Backend::load();

@@ -13,18 +13,19 @@ enum ExitStatus { kOk = 0, kFileError = 1, kUsage = 2 };
 
 using Run = std::function<int()>;
 
-// -f/--format table|json|csv|tsv, the same on every subcommand.
-inline void add_format_option(CLI::App& app, OutputFormat& format) {
-  static const std::map<std::string, OutputFormat> formats = {
-      {"table", OutputFormat::Table}, {"json", OutputFormat::Json},
-      {"csv", OutputFormat::Csv}, {"tsv", OutputFormat::Tsv}};
-  app.add_option("-f,--format", format, "Output format: table, json, csv, tsv")
-      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case))
-      ->default_str("table");
-}
-Run setup_inspect(CLI::App& app);
-Run setup_profile(CLI::App& app);
-Run setup_estimate(CLI::App& app);
-Run setup_backend(CLI::App& app);
+// -f/--format, -v/--verbose, -q/--quiet: the same for every command and
+// accepted before or after its name, so declared once, on the top-level app
+// (main.cc), which every command falls through to. Set once parsing is done.
+struct GlobalOptions {
+  OutputFormat format = OutputFormat::Table;
+  bool verbose = false;
+  bool quiet = false;
+  bool progress = false;  // stderr is a terminal and not --quiet
+};
+
+Run setup_inspect(CLI::App& app, const GlobalOptions& global);
+Run setup_profile(CLI::App& app, const GlobalOptions& global);
+Run setup_estimate(CLI::App& app, const GlobalOptions& global);
+Run setup_backend(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace ptscope::cli

@@ -3,7 +3,9 @@
 #include <iostream>
 #include <memory>
 
+#include "choice.h"
 #include "commands.h"
+#include "dtype_names.h"
 #include "estimate_report.h"
 #include "numbers.h"
 #include "ptscope/load.h"
@@ -19,15 +21,6 @@ struct EstimateArgs {
   OutputFormat format = OutputFormat::Table;
 };
 
-template <typename E>
-CLI::Option* add_choice(CLI::App& app, const std::string& name, E& target, const std::map<std::string, E>& choices,
-                        const std::string& help) {
-  std::string names;
-  for (const auto& [k, v] : choices) names += (names.empty() ? "" : ", ") + k;
-  return app.add_option(name, target, help + ": " + names)
-      ->transform(CLI::CheckedTransformer(choices, CLI::ignore_case));
-}
-
 int run_estimate(EstimateArgs& a) {
   if (a.seq) a.options.seq = a.seq;
   if (a.heads) a.options.heads = a.heads;
@@ -41,19 +34,19 @@ int run_estimate(EstimateArgs& a) {
 
 }  // namespace
 
-Run setup_estimate(CLI::App& app) {
+Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<EstimateArgs>();
   EstimateOptions& o = a->options;
   app.add_option("file", a->file, "Checkpoint: .pt/.pth (zip or legacy), TorchScript, safetensors")->required();
-  add_choice(app, "--dtype", o.dtype,
-             {{"fp32", WeightType::FP32}, {"fp16", WeightType::FP16}, {"bf16", WeightType::BF16},
-              {"int8", WeightType::INT8}, {"int4", WeightType::INT4}},
-             "Weight precision")
+  std::vector<std::string> dtypes = float_dtype_names();
+  dtypes.insert(dtypes.end(), {"int8", "int4"});
+  add_choice<WeightType>(app, "--dtype", o.dtype, dtypes, weight_type_from_name,
+                         "Weight precision (spellings: " + dtype_aliases() + ")")
       ->default_str("fp32");
   app.add_option("--group-size", o.group_size, "int4: weights per fp16 scale and zero point")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
-  add_choice(app, "--optimizer", o.optimizer,
+  add_choice<Optimizer>(app, "--optimizer", o.optimizer,
              {{"sgd", Optimizer::SGD}, {"momentum", Optimizer::Momentum}, {"adam", Optimizer::Adam},
               {"adamw", Optimizer::AdamW}, {"adafactor", Optimizer::Adafactor}, {"adam8bit", Optimizer::Adam8bit}},
              "Optimizer")
@@ -67,18 +60,20 @@ Run setup_estimate(CLI::App& app) {
       ->check(CLI::Range(1, 1 << 16));
   app.add_option("--image", o.image, "Image height = width for CNNs")->check(CLI::Range(8, 1 << 16))->capture_default_str();
   app.add_option("--gpus", o.gpus, "GPUs to shard training over")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-  add_choice(app, "--strategy", o.strategy,
+  add_choice<Strategy>(app, "--strategy", o.strategy,
              {{"ddp", Strategy::DDP}, {"zero1", Strategy::Zero1}, {"zero2", Strategy::Zero2},
               {"zero3", Strategy::Zero3}, {"fsdp", Strategy::FSDP}},
              "Sharding strategy")
       ->default_str("ddp");
   app.add_flag("--activation-checkpointing", o.activation_checkpointing,
                "Keep only each layer's input and recompute the rest in backward");
-  add_choice(app, "--units", a->units, {{"decimal", Units::Decimal}, {"binary", Units::Binary}, {"both", Units::Both}},
+  add_choice<Units>(app, "--units", a->units, {{"decimal", Units::Decimal}, {"binary", Units::Binary}, {"both", Units::Both}},
              "Byte units in the table")
       ->default_str("both");
-  add_format_option(app, a->format);
-  return [a] { return run_estimate(*a); };
+  return [a, &global] {
+    a->format = global.format;
+    return run_estimate(*a);
+  };
 }
 
 }  // namespace ptscope::cli

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "progress.h"
 #include "backend.h"
 #include "inspect_report.h"
 #include "ptscope/error.h"
@@ -21,6 +22,7 @@ struct InspectArgs {
   InspectViews views;
   OutputFormat format = OutputFormat::Table;
   bool verify = false;
+  bool progress = false;
 };
 
 // What the LibTorch plugin needs to rebuild every tensor over the file's
@@ -90,10 +92,21 @@ int run_inspect(const InspectArgs& a) {
     return kUsage;
   }
   std::vector<InspectedFile> files;
-  for (const std::string& path : a.files) {
+  // One small file reads in milliseconds: progress for several, or for
+  // LibTorch reading every tensor.
+  Progress progress(a.progress && (a.files.size() > 1 || a.verify));
+  auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < a.files.size(); ++i) {
+    const std::string& path = a.files[i];
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.update(progress_line("reading " + path, i, a.files.size(), seconds));
     files.push_back(inspect_one(path, a.views));
-    if (a.verify && files.back().inspection) verify_one(files.back());
+    if (a.verify && files.back().inspection) {
+      progress.update(progress_line("verifying " + path + " with LibTorch", i, a.files.size(), seconds), true);
+      verify_one(files.back());
+    }
   }
+  progress.clear();
   write_report(std::cout, InspectReport(files, a.views), a.format);
   for (const InspectedFile& f : files)
     if (!f.error.empty()) return kFileError;
@@ -102,7 +115,7 @@ int run_inspect(const InspectArgs& a) {
 
 }  // namespace
 
-Run setup_inspect(CLI::App& app) {
+Run setup_inspect(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<InspectArgs>();
   app.add_option("files", a->files, "Checkpoint files: .pt/.pth (zip or legacy), TorchScript, safetensors")
       ->required();
@@ -115,8 +128,11 @@ Run setup_inspect(CLI::App& app) {
   app.add_flag("--bytes", a->views.bytes, "Label every byte range of the file");
   app.add_flag("--verify", a->verify,
                "Also read every tensor's data through LibTorch: check it against the metadata, count NaN/Inf");
-  add_format_option(app, a->format);
-  return [a] { return run_inspect(*a); };
+  return [a, &global] {
+    a->format = global.format;
+    a->progress = global.progress;
+    return run_inspect(*a);
+  };
 }
 
 }  // namespace ptscope::cli

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "commands.h"
+#include "dtype_names.h"
+#include "progress.h"
 #include "backend.h"
 #include "profile_estimate.h"
 #include "profile_report.h"
@@ -27,8 +29,8 @@ struct ProfileArgs {
   std::vector<std::string> inputs;
   int64_t batch = kDefaults.batch;
   int warmup = kDefaults.warmup, iters = kDefaults.iters;
-  std::string dtype = "fp32", optimizer = kDefaults.optimizer, device = kDefaults.device;
-  bool train = false, counter_overhead = false, max_batch = false;
+  std::string dtype = kDefaults.dtype, optimizer = kDefaults.optimizer, device = kDefaults.device;
+  bool train = false, counter_overhead = false, max_batch = false, progress = false;
   uint64_t memory_limit = kDefaults.memory_limit;
   OutputFormat format = OutputFormat::Table;
 };
@@ -81,8 +83,11 @@ int run_profile(const ProfileArgs& a) {
   spdlog::debug("backend {} (LibTorch {})", backend->path(), backend->api().torch_version());
   ProfileReply r;
   std::string detail;
+  Progress progress(a.progress);
+  progress.update("running " + a.file + " on " + a.device + (a.max_batch ? ", searching the largest batch" : ""));
   try {
     r = backend->profile(req, &detail);
+    progress.clear();
   } catch (const Error& e) {
     if (!detail.empty()) spdlog::debug("LibTorch's full message:\n{}", detail);
     throw e.in_file(a.file);
@@ -96,16 +101,38 @@ int run_profile(const ProfileArgs& a) {
 
 }  // namespace
 
-Run setup_profile(CLI::App& app) {
+Run setup_profile(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<ProfileArgs>();
   app.add_option("file", a->file, "TorchScript archive (torch.jit.save)")->required();
+  // Any spelling of the dtype in, torch's canonical name out to the plugin.
   app.add_option("-i,--input", a->inputs, "One per forward argument: SHAPE[:DTYPE], e.g. 1x3x224x224 or 1x128:int64")
-      ->required();
+      ->required()
+      ->transform(CLI::Validator(
+          [](std::string& spec) {
+            size_t colon = spec.find(':');
+            if (colon == std::string::npos) return std::string();
+            std::optional<std::string> dtype = torch_dtype_name(spec.substr(colon + 1));
+            if (!dtype) return "'" + spec + "': unknown dtype '" + spec.substr(colon + 1) + "'";
+            spec = spec.substr(0, colon + 1) + *dtype;
+            return std::string();
+          },
+          "", "input dtype"));
   app.add_option("-b,--batch", a->batch, "Replace the first dimension of every input")->check(CLI::Range(1, 1 << 20));
   app.add_option("--warmup", a->warmup, "Untimed runs first")->check(CLI::Range(0, 10000))->capture_default_str();
   app.add_option("--iters", a->iters, "Timed runs")->check(CLI::Range(1, 100000))->capture_default_str();
-  app.add_option("--dtype", a->dtype, "Convert the module and floating inputs first")
-      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}))->capture_default_str();
+  std::string dtypes;
+  for (const std::string& n : float_dtype_names()) dtypes += (dtypes.empty() ? "{" : ",") + n;
+  app.add_option("--dtype", a->dtype, "Convert the module and floating inputs first (spellings: " + dtype_aliases() + ")")
+      ->transform(CLI::Validator(
+          [](std::string& d) {
+            std::optional<DType> t = float_dtype_from_name(d);
+            if (!t) return "'" + d + "' is not one of " + dtype_aliases();
+            d = dtype_name(*t);
+            return std::string();
+          },
+          "", "dtype"))
+      ->type_name(dtypes + "}")
+      ->default_val("fp32");
   auto* train = app.add_flag("--train", a->train, "One forward + backward + optimizer step instead of a forward");
   app.add_option("--optimizer", a->optimizer, "With --train")
       ->check(CLI::IsMember({"sgd", "adam", "adamw"}))->needs(train)->capture_default_str();
@@ -124,8 +151,11 @@ Run setup_profile(CLI::App& app) {
   app.add_option("--memory-limit", a->memory_limit,
                  "With --max-batch: bytes the forward may use, weights and inputs included (e.g. 2GB, 512MiB)")
       ->transform(CLI::AsSizeValue(true));
-  add_format_option(app, a->format);
-  return [a] { return run_profile(*a); };
+  return [a, &global] {
+    a->format = global.format;
+    a->progress = global.progress;
+    return run_profile(*a);
+  };
 }
 
 }  // namespace ptscope::cli

@@ -2,9 +2,9 @@
 #include <cstdio>
 #include <ostream>
 
-#include "table.h"
-
+#include "display_width.h"
 #include "numbers.h"
+#include "table.h"
 
 namespace ptscope {
 
@@ -14,25 +14,33 @@ bool is_integer(const std::string& s) {
 }
 }  // namespace
 
+// Tensor names run to a hundred characters and more in large models; a
+// column that wide pushes dtype, shape and bytes off an 80-160 column
+// terminal. 60 columns keep a name's module prefix and its leaf, the parts
+// that tell names apart, and leave room for the numbers. JSON, CSV and TSV
+// keep names whole: programs read those.
+constexpr size_t kMaxTextColumn = 60;
+
 void write_table(std::ostream& out, const TextTable& t, const std::string& indent) {
   size_t n = t.columns.size();
+  auto numeric = [&](size_t col) { return col < t.numeric.size() && t.numeric[col]; };
   auto shown = [&](size_t col, const std::string& cell) {
-    return col < t.numeric.size() && t.numeric[col] && is_integer(cell)
-               ? with_commas(std::stoull(cell))
-               : cell;
+    if (!numeric(col)) return shorten_middle(cell, kMaxTextColumn);
+    return is_integer(cell) ? with_commas(std::stoull(cell)) : cell;
   };
+  // Padding by display width, not bytes: a CJK name is half as many
+  // columns as bytes, an accented one fewer columns than bytes.
   std::vector<size_t> width(n);
-  for (size_t c = 0; c < n; ++c) width[c] = t.columns[c].size();
+  for (size_t c = 0; c < n; ++c) width[c] = display_width(t.columns[c]);
   for (const auto& row : t.rows)
     for (size_t c = 0; c < n && c < row.size(); ++c)
-      width[c] = std::max(width[c], shown(c, row[c]).size());
+      width[c] = std::max(width[c], display_width(shown(c, row[c])));
   auto line = [&](const std::vector<std::string>& cells, bool header) {
     std::string s = indent;
     for (size_t c = 0; c < n; ++c) {
       std::string v = c < cells.size() ? (header ? cells[c] : shown(c, cells[c])) : "";
-      std::string pad(width[c] - v.size(), ' ');
-      bool right = c < t.numeric.size() && t.numeric[c];
-      s += right ? pad + v : v + (c + 1 < n ? pad : "");
+      std::string pad(width[c] - display_width(v), ' ');
+      s += numeric(c) ? pad + v : v + (c + 1 < n ? pad : "");
       if (c + 1 < n) s += "  ";
     }
     while (!s.empty() && s.back() == ' ') s.pop_back();
