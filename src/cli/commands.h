@@ -9,7 +9,11 @@
 
 namespace ptscope::cli {
 
-enum ExitStatus { kOk = 0, kFileError = 1, kUsage = 2 };
+// 0 done and clean; 1 a file could not be read; 2 usage; 3 the answer is
+// "no" (NaN or Inf found, LibTorch disagrees with the metadata; later an
+// unsafe file, checkpoints that differ, an inconsistent index). An
+// unreadable file outranks a "no".
+enum ExitStatus { kOk = 0, kFileError = 1, kUsage = 2, kNo = 3 };
 
 using Run = std::function<int()>;
 

@@ -11,6 +11,7 @@
 #include "progress.h"
 #include "backend.h"
 #include "inspect_report.h"
+#include "numbers.h"
 #include "ptscope/error.h"
 #include "ptscope/load.h"
 
@@ -63,10 +64,16 @@ void verify_one(InspectedFile& f) {
     spdlog::error("{}", f.error);
     return;
   }
-  for (const std::string& m : f.verify->mismatches) {
-    f.error = f.path + ": LibTorch disagrees with the metadata: " + m;
-    spdlog::error("{}", f.error);
-  }
+  // Findings, not read errors: the file was read, and the answer is "no".
+  for (const std::string& m : f.verify->mismatches)
+    spdlog::error("{}: LibTorch disagrees with the metadata: {}", f.path, m);
+  if (f.verify->nan || f.verify->inf)
+    spdlog::warn("{}: {} NaN and {} Inf values in {}", f.path, f.verify->nan, f.verify->inf,
+                 counted(f.verify->tensors_with_nan_or_inf.size(), "tensor"));
+}
+
+bool answer_is_no(const InspectedFile& f) {
+  return f.verify && (f.verify->nan || f.verify->inf || !f.verify->mismatches.empty());
 }
 
 InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
@@ -108,9 +115,12 @@ int run_inspect(const InspectArgs& a) {
   }
   progress.clear();
   write_report(std::cout, InspectReport(files, a.views), a.format);
-  for (const InspectedFile& f : files)
+  int status = kOk;
+  for (const InspectedFile& f : files) {
     if (!f.error.empty()) return kFileError;
-  return kOk;
+    if (answer_is_no(f)) status = kNo;
+  }
+  return status;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "fixture_files.h"
+#include "tensor_layout.h"
 
 namespace ptscope::test {
 
@@ -12,12 +13,9 @@ Tensor contiguous_tensor(const std::string& name, const std::vector<int64_t>& sh
   t.name = name;
   t.dtype = dtype;
   t.shape = shape;
+  t.stride = contiguous_strides(shape);
   t.numel = 1;
-  t.stride.assign(shape.size(), 0);
-  for (size_t i = shape.size(); i-- > 0;) {
-    t.stride[i] = static_cast<int64_t>(t.numel);
-    t.numel *= static_cast<uint64_t>(shape[i]);
-  }
+  for (int64_t n : shape) t.numel *= static_cast<uint64_t>(n);
   return t;
 }
 
