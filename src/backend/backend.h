@@ -2,7 +2,8 @@
 // just to load, so the core never links it: the commands that need it
 // (running a model, reading tensor data) dlopen() a plugin,
 // libptscope_torch.so, and call it through this C table. The plugin is found
-// through $PTSCOPE_BACKEND, else next to the executable.
+// at $PTSCOPE_BACKEND when set, else next to the executable (a build tree),
+// else in ../lib/ptscope/ beside it (an installed tree).
 #pragma once
 
 #include <cstddef>
