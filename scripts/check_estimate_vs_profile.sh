@@ -66,7 +66,8 @@ print("| model | input | forward MACs est / measured | inference activations est
 print("|---|---|---|---|---|---|---|---|")
 for run in sys.argv[2:]:
     name, _, inp = run.split()[:3]
-    e, f, t = load(name, "estimate"), load(name, "forward")[0], load(name, "train")[0]["train"]  # profile: one object per file
+    # every subcommand writes an array, one object per file
+    e, f, t = load(name, "estimate")[0], load(name, "forward")[0], load(name, "train")[0]["train"]
     a, tr = e["architecture"], e["training"]
     est_macs = e["flops_per_batch"]["forward"] // 2
     states_equal = (tr["weights_bytes"] == t["parameters_bytes"] + t["buffers_bytes"]
