@@ -24,12 +24,7 @@ using test::load_error;
 std::string n(uint64_t v) { return std::to_string(v); }
 
 TEST(CorruptInputTest, NotACheckpoint) {
-  struct Row {
-    const char* name;
-    std::string input;
-    std::string expected;
-  };
-  const Row rows[] = {
+  test::expect_load_errors({
       {"empty file", "", "x.pt: file is empty at byte 0"},
       {"three bytes", "abc",
        "x.pt: not a PyTorch checkpoint: no zip signature, safetensors header or pickle "
@@ -37,11 +32,7 @@ TEST(CorruptInputTest, NotACheckpoint) {
       {"wrong magic", "GIF89a" + std::string(100, '\0'),
        "x.pt: not a PyTorch checkpoint: no zip signature, safetensors header or pickle "
        "protocol marker at byte 0"},
-  };
-  for (const Row& row : rows) {
-    SCOPED_TRACE(row.name);
-    EXPECT_EQ(row.expected, load_error(row.input));
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------

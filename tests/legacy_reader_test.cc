@@ -32,14 +32,8 @@ TEST(LegacyReaderTest, TheBuilderMakesAGoodFile) {
   EXPECT_EQ(l.data_at + 8, d.storages[0].file_offset);
 }
 
-struct Row {
-  const char* name;
-  std::string input;
-  std::string expected;
-};
-
-std::vector<Row> rows() {
-  std::vector<Row> r;
+std::vector<test::ErrorRow> rows() {
+  std::vector<test::ErrorRow> r;
   const TensorSpec good;
   r.push_back({"legacy magic number wrong",
                magic_pickle("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x18") + "rest",
@@ -104,10 +98,7 @@ std::vector<Row> rows() {
 }
 
 TEST(LegacyReaderErrors, Table) {
-  for (const Row& row : rows()) {
-    SCOPED_TRACE(row.name);
-    EXPECT_EQ(row.expected, load_error(row.input));
-  }
+  test::expect_load_errors(rows());
 }
 
 }  // namespace

@@ -26,14 +26,8 @@ namespace op = test::op;
 
 std::string n(uint64_t v) { return std::to_string(v); }
 
-struct Row {
-  const char* name;
-  std::string input;
-  std::string expected;
-};
-
-std::vector<Row> rows() {
-  std::vector<Row> r;
+std::vector<test::ErrorRow> rows() {
+  std::vector<test::ErrorRow> r;
   const TensorSpec good;
   auto with = [&](const std::function<void(TensorSpec&)>& f) {
     TensorSpec t = good;
@@ -179,10 +173,7 @@ std::vector<Row> rows() {
 }
 
 TEST(TorchPickleErrors, Table) {
-  for (const Row& row : rows()) {
-    SCOPED_TRACE(row.name);
-    EXPECT_EQ(row.expected, load_error(row.input));
-  }
+  test::expect_load_errors(rows());
 }
 
 }  // namespace

@@ -45,14 +45,8 @@ TEST(ZipReaderTest, ACodeFileEndingInBlanksLoads) {
             load_error(test::torchscript_zip("class A(Module):\n  __parameters__ = []\n  ")));
 }
 
-struct Row {
-  const char* name;
-  std::string input;
-  std::string expected;
-};
-
-std::vector<Row> rows() {
-  std::vector<Row> r;
+std::vector<test::ErrorRow> rows() {
+  std::vector<test::ErrorRow> r;
   const TensorSpec good;
   r.push_back({"zip signature only", "PK\x03\x04", "x.pt: zip: file too small for an end of "
                                                    "central directory record at byte 0"});
@@ -101,10 +95,7 @@ std::vector<Row> rows() {
 }
 
 TEST(ZipReaderErrors, Table) {
-  for (const Row& row : rows()) {
-    SCOPED_TRACE(row.name);
-    EXPECT_EQ(row.expected, load_error(row.input));
-  }
+  test::expect_load_errors(rows());
 }
 
 TEST(ZipReaderErrors, ControlCharactersStayOnOneLine) {

@@ -1,5 +1,7 @@
 #include "load_error.h"
 
+#include <gtest/gtest.h>
+
 #include "ptscope/error.h"
 #include "reader.h"
 
@@ -12,6 +14,13 @@ std::string load_error(const std::string& bytes, const std::string& name) {
     return e.describe();
   }
   return "no error";
+}
+
+void expect_load_errors(const std::vector<ErrorRow>& rows) {
+  for (const ErrorRow& row : rows) {
+    SCOPED_TRACE(row.name);
+    EXPECT_EQ(row.expected, load_error(row.input));
+  }
 }
 
 }  // namespace ptscope::test
