@@ -89,19 +89,24 @@ int main(int argc, char** argv) {
       ->default_str("table");
   auto* verbose = app.add_flag("-v,--verbose", global.verbose, "Log what is being read to stderr");
   app.add_flag("-q,--quiet", global.quiet, "Errors only on stderr: no warnings, no progress")->excludes(verbose);
-  auto* inspect = app.add_subcommand("inspect", "Count parameters, tensors and bytes; map every byte");
-  auto* profile = app.add_subcommand("profile", "Run a TorchScript model: FLOPs, activation memory, latency");
-  auto* estimate = app.add_subcommand("estimate", "Memory for inference and training, FLOPs per token, from the file alone");
-  auto* backend = app.add_subcommand("backend", "Load the LibTorch backend and report on it");
-  const std::pair<CLI::App*, Run> runs[] = {
-      {inspect, setup_inspect(*inspect, global)},
-      {profile, setup_profile(*profile, global)},
-      {estimate, setup_estimate(*estimate, global)},
-      {backend, setup_backend(*backend, global)},
+  // The commands: one line each.
+  struct Command {
+    const char* name;
+    const char* help;
+    Run (*setup)(CLI::App&, const GlobalOptions&);
   };
-  for (auto& [sub, run] : runs) {
+  static const Command kCommands[] = {
+      {"inspect", "Count parameters, tensors and bytes; map every byte", setup_inspect},
+      {"profile", "Run a TorchScript model: FLOPs, activation memory, latency", setup_profile},
+      {"estimate", "Memory for inference and training, FLOPs per token, from the file alone", setup_estimate},
+      {"backend", "Load the LibTorch backend and report on it", setup_backend},
+  };
+  std::vector<std::pair<CLI::App*, Run>> runs;
+  for (const Command& c : kCommands) {
+    CLI::App* sub = app.add_subcommand(c.name, c.help);
     sub->fallthrough();
     sub->footer(kGlobalHelp);
+    runs.emplace_back(sub, c.setup(*sub, global));
   }
   app.allow_extras();  // after the commands, which would inherit it
 
