@@ -4,6 +4,8 @@
 // read, 2 on a usage error.
 #include <spdlog/spdlog.h>
 
+#include <vector>
+
 #include "choice.h"
 #include "commands.h"
 #include "logging.h"
