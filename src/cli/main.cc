@@ -1,7 +1,7 @@
 // ptscope: inspect PyTorch checkpoints without loading them.
 // Results go to stdout, diagnostics to stderr, each one line starting
-// "ptscope: error: "; exit status 0 on success, 1 when a file could not be
-// read, 2 on a usage error.
+// "ptscope: error: "; exit status 0 done and clean, 1 a file could not be
+// read, 2 usage, 3 the answer is "no" (commands.h).
 #include <spdlog/spdlog.h>
 
 #include <vector>
