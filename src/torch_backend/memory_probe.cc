@@ -4,14 +4,14 @@
 
 namespace ptscope::torch_backend {
 
-void MemoryHook::reportMemoryUsage(void*, int64_t alloc_size, int64_t total_allocated, int64_t total_reserved,
-                                   c10::Device device) {
+void MemoryHook::reportMemoryUsage(void*, int64_t alloc_size, compat::MemoryTotal total_allocated,
+                                   compat::MemoryTotal total_reserved, c10::Device device) {
   if (device.type() != device_.type() || (device_.has_index() && device.index() != device_.index()))
     return;
   current_ += alloc_size;  // frees arrive as negative sizes
   peak_ = std::max(peak_, current_);
-  peak_reserved_ = std::max(peak_reserved_, total_reserved);
-  peak_total_ = std::max(peak_total_, total_allocated);
+  peak_reserved_ = std::max(peak_reserved_, static_cast<int64_t>(total_reserved));
+  peak_total_ = std::max(peak_total_, static_cast<int64_t>(total_allocated));
 }
 
 CountingAllocator& CountingAllocator::instance() {
@@ -20,7 +20,7 @@ CountingAllocator& CountingAllocator::instance() {
   return *a;
 }
 
-c10::DataPtr CountingAllocator::allocate(size_t n) const {
+c10::DataPtr CountingAllocator::allocate_block(size_t n) const {
   c10::DataPtr inner = inner_->allocate(n);
   void* data = inner.get();
   if (!data) return inner;  // zero-byte allocations

@@ -16,6 +16,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "torch_compat.h"
+
 namespace ptscope::torch_backend {
 
 // Counts the blocks of one device; the CUDA caching allocator also passes
@@ -23,8 +25,9 @@ namespace ptscope::torch_backend {
 class MemoryHook : public c10::MemoryReportingInfoBase {
  public:
   explicit MemoryHook(c10::Device device = c10::Device(c10::DeviceType::CPU)) : device_(device) {}
-  void reportMemoryUsage(void* ptr, int64_t alloc_size, int64_t total_allocated,
-                         int64_t total_reserved, c10::Device device) override;
+  // The totals are int64_t in 1.13 and size_t in 2.x (torch_compat.h).
+  void reportMemoryUsage(void* ptr, int64_t alloc_size, compat::MemoryTotal total_allocated,
+                         compat::MemoryTotal total_reserved, c10::Device device) override;
   bool memoryProfilingEnabled() const override { return true; }
   int64_t current() const { return current_; }
   int64_t peak() const { return peak_; }
@@ -48,7 +51,9 @@ class HookScope {
   c10::DebugInfoGuard guard_;
 };
 
-class CountingAllocator final : public c10::Allocator {
+// allocate()'s signature differs between 1.13 and 2.x: the base class
+// (torch_compat.h) declares it and calls allocate_block().
+class CountingAllocator final : public compat::CpuAllocatorBase {
  public:
   // Installs the counter as LibTorch's CPU allocator for the scope's life.
   class Scope {
@@ -57,7 +62,7 @@ class CountingAllocator final : public c10::Allocator {
     ~Scope();
   };
   static CountingAllocator& instance();
-  c10::DataPtr allocate(size_t n) const override;
+  c10::DataPtr allocate_block(size_t n) const override;
   // Blocks are keyed by their data pointer, so raw_allocate() works too.
   c10::DeleterFnPtr raw_deleter() const override { return &release; }
   void reset() { current_ = peak_ = 0; }

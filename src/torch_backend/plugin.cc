@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "backend.h"
+#include "torch_compat.h"
 
 namespace {
 
@@ -16,9 +17,7 @@ using json = nlohmann::ordered_json;
 
 const char* torch_version() { return TORCH_VERSION; }
 
-int cuda_device_count() {
-  return at::hasCUDA() ? static_cast<int>(at::detail::getCUDAHooks().getNumGPUs()) : 0;
-}
+int cuda_device_count() { return ptscope::torch_backend::compat::cuda_device_count(); }
 
 double selftest(int64_t n) { return at::arange(n, at::kDouble).sum().item<double>(); }
 

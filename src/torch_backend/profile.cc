@@ -8,9 +8,6 @@
 #include <torch/version.h>
 #include <torch/script.h>
 
-#ifdef PTSCOPE_HAVE_CUDA  // set by CMake when LibTorch was built with CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +20,7 @@
 #include "nvml.h"
 #include "memory_probe.h"
 #include "op_counter.h"
+#include "torch_compat.h"
 #include "torch_dtypes.h"
 
 namespace ptscope::torch_backend {
@@ -287,11 +285,7 @@ Train train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
 // Cached blocks go back to the driver between --max-batch tries, so each
 // try starts from the same state and a failed one leaves nothing behind.
 void release_cached_blocks(const Target& target) {
-#ifdef PTSCOPE_HAVE_CUDA
-  if (target.device.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
-#else
-  (void)target;
-#endif
+  if (target.device.is_cuda()) compat::cuda_empty_cache();
 }
 
 bool is_out_of_memory(const c10::Error& e) {
