@@ -360,6 +360,7 @@ def table(folder, out):
     ref = json.load(open(os.path.join(folder, "reference.json")))
     cases = {c["name"]: c for c in json.load(open(os.path.join(folder, "cases.json")))}
     raw = {"reference": ref, "ptscope": {}}
+    failed = 0
     rows = ["| case | peak allocated MiB ptscope / torch | diff | peak reserved MiB ptscope / torch | diff "
             "| median ms ptscope / torch | diff | NVML MiB ptscope / nvidia-smi (python) | max batch ptscope / torch |",
             "|---|---|---|---|---|---|---|---|---|"]
@@ -368,6 +369,7 @@ def table(folder, out):
         path = os.path.join(folder, "ptscope", name + ".json")
         if "error" in r or not os.path.exists(path):
             rows.append(f"| {name} | {r.get('error', 'no ptscope result')} |||||||")
+            failed += 1
             continue
         try:
             p = json.load(open(path))
@@ -376,6 +378,7 @@ def table(folder, out):
         raw["ptscope"][name] = p
         if isinstance(p, dict) and "error" in p:
             rows.append(f"| {name} | ptscope: {p['error']} |||||||")
+            failed += 1
             continue
         p = p[0]
         part = p.get("train", p)
@@ -394,6 +397,9 @@ def table(folder, out):
     open(os.path.join(out, "table.md"), "w").write(head + "\n".join(rows) + "\n")
     json.dump(raw, open(os.path.join(out, "raw.json"), "w"), indent=1)
     print(head + "\n".join(rows))
+    if failed:
+        print(f"gpu_check: {failed} case(s) failed; see the table", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def main():
@@ -418,7 +424,7 @@ def main():
     elif a.cmd == "reference":
         reference(a.dir)
     else:
-        table(a.dir, a.out)
+        sys.exit(table(a.dir, a.out))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev            # LibTorch 1.13.1 (CPU), for the on-demand backend plugin
+  libopenblas0-pthread    # its fp32 matmuls: Debian's default reference BLAS is ~10x slower
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   libgtest-dev
   groff-base              # the install test renders the man page (scripts/check_install.sh)
