@@ -33,6 +33,8 @@ enum class Role {
   Buffer,      // state_dict entry that is not a parameter
   Optimizer,   // optimizer state (moments, step counts)
   Other,       // a tensor outside any model state (metrics, attributes)
+  Quantized,   // packed values of a quantized weight: counted through its LogicalTensor
+  QuantMeta,   // a quantized weight's scales, zero points, group indices, quant state
 };
 const char* role_name(Role r);
 
@@ -61,6 +63,20 @@ struct Region {
   int storage = -1;
 };
 
+// The unquantized weight that a group of stored tensors encodes (a GPTQ
+// qweight with its scales and zeros, a torch.ao qint8 tensor, a bitsandbytes
+// 4-bit weight with its quant state): what the model counts as one
+// parameter tensor. `tensor` carries its name, group, logical shape, numel
+// and compute dtype, with role Parameter and no storage; analyses see it
+// in place of the stored tensors (analysis/model_tensors.h).
+struct LogicalTensor {
+  Tensor tensor;
+  std::string scheme;       // "gptq", "awq", "bitsandbytes nf4", "torch.ao qint8 per-channel", ...
+  double bits = 0;          // bits per weight of the packed values alone
+  std::vector<int> stored;  // indices into Checkpoint::tensors: the tensors that encode it
+  uint64_t stored_bytes = 0;  // their bytes, metadata included
+};
+
 struct Group {
   std::string name;
   std::string kind;  // "model", "ema", "optimizer", "other"
@@ -74,6 +90,7 @@ struct Checkpoint {
   std::vector<Tensor> tensors;     // the state: what numel/tensors count
   std::vector<Tensor> constants;   // TorchScript constants.pkl
   std::vector<Region> regions;     // need not be sorted nor cover the file
+  std::vector<LogicalTensor> logical;  // quantized weights, each once
   std::vector<Group> groups;       // empty unless the checkpoint is nested
   bool roles_known = false;        // whether parameters/buffers mean anything
   std::vector<std::string> globals;  // every name the pickles reference

@@ -5,7 +5,15 @@
 namespace ptscope {
 namespace {
 
-bool model_state(const Tensor& t) { return t.role != Role::Optimizer && t.role != Role::Other; }
+bool model_state(const Tensor& t) {
+  return t.role != Role::Optimizer && t.role != Role::Other && t.role != Role::Quantized &&
+         t.role != Role::QuantMeta;
+}
+
+void add_logical(const Checkpoint& c, const std::string* group, std::vector<const Tensor*>& out) {
+  for (const LogicalTensor& l : c.logical)
+    if (!group || l.tensor.group == *group) out.push_back(&l.tensor);
+}
 
 }  // namespace
 
@@ -23,6 +31,7 @@ std::vector<const Tensor*> group_entries(const Checkpoint& c, const std::string&
   std::vector<const Tensor*> out;
   for (const Tensor& t : c.tensors)
     if (t.group == group && model_state(t)) out.push_back(&t);
+  add_logical(c, &group, out);
   return out;
 }
 
@@ -32,6 +41,7 @@ std::vector<const Tensor*> model_entries(const Checkpoint& c) {
   std::vector<const Tensor*> out;
   for (const Tensor& t : c.tensors)
     if (model_state(t)) out.push_back(&t);
+  add_logical(c, nullptr, out);
   return out;
 }
 

@@ -4,6 +4,8 @@
 //   - of a nested checkpoint, the tensors of its model group (the first
 //     group of kind "model"); of a flat one, all of them;
 //   - optimizer state and tensors outside any model state left out;
+//   - a quantized weight as its logical tensor (Checkpoint::logical), in
+//     place of the packed values and quantization metadata that store it;
 //   - each view once where asked (tied weights are one parameter, as
 //     model.parameters() yields them).
 #pragma once

@@ -19,6 +19,8 @@ const char* role_name(Role r) {
     case Role::Buffer: return "buffer";
     case Role::Optimizer: return "optimizer";
     case Role::Other: return "other";
+    case Role::Quantized: return "quantized";
+    case Role::QuantMeta: return "quantization metadata";
   }
   return "?";
 }

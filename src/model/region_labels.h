@@ -10,6 +10,9 @@ namespace ptscope::label {
 
 inline constexpr std::string_view kTensorData = "tensor data";
 inline constexpr std::string_view kUnusedStorage = "unused storage";
+// Storage whose every tensor is a quantized weight's scale, zero point,
+// group index or quant state.
+inline constexpr std::string_view kQuantMetadata = "quantization metadata";
 inline constexpr std::string_view kPickle = "pickle";
 inline constexpr std::string_view kTorchScriptCode = "TorchScript code";
 inline constexpr std::string_view kTorchScriptDebug = "TorchScript debug info";
@@ -30,7 +33,7 @@ inline constexpr std::string_view kUnlabelled = "unlabelled";
 
 // Every label above, in report order.
 inline constexpr std::string_view kOrder[] = {
-    kTensorData, kUnusedStorage, kPickle, kTorchScriptCode, kTorchScriptDebug,
+    kTensorData, kQuantMetadata, kUnusedStorage, kPickle, kTorchScriptCode, kTorchScriptDebug,
     kTorchScriptConstants, kArchiveMetadata, kLegacyHeader, kStorageKeyList,
     kStorageSizeHeaders, kSafetensorsHeader, kZipLocalHeaders, kAlignmentPadding,
     kZipDataDescriptors, kZipCentralDirectory, kZipEndRecords, kExtraFiles,
