@@ -435,6 +435,12 @@ def walk(obj, prefix=""):
 
     if isinstance(obj, torch.Tensor):
         yield prefix, obj
+        # A per-channel qtensor pickles its scales and zero points as tensors
+        # of their own; ptscope names them after it (torch accessor names).
+        if obj.is_quantized and obj.qscheme() in (torch.per_channel_affine,
+                                                  torch.per_channel_affine_float_qparams):
+            yield join("q_per_channel_scales"), obj.q_per_channel_scales()
+            yield join("q_per_channel_zero_points"), obj.q_per_channel_zero_points()
     elif isinstance(obj, dict):
         for k, v in obj.items():
             yield from walk(v, join(k))
@@ -636,8 +642,8 @@ Notes:
 * Legacy files are written by a copy of torch's legacy saver whose storage
   keys are deterministic pseudo-addresses instead of real memory addresses.
 * In `dtypes.pt` the per-channel quantized tensor also stores its scales
-  (float64) and zero points (int64) as separate storages: they are counted in
-  `storage_records` but are not entries and not in `storage_bytes`.
+  (float64) and zero points (int64) as separate storages: they are entries of
+  their own, `qint8_per_channel.q_per_channel_scales` / `.q_per_channel_zero_points`.
 * In `whole_module.pt` the non-persistent buffer `mask` is pickled (it is in
   `storage_records`) but is not a `state_dict()` entry.
 * TorchScript `storage_records` count `data/` only; `constants` describes

@@ -44,7 +44,7 @@ class Walker {
                   v->offset);
     if (!on_path_.insert(v).second) return;  // a cycle: seen on this path already
     switch (v->kind) {
-      case Kind::Tensor: emit(v, path, Role::Unknown, ""); break;
+      case Kind::Tensor: emit_tensor(v, path, Role::Unknown, ""); break;
       case Kind::Dict: visit_pairs(v->items, path, depth); break;
       case Kind::List: case Kind::Tuple: case Kind::Set:
         for (size_t i = 0; i < v->items.size(); ++i)
@@ -78,12 +78,64 @@ class Walker {
     out_.tensors.push_back(std::move(t));
   }
 
+  // A tensor and, for a torch.ao per-channel qtensor, the scales and zero
+  // points it carries (torch_hooks.cc), named after it.
+  void emit_tensor(const Value* v, const std::string& name, Role role, const char* rule) {
+    emit(v, name, role, rule);
+    for (const Value* meta : v->items)
+      emit(meta, join(name, meta->s), Role::QuantMeta, "torch.ao per-channel qparams");
+  }
+
+  // torch.ao packed params, a C++ object pickled as its __getstate__:
+  // torch.save(model) writes torch.ScriptObject with state (payload, class
+  // name); TorchScript writes __torch__.torch.classes.quantized.*PackedParamsBase
+  // with state payload. Linear's payload is (weight, bias), named as
+  // state_dict() names that tuple: PATH.0, PATH.1.
+  static const Value* packed_payload(const Value* v) {
+    if (!v->callable || v->callable->kind != Kind::Global || !v->state ||
+        v->state->kind != Kind::Tuple)
+      return nullptr;
+    const std::string& cls = v->callable->s;
+    if (cls.rfind("__torch__.torch.classes.quantized.", 0) == 0) return v->state;
+    const auto& st = v->state->items;
+    if (cls == "torch.ScriptObject" && st.size() == 2 && st[1]->kind == Kind::Str &&
+        st[1]->s.rfind("__torch__.torch.classes.quantized.", 0) == 0)
+      return st[0];
+    return nullptr;
+  }
+
+  // A TorchScript module with __getstate__ (torch.ao quantized Conv*): its
+  // state is a tuple whose one qtensor is the weight and the float tensor
+  // right after it the bias, as state_dict() names them.
+  bool visit_script_getstate(const Value* state, const std::string& path) {
+    const auto& items = state->items;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Value* w = items[i];
+      if (w->kind != Kind::Tensor || !is_qint(pool_[static_cast<size_t>(w->i)].dtype)) continue;
+      emit_tensor(w, join(path, "weight"), Role::Unknown, "");
+      if (i + 1 < items.size() && items[i + 1]->kind == Kind::Tensor)
+        emit(items[i + 1], join(path, "bias"), Role::Parameter,
+             "TorchScript __getstate__ bias of a quantized module");
+      return true;
+    }
+    return false;
+  }
+
+  static bool is_qint(DType d) {
+    return d == DType::QInt8 || d == DType::QUInt8 || d == DType::QInt32 ||
+           d == DType::QUInt4x2 || d == DType::QUInt2x4;
+  }
+
   void visit_object(const Value* v, const std::string& path, int depth) {
     const Value* state = v->state;
+    if (const Value* payload = packed_payload(v)) return visit(payload, path, depth + 1);
     if (decls_ && v->callable && v->callable->kind == Kind::Global) {
       auto it = decls_->find(v->callable->s);
       if (it != decls_->end() && state && state->kind == Kind::Dict)
         return visit_script_module(state, it->second, path, depth);
+      if (it != decls_->end() && state && state->kind == Kind::Tuple &&
+          visit_script_getstate(state, path))
+        return;
     }
     if (state && state->kind == Kind::Dict && has_key(state, "_parameters") &&
         has_key(state, "_modules"))
@@ -117,6 +169,10 @@ class Walker {
     };
     members("_parameters", Role::Parameter, "nn.Module _parameters");
     members("_buffers", Role::Buffer, "nn.Module _buffers");
+    // torch.ao LinearPackedParams keeps its weight in a plain attribute.
+    if (const Value* pp = state->get("_packed_params"); pp && pp->kind == Kind::Object &&
+                                                         packed_payload(pp))
+      visit(pp, join(path, "_packed_params"), depth + 1);
     if (const Value* mods = state->get("_modules"); mods && mods->kind == Kind::Dict)
       for (size_t i = 0; i + 1 < mods->items.size(); i += 2)
         visit(mods->items[i + 1], join(path, key_text(mods->items[i])), depth + 1);
@@ -137,7 +193,7 @@ class Walker {
         else if (decl.buffers.count(name))
           emit(val, join(path, name), Role::Buffer, "TorchScript __buffers__");
       } else if (val->kind == Kind::Object && val->callable &&
-                 decls_->count(val->callable->s)) {
+                 (decls_->count(val->callable->s) || packed_payload(val))) {
         visit(val, join(path, name), depth + 1);
       }
     }

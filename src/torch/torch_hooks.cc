@@ -164,6 +164,45 @@ Value* TorchHooks::rebuild_parameter(Pickle& p, Value* args) {
   return v;
 }
 
+// _rebuild_qtensor(storage, offset, size, stride, qparams, requires_grad, hooks)
+// with qparams (torch.per_tensor_affine, scale, zero_point) or
+// (torch.per_channel_affine[_float_qparams], scales, zero_points, axis)
+// (torch/_tensor.py, _reduce_ex_internal). Per-channel scales and zero
+// points are tensors of their own: the qtensor's Value carries them in
+// `items`, each a Tensor Value whose `s` is the name torch's accessor gives
+// it, so the state walk can name them after the qtensor.
+Value* TorchHooks::rebuild_qtensor(Pickle& p, Value* args, uint64_t at) {
+  Value* v = make_tensor(p, args, 5, nullptr, at);
+  const Tensor& t = tensors[static_cast<size_t>(v->i)];
+  if (t.dtype != DType::QInt8 && t.dtype != DType::QUInt8 && t.dtype != DType::QInt32 &&
+      t.dtype != DType::QUInt4x2 && t.dtype != DType::QUInt2x4)
+    throw Error("quantized tensor is not built over a quantized storage", at);
+  const Value* q = arg(args, 4);
+  if (!q || q->kind != Kind::Tuple || q->items.empty() || q->items[0]->kind != Kind::Global)
+    throw Error("quantized tensor has no quantization scheme", at);
+  std::string scheme = short_name(q->items[0]->s, "torch");
+  if (scheme == "per_tensor_affine") {
+    v->s = "per-tensor";
+  } else if (scheme == "per_channel_affine" || scheme == "per_channel_affine_float_qparams") {
+    v->s = "per-channel";
+    static const char* kNames[] = {"q_per_channel_scales", "q_per_channel_zero_points"};
+    for (size_t i = 0; i < 2; ++i) {
+      const Value* m = arg(q, i + 1);
+      if (!m || m->kind != Kind::Tensor)
+        throw Error("per-channel quantized tensor has no " + std::string(kNames[i]) +
+                        " tensor",
+                    at);
+      Value* meta = p.make(Kind::Tensor, m->offset);
+      meta->i = m->i;
+      meta->s = kNames[i];
+      v->items.push_back(meta);
+    }
+  } else {
+    throw Error("unknown quantization scheme '" + q->items[0]->s + "'", at);
+  }
+  return v;
+}
+
 Value* TorchHooks::call(Pickle& p, Value* callable, Value* args) {
   if (callable->kind != Kind::Global) return nullptr;
   const std::string& f = callable->s;
@@ -172,7 +211,7 @@ Value* TorchHooks::call(Pickle& p, Value* callable, Value* args) {
     return make_tensor(p, args, 4, nullptr, at);
   if (f == "torch._utils._rebuild_tensor_v3")
     return make_tensor(p, args, 4, arg(args, 6), at);
-  if (f == "torch._utils._rebuild_qtensor") return make_tensor(p, args, 5, nullptr, at);
+  if (f == "torch._utils._rebuild_qtensor") return rebuild_qtensor(p, args, at);
   if (f == "torch._utils._rebuild_parameter" ||
       f == "torch._utils._rebuild_parameter_with_state")
     return rebuild_parameter(p, args);

@@ -1,5 +1,7 @@
 #include "torch_pickle.h"
 
+#include "torch_ao.h"
+
 namespace ptscope {
 
 std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t begin,
@@ -27,6 +29,7 @@ void adopt_state(TorchPickle& tp, const std::vector<int>& storage_index,
   c.groups = std::move(tp.walk.groups);
   c.roles_known = tp.walk.exact_roles || tp.walk.state_dict;
   c.globals = tp.pickle->globals();
+  group_torch_ao(c);
 }
 
 }  // namespace ptscope

@@ -1,0 +1,27 @@
+// torch.ao quantized models counted as the float model they encode. A
+// qtensor (qint8, quint8, ...) is stored values plus scale and zero point;
+// the model counts it as one float parameter of the same shape. After the
+// state walk names the entries, this pass:
+//
+//   1. makes each qtensor a LogicalTensor (role Parameter, float32, its own
+//      shape; scheme "torch.ao qint8 per-channel" or "... per-tensor") and
+//      the qtensor itself Role::Quantized. Its per-channel scales and zero
+//      points, named NAME.q_per_channel_scales / NAME.q_per_channel_zero_points
+//      by the walk, are stored with it (Role::QuantMeta);
+//   2. names packed Linear params by the module they belong to: a qtensor at
+//      PREFIX._packed_params._packed_params.0 is the logical PREFIX.weight,
+//      the float tensor at ....1 the logical PREFIX.bias (it is stored inside
+//      the packed params, so the stored tensor is Role::Quantized too);
+//   3. makes single-element `scale` / `zero_point` entries QuantMeta
+//      (rule "torch.ao output scale/zero_point"): the output quantization of
+//      quantized modules and QuantStubs, which the float model does not have.
+//      Only in a checkpoint that holds a qtensor.
+#pragma once
+
+#include "ptscope/checkpoint.h"
+
+namespace ptscope {
+
+void group_torch_ao(Checkpoint& c);
+
+}  // namespace ptscope
