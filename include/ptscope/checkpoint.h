@@ -48,6 +48,10 @@ struct Tensor {
   uint64_t numel = 0;
   bool requires_grad = false;
   bool parameter_object = false;  // rebuilt as nn.Parameter
+  // A TorchScript class declares it (__parameters__/__buffers__), so
+  // torch::jit::load's named_parameters()/named_buffers() hold it; packed
+  // quantized params and __getstate__ state are not declared.
+  bool declared = false;
   Role role = Role::Unknown;
   std::string rule;       // why it got its role
   uint64_t pickle_offset = 0;  // where it is described in the file

@@ -59,7 +59,8 @@ PTSCOPE_FIELDS(InputInfo, name, shape, dtype, bytes)
 PTSCOPE_FIELDS(ParameterCount, tensors, numel, bytes)
 PTSCOPE_FIELDS(OpCount, count, macs, flops)
 PTSCOPE_FIELDS(ModuleCount, macs, flops)
-PTSCOPE_FIELDS(VerifyTensor, name, dtype, shape, stride, storage_offset, file_offset, storage_bytes)
+PTSCOPE_FIELDS(VerifyTensor, name, dtype, shape, stride, storage_offset, file_offset, storage_bytes,
+               in_state_dict)
 PTSCOPE_FIELDS(VerifyRequest, file, torchscript, tensors)
 PTSCOPE_FIELDS(NanInf, name, nan, inf)
 PTSCOPE_FIELDS(VerifyReply, tensors_checked, elements_checked, nan, inf, tensors_with_nan_or_inf, not_checked,

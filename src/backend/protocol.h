@@ -160,6 +160,9 @@ struct VerifyTensor {
   int64_t storage_offset = 0;            // elements
   std::optional<uint64_t> file_offset;   // null: no data in the file
   uint64_t storage_bytes = 0;
+  // TorchScript: LibTorch's named_parameters()/named_buffers() should hold
+  // it (declared); packed quantized params are read and scanned, not compared.
+  bool in_state_dict = true;
 };
 
 struct VerifyRequest {

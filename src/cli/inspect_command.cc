@@ -42,6 +42,7 @@ VerifyRequest verify_request(const Checkpoint& c) {
     v.storage_offset = t.storage_offset;
     if (s && s->file_offset) v.file_offset = *s->file_offset;
     v.storage_bytes = s ? s->nbytes : 0;
+    v.in_state_dict = c.format != Format::TorchScript || t.declared;
     req.tensors.push_back(std::move(v));
   }
   return req;

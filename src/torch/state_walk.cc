@@ -188,10 +188,12 @@ class Walker {
       std::string name = key_text(state->items[i]);
       const Value* val = state->items[i + 1];
       if (val->kind == Kind::Tensor) {
-        if (decl.parameters.count(name))
-          emit(val, join(path, name), Role::Parameter, "TorchScript __parameters__");
-        else if (decl.buffers.count(name))
-          emit(val, join(path, name), Role::Buffer, "TorchScript __buffers__");
+        if (decl.parameters.count(name) || decl.buffers.count(name)) {
+          bool parameter = decl.parameters.count(name) > 0;
+          emit(val, join(path, name), parameter ? Role::Parameter : Role::Buffer,
+               parameter ? "TorchScript __parameters__" : "TorchScript __buffers__");
+          out_.tensors.back().declared = true;
+        }
       } else if (val->kind == Kind::Object && val->callable &&
                  (decls_->count(val->callable->s) || packed_payload(val))) {
         visit(val, join(path, name), depth + 1);
