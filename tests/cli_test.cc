@@ -334,6 +334,20 @@ TEST(CliEstimate, BadInput) {
   EXPECT_EQ(ptscope("estimate fixtures/arch/gpt2_tiny.pt --gpus 0").status, 2);
 }
 
+// An optimizer-only file (a DeepSpeed ZeRO partition) holds no model: one
+// error line naming the file, exit 1, nothing on stdout.
+TEST(CliEstimate, OptimizerOnlyFileHasNothingToEstimate) {
+  const std::string file = "fixtures/trainer/deepspeed_zero_pp_rank_0_mp_rank_00_optim_states.pt";
+  Outcome r = ptscope("estimate " + file);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "ptscope: error: " + file +
+                       ": holds no model state (optimizer state only): nothing to estimate\n");
+  Outcome inspect = ptscope("inspect --format json " + file);
+  ASSERT_EQ(inspect.status, 0) << inspect.err;
+  EXPECT_TRUE(nlohmann::json::parse(inspect.out)[0]["parameters"].is_null()) << inspect.out;
+}
+
 // The estimate beside a measurement: CPU training step of the tiny GPT-2
 // (TorchScript, same names and shapes as HF's). Weights, gradients and Adam
 // state must agree to the byte; saved activations within 10% once the two

@@ -61,22 +61,26 @@ TEST(StateWalk, NestedCheckpointGroupsByTopLevelKey) {
   Value* opt = g.dict({{"state", g.dict({{"0", g.dict({{"exp_avg", g.tensor()}})}})},
                        {"param_groups", g.dict({})}});
   WalkResult r = g.walk(g.dict({{"model", g.dict({{"w", g.tensor()}})},
-                                {"schema", g.dict({{"w", g.tensor()}})},
+                                {"schema", g.dict({{"fc.w", g.tensor()}})},
                                 {"model_ema", g.dict({{"w", g.tensor()}})},
                                 {"ema.shadow", g.dict({{"w", g.tensor()}})},
                                 {"opt", opt},
-                                {"lr_scheduler", g.dict({{"w", g.tensor()}})}}));
+                                {"lr_scheduler", g.dict({{"w", g.tensor()}})},
+                                {"callbacks", g.dict({{"ckpt", g.dict({{"best", g.tensor()}})}})},
+                                {"rng_state", g.tensor()}}));
   std::map<std::string, std::string> kind;
   for (const Group& grp : r.groups) kind[grp.name] = grp.kind;
   EXPECT_EQ(kind["model"], "model");
-  EXPECT_EQ(kind["schema"], "model");  // "ema" inside a word is not an EMA copy
+  EXPECT_EQ(kind["schema"], "model");  // "ema" inside a word is not an EMA copy; state_dict names
   EXPECT_EQ(kind["model_ema"], "ema");
   EXPECT_EQ(kind["ema.shadow"], "ema");  // a dotted key is still one group
   EXPECT_EQ(kind["opt"], "optimizer");  // by its state/param_groups shape
-  EXPECT_EQ(kind["lr_scheduler"], "other");
+  EXPECT_EQ(kind["lr_scheduler"], "scheduler");
+  EXPECT_EQ(kind["callbacks"], "other");  // holds tensors, but not the model's
+  EXPECT_EQ(kind["rng_state"], "rng");    // a loose tensor beside containers: its own group
   for (const Tensor& t : r.tensors) {
     if (t.group == "opt") EXPECT_EQ(t.role, Role::Optimizer) << t.name;
-    if (t.group == "lr_scheduler") EXPECT_EQ(t.role, Role::Other) << t.name;
+    if (t.group == "lr_scheduler" || t.group == "rng_state") EXPECT_EQ(t.role, Role::Other) << t.name;
     if (t.group == "model") EXPECT_EQ(t.role, Role::Unknown) << t.name;  // left for the rules
   }
 }

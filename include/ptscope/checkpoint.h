@@ -83,7 +83,7 @@ struct LogicalTensor {
 
 struct Group {
   std::string name;
-  std::string kind;  // "model", "ema", "optimizer", "other"
+  std::string kind;  // "model", "ema", "optimizer", "scheduler", "rng", "other"
 };
 
 struct Checkpoint {

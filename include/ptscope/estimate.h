@@ -76,6 +76,8 @@ struct Estimate {
   std::vector<std::string> notes;   // assumptions made and estimates skipped
 };
 
+// Throws Error when the file holds no model state (an optimizer, scheduler
+// or rng file): nothing to estimate.
 Estimate estimate(const Checkpoint& c, const EstimateOptions& o);
 
 // Memory of one sharding strategy, as the ZeRO paper (Rajbhandari et al.

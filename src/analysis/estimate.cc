@@ -7,7 +7,11 @@
 // 4096 elements (bitsandbytes' min_8bit_size).
 #include "ptscope/estimate.h"
 
+#include <algorithm>
+
 #include "estimate_workload.h"
+#include "model_tensors.h"
+#include "ptscope/error.h"
 #include "sizes.h"
 
 namespace ptscope {
@@ -50,6 +54,20 @@ int64_t resolve_heads(const Architecture& a, const EstimateOptions& o, std::stri
   return a.attention_dim / head_dim;
 }
 
+// What a file without a model holds, for the error: "optimizer state only".
+std::string held_instead(const Checkpoint& c) {
+  if (c.tensors.empty()) return "no tensors";
+  std::vector<std::string> kinds;
+  for (const Group& g : c.groups) {
+    std::string k = g.kind == "optimizer" || g.kind == "rng" ? g.kind + " state" : g.kind;
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  }
+  if (kinds.empty()) return "no model tensors";
+  std::string s;
+  for (const std::string& k : kinds) s += (s.empty() ? "" : ", ") + k;
+  return s + " only";
+}
+
 }  // namespace
 
 uint64_t per_gpu_model_states(Strategy s, uint64_t w, uint64_t g, uint64_t o, int64_t gpus) {
@@ -65,6 +83,8 @@ uint64_t per_gpu_model_states(Strategy s, uint64_t w, uint64_t g, uint64_t o, in
 }
 
 Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
+  if (model_entries(c).empty())
+    throw Error("holds no model state (" + held_instead(c) + "): nothing to estimate");
   Estimate r;
   r.sizes = model_sizes(c);
   r.architecture = recognize_architecture(c);

@@ -22,8 +22,9 @@ ViewKey view_key(const Tensor& t) {
 }
 
 int primary_group(const Checkpoint& c) {
-  for (size_t i = 0; i < c.groups.size(); ++i)
-    if (c.groups[i].kind == "model") return static_cast<int>(i);
+  for (const char* kind : {"model", "ema"})
+    for (size_t i = 0; i < c.groups.size(); ++i)
+      if (c.groups[i].kind == kind) return static_cast<int>(i);
   return -1;
 }
 
@@ -39,6 +40,7 @@ std::vector<const Tensor*> model_entries(const Checkpoint& c) {
   int group = primary_group(c);
   if (group >= 0) return group_entries(c, c.groups[static_cast<size_t>(group)].name);
   std::vector<const Tensor*> out;
+  if (!c.groups.empty()) return out;  // nested, and no model in it
   for (const Tensor& t : c.tensors)
     if (model_state(t)) out.push_back(&t);
   add_logical(c, nullptr, out);

@@ -2,7 +2,9 @@
 // architecture recognisers and the estimate:
 //
 //   - of a nested checkpoint, the tensors of its model group (the first
-//     group of kind "model"); of a flat one, all of them;
+//     group of kind "model", else the first of kind "ema": ultralytics keeps
+//     the model only as its EMA), none where it has neither (an optimizer
+//     or rng file); of a flat one, all of them;
 //   - optimizer state and tensors outside any model state left out;
 //   - a quantized weight as its logical tensor (Checkpoint::logical), in
 //     place of the packed values and quantization metadata that store it;

@@ -8,6 +8,7 @@
 #include "dtype_names.h"
 #include "estimate_report.h"
 #include "numbers.h"
+#include "ptscope/error.h"
 #include "ptscope/load.h"
 
 namespace ptscope::cli {
@@ -26,7 +27,12 @@ int run_estimate(EstimateArgs& a) {
   if (a.heads) a.options.heads = a.heads;
   std::vector<EstimatedFile> files;
   Checkpoint c = load_checkpoint(a.file);
-  Estimate e = estimate(c, a.options);
+  Estimate e;
+  try {
+    e = estimate(c, a.options);
+  } catch (const Error& err) {  // no model in it: say which file
+    throw err.in_file(a.file);
+  }
   files.push_back({std::move(c), std::move(e)});
   write_report(std::cout, EstimateReport(files, a.options, a.units), a.format);
   return kOk;

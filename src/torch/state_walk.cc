@@ -1,5 +1,6 @@
 #include "state_walk.h"
 
+#include <set>
 #include <unordered_set>
 
 #include "ptscope/error.h"
@@ -222,17 +223,10 @@ bool has_word(const std::string& key, const std::string& word) {
   return false;
 }
 
-std::string group_kind(const std::string& name, const Value* v) {
-  std::string n;
-  for (char c : name) n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if ((v->kind == Kind::Dict && has_key(v, "state") && has_key(v, "param_groups")) ||
-      n.find("optim") != std::string::npos)
-    return "optimizer";
-  if (has_word(n, "ema") || has_word(n, "swa") || n.find("average") != std::string::npos)
-    return "ema";
-  if (n.find("sched") != std::string::npos || n.find("scaler") != std::string::npos)
-    return "other";
-  return "model";
+bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+bool is_optimizer_state(const Value* v) {
+  return v->kind == Kind::Dict && has_key(v, "state") && has_key(v, "param_groups");
 }
 
 bool all_tensors(const Value* dict) {
@@ -242,43 +236,98 @@ bool all_tensors(const Value* dict) {
   return true;
 }
 
+// A dict of tensors named as state_dict() names them ("fc.weight").
+bool dotted_tensor_dict(const Value* v) {
+  if (!all_tensors(v)) return false;
+  for (size_t i = 0; i < v->items.size(); i += 2)
+    if (contains(key_text(v->items[i]), ".")) return true;
+  return false;
+}
+
+// What the whole file is, when it is one piece of trainer state saved alone:
+// an optimizer.state_dict() (HF Trainer's optimizer.pt) or HF Trainer's
+// rng_state.pth ({"python", "numpy", "cpu", "cuda"}).
+enum class Whole { Checkpoint, Optimizer, Rng };
+
+Whole whole_kind(const Value* root) {
+  if (is_optimizer_state(root)) return Whole::Optimizer;
+  if (has_key(root, "cpu") && (has_key(root, "python") || has_key(root, "numpy"))) return Whole::Rng;
+  return Whole::Checkpoint;
+}
+
+// The kind of a top-level group, by its key as trainers spell it and by the
+// shape of its value. `module` says its tensors came from a pickled module.
+std::string group_kind(const std::string& name, const Value* v, bool module) {
+  std::string n;
+  for (char c : name) n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (is_optimizer_state(v) || contains(n, "optim")) return "optimizer";
+  if (has_word(n, "ema") || has_word(n, "swa") || contains(n, "average")) return "ema";
+  if (contains(n, "sched")) return "scheduler";
+  if (has_word(n, "rng") || contains(n, "random") || contains(n, "seed")) return "rng";
+  if (v->kind == Kind::Tensor) return "other";  // a loose metric: best_acc1, loss
+  if (module || dotted_tensor_dict(v) || contains(n, "model") || contains(n, "state_dict") ||
+      contains(n, "module") || has_word(n, "net") || contains(n, "network") ||
+      contains(n, "weights") || contains(n, "params"))
+    return "model";
+  return "other";  // callbacks, loops, metrics, config, scalers, train_state ...
+}
+
 }  // namespace
 
 WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
                       const ClassDecls* decls, WalkLimits limits) {
   WalkResult out;
   Walker(pool, decls, limits, out).visit(root, "", 0);
-  bool direct = false;
+  // A top-level dict is nested when its containers hold the tensors, whatever
+  // loose tensors sit beside them (rng state, best_acc1, a loss); flat when
+  // only loose tensors hold them. Loose tensors with state_dict names beside
+  // containers (torchtitan's flattened model) are one group, the model.
+  std::map<std::string, const Value*> values;
+  bool loose = false, dotted_loose = false;
   if (root->kind == Kind::Dict)
-    for (size_t i = 1; i < root->items.size(); i += 2)
-      direct = direct || root->items[i]->kind == Kind::Tensor;
-  if (root->kind != Kind::Dict || direct || out.tensors.empty()) {
+    for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
+      std::string key = key_text(root->items[i]);
+      values.emplace(key, root->items[i + 1]);
+      if (root->items[i + 1]->kind != Kind::Tensor) continue;
+      loose = true;
+      dotted_loose = dotted_loose || contains(key, ".");
+    }
+  Whole whole = root->kind == Kind::Dict ? whole_kind(root) : Whole::Checkpoint;
+  bool held = false;
+  for (const Tensor& t : out.tensors) {
+    auto it = values.find(t.group);
+    held = held || (it != values.end() && it->second->kind != Kind::Tensor);
+  }
+  if (root->kind != Kind::Dict || out.tensors.empty() || (!held && whole == Whole::Checkpoint)) {
     for (Tensor& t : out.tensors) t.group.clear();
-    out.state_dict = direct;
+    out.state_dict = loose;
     return out;
   }
-  // A nested checkpoint: one group per top-level key that holds tensors.
   std::map<std::string, std::string> kinds;
-  for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
-    std::string key = key_text(root->items[i]);
-    std::string kind = group_kind(key, root->items[i + 1]);
-    kinds[key] = kind;
-    if (kind == "model" && all_tensors(root->items[i + 1])) out.state_dict = true;
+  std::set<std::string> from_module;
+  for (Tensor& t : out.tensors) {
+    const Value* v = values[t.group];
+    if (v && v->kind == Kind::Tensor && dotted_loose && whole == Whole::Checkpoint)
+      t.group = kTopLevelGroup;
+    if (t.role == Role::Parameter || t.role == Role::Buffer) from_module.insert(t.group);
+  }
+  for (const Tensor& t : out.tensors) {
+    if (kinds.count(t.group)) continue;
+    const Value* v = values[t.group];
+    std::string kind = whole == Whole::Optimizer ? "optimizer"
+                     : whole == Whole::Rng       ? "rng"
+                     : t.group == kTopLevelGroup ? "model"
+                                                 : group_kind(t.group, v, from_module.count(t.group) > 0);
+    kinds[t.group] = kind;
+    out.groups.push_back({t.group, kind});
+    if ((kind == "model" || kind == "ema") && (t.group == kTopLevelGroup || all_tensors(v)))
+      out.state_dict = true;
   }
   for (Tensor& t : out.tensors) {
-    if (out.groups.empty() || out.groups.back().name != t.group) {
-      bool seen = false;
-      for (const Group& g : out.groups) seen = seen || g.name == t.group;
-      if (!seen) out.groups.push_back({t.group, kinds[t.group]});
-    }
     const std::string& kind = kinds[t.group];
-    if (kind == "optimizer" && t.role == Role::Unknown) {
-      t.role = Role::Optimizer;
-      t.rule = "optimizer state";
-    } else if (kind == "other" && t.role == Role::Unknown) {
-      t.role = Role::Other;
-      t.rule = "not model state";
-    }
+    if (t.role != Role::Unknown || kind == "model" || kind == "ema") continue;
+    t.role = kind == "optimizer" ? Role::Optimizer : Role::Other;
+    t.rule = kind == "optimizer" ? "optimizer state" : "not model state";
   }
   return out;
 }

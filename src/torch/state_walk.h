@@ -29,6 +29,10 @@ struct WalkLimits {
   uint64_t max_name_bytes = uint64_t{256} << 20;  // bytes of all the paths built
 };
 
+// The group of loose top-level tensors with state_dict names beside
+// containers that hold other state (torchtitan's flattened model).
+inline constexpr const char* kTopLevelGroup = "(top level)";
+
 struct WalkResult {
   std::vector<Tensor> tensors;
   std::vector<Group> groups;
