@@ -281,7 +281,10 @@ WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
   // A top-level dict is nested when its containers hold the tensors, whatever
   // loose tensors sit beside them (rng state, best_acc1, a loss); flat when
   // only loose tensors hold them. Loose tensors with state_dict names beside
-  // containers (torchtitan's flattened model) are one group, the model.
+  // containers (torchtitan's flattened model) are one group, the model. A
+  // container under a dotted key is a state_dict entry too (torch.ao's
+  // `fc._packed_params._packed_params` tuple), never a group of its own:
+  // trainers' group keys have no dots.
   std::map<std::string, const Value*> values;
   bool loose = false, dotted_loose = false;
   if (root->kind == Kind::Dict)
@@ -296,7 +299,7 @@ WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
   bool held = false;
   for (const Tensor& t : out.tensors) {
     auto it = values.find(t.group);
-    held = held || (it != values.end() && it->second->kind != Kind::Tensor);
+    held = held || (it != values.end() && it->second->kind != Kind::Tensor && !contains(t.group, "."));
   }
   if (root->kind != Kind::Dict || out.tensors.empty() || (!held && whole == Whole::Checkpoint)) {
     for (Tensor& t : out.tensors) t.group.clear();
@@ -307,8 +310,8 @@ WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
   std::set<std::string> from_module;
   for (Tensor& t : out.tensors) {
     const Value* v = values[t.group];
-    if (v && v->kind == Kind::Tensor && dotted_loose && whole == Whole::Checkpoint)
-      t.group = kTopLevelGroup;
+    bool entry = v && (v->kind == Kind::Tensor || contains(t.group, "."));
+    if (entry && dotted_loose && whole == Whole::Checkpoint) t.group = kTopLevelGroup;
     if (t.role == Role::Parameter || t.role == Role::Buffer) from_module.insert(t.group);
   }
   for (const Tensor& t : out.tensors) {
