@@ -43,6 +43,7 @@ class TorchHooks : public PickleHooks {
   Value* make_tensor(Pickle& p, Value* args, size_t size_at, const Value* dtype_arg,
                      uint64_t at);
   Value* rebuild_parameter(Pickle& p, Value* args);
+  Value* rebuild_sparse(Pickle& p, Value* args, uint64_t at);
   int declare_storage(const std::string& key, DType dtype, uint64_t numel,
                       const std::string& location, uint64_t at);
 
