@@ -38,6 +38,11 @@ enum class Role {
 };
 const char* role_name(Role r);
 
+// torch.layout of a tensor. Sparse layouts are what torch.save writes
+// through torch._utils._rebuild_sparse_tensor / _rebuild_sparse_csr_tensor.
+enum class Layout { Strided, SparseCoo, SparseCsr, SparseCsc, SparseBsr, SparseBsc };
+const char* layout_name(Layout l);  // torch's spelling: "strided", "sparse_coo", ...
+
 struct Tensor {
   std::string name;       // dotted path from the root object
   std::string group;      // top-level group of a nested checkpoint, or ""
@@ -55,9 +60,26 @@ struct Tensor {
   Role role = Role::Unknown;
   std::string rule;       // why it got its role
   uint64_t pickle_offset = 0;  // where it is described in the file
+  // A sparse tensor has no storage of its own (storage -1): shape and numel
+  // are the dense ones, as t.numel() gives, dtype that of its values. What
+  // the file holds are its parts, in torch's pickled order (COO: indices,
+  // values; compressed: compressed indices, plain indices, values), so its
+  // bytes are theirs.
+  Layout layout = Layout::Strided;
+  uint64_t nnz = 0;          // sparse: specified elements, as t._nnz()
+  std::vector<Tensor> parts;
 
-  uint64_t nbytes() const { return numel * dtype_size(dtype); }
+  uint64_t nbytes() const {
+    if (layout == Layout::Strided) return numel * dtype_size(dtype);
+    uint64_t n = 0;
+    for (const Tensor& p : parts) n += p.nbytes();
+    return n;
+  }
 };
+
+// The tensors whose elements the file stores for `t`: `t` itself, or the
+// parts of a sparse tensor. What reaches storages, for the byte map.
+std::vector<const Tensor*> stored_tensors(const Tensor& t);
 
 // A range of the file with what it holds. Storage regions name their storage
 // so analyses can split them into bytes tensors use and bytes none does.

@@ -16,17 +16,22 @@ namespace {
 constexpr uint64_t kMaxMappedElements = uint64_t{1} << 58;
 
 // Bytes of each storage that some tensor can reach: the union of the
-// element spans [offset, offset + extent) of the tensors over it.
+// element spans [offset, offset + extent) of the tensors over it (a sparse
+// tensor reaches through its indices and values).
 std::map<int, uint64_t> used_storage_bytes(const Checkpoint& c) {
   std::map<int, std::vector<std::pair<uint64_t, uint64_t>>> spans;
-  for (const Tensor& t : c.tensors) {
-    if (t.storage < 0 || t.numel == 0) continue;
+  std::vector<const Tensor*> stored;
+  for (const Tensor& entry : c.tensors)
+    for (const Tensor* t : stored_tensors(entry)) stored.push_back(t);
+  for (const Tensor* t : stored) {
+    if (t->storage < 0 || t->numel == 0) continue;
     // Readers checked these layouts; a view that still overflows reaches no
     // bytes we could map.
-    uint64_t extent = tensor_layout(t.shape, t.stride, kMaxMappedElements).extent;
+    uint64_t extent = tensor_layout(t->shape, t->stride, kMaxMappedElements).extent;
     if (extent == 0) continue;
-    uint64_t size = dtype_size(t.dtype);
-    spans[t.storage].push_back({t.storage_offset * size, (t.storage_offset + extent) * size});
+    uint64_t size = dtype_size(t->dtype);
+    spans[t->storage].push_back(
+        {t->storage_offset * size, (t->storage_offset + extent) * size});
   }
   std::map<int, uint64_t> used;
   for (auto& [storage, v] : spans) {

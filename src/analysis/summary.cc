@@ -32,11 +32,10 @@ Summary summarize(const Checkpoint& c) {
     s.all.add(t);
     s.dtypes[dtype_name(t.dtype)].add(t);
     if (t.storage < 0 || views.insert(view_key(t)).second) s.unique_numel += t.numel;
-    if (t.storage >= 0) {
-      if (storages.insert(t.storage).second)
-        s.storage_bytes += c.storages[static_cast<size_t>(t.storage)].nbytes;
-      by_storage[t.storage].push_back(&t);
-    }
+    for (const Tensor* stored : stored_tensors(t))  // a sparse tensor's parts
+      if (stored->storage >= 0 && storages.insert(stored->storage).second)
+        s.storage_bytes += c.storages[static_cast<size_t>(stored->storage)].nbytes;
+    if (t.storage >= 0) by_storage[t.storage].push_back(&t);
   }
   for (const Tensor& t : c.constants) s.constants.add(t);
   s.overhead_bytes = static_cast<int64_t>(c.file_bytes) - static_cast<int64_t>(s.storage_bytes);

@@ -26,24 +26,35 @@ struct InspectArgs {
   bool progress = false;
 };
 
+VerifyTensor verify_tensor(const Checkpoint& c, const Tensor& t, std::string name) {
+  const Storage* s = t.storage >= 0 ? &c.storages[static_cast<size_t>(t.storage)] : nullptr;
+  VerifyTensor v;
+  v.name = std::move(name);
+  v.dtype = dtype_name(t.dtype);
+  v.shape = t.shape;
+  v.stride = t.stride;
+  v.storage_offset = t.storage_offset;
+  if (s && s->file_offset) v.file_offset = *s->file_offset;
+  v.storage_bytes = s ? s->nbytes : 0;
+  v.in_state_dict = c.format != Format::TorchScript || t.declared;
+  return v;
+}
+
 // What the LibTorch plugin needs to rebuild every tensor over the file's
-// bytes: the metadata path's own answer, for LibTorch to check.
+// bytes: the metadata path's own answer, for LibTorch to check. A sparse
+// tensor is checked through what the file stores for it, its indices and
+// values, each named "entry (part)".
 VerifyRequest verify_request(const Checkpoint& c) {
   VerifyRequest req;
   req.file = c.path;
   req.torchscript = c.format == Format::TorchScript;
   for (const Tensor& t : c.tensors) {
-    const Storage* s = t.storage >= 0 ? &c.storages[static_cast<size_t>(t.storage)] : nullptr;
-    VerifyTensor v;
-    v.name = t.name;
-    v.dtype = dtype_name(t.dtype);
-    v.shape = t.shape;
-    v.stride = t.stride;
-    v.storage_offset = t.storage_offset;
-    if (s && s->file_offset) v.file_offset = *s->file_offset;
-    v.storage_bytes = s ? s->nbytes : 0;
-    v.in_state_dict = c.format != Format::TorchScript || t.declared;
-    req.tensors.push_back(std::move(v));
+    if (t.layout == Layout::Strided) {
+      req.tensors.push_back(verify_tensor(c, t, t.name));
+      continue;
+    }
+    for (const Tensor& part : t.parts)
+      req.tensors.push_back(verify_tensor(c, part, t.name + " (" + part.name + ")"));
   }
   return req;
 }

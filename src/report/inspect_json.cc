@@ -75,6 +75,10 @@ json file_json(const Inspection& in, const InspectViews& views) {
                 {"storage", t.storage >= 0 ? json(c.storages[static_cast<size_t>(t.storage)].key) : json(nullptr)},
                 {"storage_offset", t.storage_offset}, {"requires_grad", t.requires_grad}};
       if (!t.group.empty()) e["group"] = t.group;
+      if (t.layout != Layout::Strided) {  // absent: strided
+        e["layout"] = layout_name(t.layout);
+        e["nnz"] = t.nnz;
+      }
       entries.push_back(e);
     }
     j["entries"] = entries;

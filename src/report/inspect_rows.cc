@@ -54,6 +54,19 @@ TextTable tensors_table(const Inspection& in) {
                       std::to_string(x.nbytes()), role_name(x.role), x.rule,
                       x.storage >= 0 ? c.storages[static_cast<size_t>(x.storage)].key : "",
                       std::to_string(x.storage_offset)});
+  // Layout and nnz columns only for files with sparse tensors, so the
+  // table of every other file stays as it was.
+  bool sparse = false;
+  for (const Tensor& x : c.tensors) sparse = sparse || x.layout != Layout::Strided;
+  if (!sparse) return t;
+  t.columns.insert(t.columns.begin() + 3, {"layout", "nnz"});
+  t.numeric.insert(t.numeric.begin() + 3, {false, true});
+  for (size_t i = 0; i < c.tensors.size(); ++i) {
+    const Tensor& x = c.tensors[i];
+    bool strided = x.layout == Layout::Strided;
+    t.rows[i].insert(t.rows[i].begin() + 3,
+                     {layout_name(x.layout), strided ? "" : std::to_string(x.nnz)});
+  }
   return t;
 }
 

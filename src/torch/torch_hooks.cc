@@ -203,6 +203,78 @@ Value* TorchHooks::rebuild_qtensor(Pickle& p, Value* args, uint64_t at) {
   return v;
 }
 
+// 1.13: _rebuild_sparse_tensor(torch.sparse_coo, (indices, values, size))
+//       _rebuild_sparse_csr_tensor(torch.sparse_csr, (crow, col, values, size))
+// 2.x:  _rebuild_sparse_tensor(layout, data) for every sparse layout; COO may
+//       add is_coalesced: (indices, values, size[, is_coalesced]); CSR, CSC,
+//       BSR, BSC: (compressed_indices, plain_indices, values, size).
+// One entry with the dense size and numel; the component tensors, which
+// hold the file's bytes, become its parts.
+Value* TorchHooks::rebuild_sparse(Pickle& p, Value* args, uint64_t at) {
+  static const std::map<std::string, Layout> kLayouts = {
+      {"torch.sparse_coo", Layout::SparseCoo}, {"torch.sparse_csr", Layout::SparseCsr},
+      {"torch.sparse_csc", Layout::SparseCsc}, {"torch.sparse_bsr", Layout::SparseBsr},
+      {"torch.sparse_bsc", Layout::SparseBsc}};
+  // torch.save pickles a layout as torch.serialization._get_layout(
+  // 'torch.sparse_coo'); a plain GLOBAL torch.sparse_coo is accepted too.
+  const Value* layout = arg(args, 0);
+  const Value* data = arg(args, 1);
+  if (layout && layout->kind == Kind::Object && layout->callable &&
+      layout->callable->s == "torch.serialization._get_layout")
+    layout = arg(layout->args, 0);
+  if (!layout || (layout->kind != Kind::Global && layout->kind != Kind::Str) ||
+      !kLayouts.count(layout->s))
+    throw Error("sparse tensor layout is not a torch sparse layout", at);
+  Tensor t;
+  t.layout = kLayouts.at(layout->s);
+  bool coo = t.layout == Layout::SparseCoo;
+  size_t n = data && data->kind == Kind::Tuple ? data->items.size() : 0;
+  if (coo ? n != 3 && n != 4 : n != 4)
+    throw Error(std::string("sparse tensor data is not a tuple of ") +
+                    (coo ? "(indices, values, size[, is_coalesced])"
+                         : "(compressed_indices, plain_indices, values, size)"),
+                at);
+  bool by_column = t.layout == Layout::SparseCsc || t.layout == Layout::SparseBsc;
+  std::vector<const char*> names = coo ? std::vector<const char*>{"indices", "values"}
+                                   : by_column ? std::vector<const char*>{"ccol_indices", "row_indices", "values"}
+                                               : std::vector<const char*>{"crow_indices", "col_indices", "values"};
+  size_t nparts = names.size();
+  for (size_t i = 0; i < nparts; ++i) {
+    const Value* part = data->items[i];
+    // Strided only: parts that were sparse themselves could, shared
+    // through the memo, nest exponentially many copies.
+    if (part->kind != Kind::Tensor ||
+        tensors[static_cast<size_t>(part->i)].layout != Layout::Strided)
+      throw Error(std::string("sparse tensor ") + names[i] + " is not a strided tensor", at);
+    t.parts.push_back(tensors[static_cast<size_t>(part->i)]);
+    t.parts.back().name = names[i];
+  }
+  // torch.Size(...) pickles as a call of torch.Size on one tuple.
+  const Value* size = data->items[nparts];
+  if (size->kind == Kind::Object && size->callable && size->callable->s == "torch.Size")
+    size = arg(size->args, 0);
+  t.shape = need_ints(size, "size", at);
+  for (int64_t d : t.shape)
+    if (d < 0) throw Error("sparse tensor has a negative size", at);
+  // Zero strides: only numel is wanted, and no stride product can overflow.
+  TensorLayout dense =
+      tensor_layout(t.shape, std::vector<int64_t>(t.shape.size(), 0), kMaxNumel);
+  if (dense.problem != TensorLayout::Problem::None)
+    throw Error("sparse tensor numel overflows", at);
+  const Tensor& values = t.parts.back();
+  t.numel = dense.numel;
+  t.dtype = values.dtype;
+  // COO values are [nnz, dense dims...]; compressed ones [nnz] or, blocked,
+  // [nnz, block rows, block cols]: nnz counts blocks, as t._nnz() does.
+  t.nnz = values.shape.empty() ? 0 : static_cast<uint64_t>(values.shape[0]);
+  t.requires_grad = values.requires_grad;
+  t.pickle_offset = at;
+  tensors.push_back(std::move(t));
+  Value* v = p.make(Kind::Tensor, at);
+  v->i = static_cast<int64_t>(tensors.size() - 1);
+  return v;
+}
+
 Value* TorchHooks::call(Pickle& p, Value* callable, Value* args) {
   if (callable->kind != Kind::Global) return nullptr;
   const std::string& f = callable->s;
@@ -212,6 +284,8 @@ Value* TorchHooks::call(Pickle& p, Value* callable, Value* args) {
   if (f == "torch._utils._rebuild_tensor_v3")
     return make_tensor(p, args, 4, arg(args, 6), at);
   if (f == "torch._utils._rebuild_qtensor") return rebuild_qtensor(p, args, at);
+  if (f == "torch._utils._rebuild_sparse_tensor" || f == "torch._utils._rebuild_sparse_csr_tensor")
+    return rebuild_sparse(p, args, at);
   if (f == "torch._utils._rebuild_parameter" ||
       f == "torch._utils._rebuild_parameter_with_state")
     return rebuild_parameter(p, args);

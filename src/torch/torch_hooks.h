@@ -44,6 +44,7 @@ class TorchHooks : public PickleHooks {
                      uint64_t at);
   Value* rebuild_parameter(Pickle& p, Value* args);
   Value* rebuild_qtensor(Pickle& p, Value* args, uint64_t at);
+  Value* rebuild_sparse(Pickle& p, Value* args, uint64_t at);
   int declare_storage(const std::string& key, DType dtype, uint64_t numel,
                       const std::string& location, uint64_t at);
 

@@ -17,8 +17,12 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
 void adopt_tensors(TorchPickle& tp, const std::vector<int>& storage_index,
                    std::vector<Tensor>& out) {
   out.reserve(out.size() + tp.walk.tensors.size());
-  for (Tensor& t : tp.walk.tensors) {
+  auto remap = [&](Tensor& t) {
     if (t.storage >= 0) t.storage = storage_index[static_cast<size_t>(t.storage)];
+  };
+  for (Tensor& t : tp.walk.tensors) {
+    remap(t);
+    for (Tensor& part : t.parts) remap(part);  // a sparse tensor's indices and values
     out.push_back(std::move(t));
   }
 }
