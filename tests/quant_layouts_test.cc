@@ -8,8 +8,13 @@
 
 #include "fixture_files.h"
 #include "model_tensors.h"
+#include "byte_map.h"
+#include "ptscope/architecture.h"
+#include "ptscope/estimate.h"
 #include "ptscope/load.h"
 #include "ptscope/model_sizes.h"
+#include "ptscope/summary.h"
+#include "region_labels.h"
 #include "reader.h"
 #include "safetensors_builder.h"
 
@@ -47,6 +52,41 @@ TEST_P(PackedFixture, CountedAsTheModelItEncodes) {
     }
     EXPECT_EQ(packed, 1) << l.tensor.name;
   }
+}
+
+TEST_P(PackedFixture, SummaryAndByteMap) {
+  json expected = test::read_fixture_json("fixtures/packed/expected.json")[GetParam()];
+  Checkpoint c = load_checkpoint(test::fixture("packed/" + GetParam()));
+  Summary s = summarize(c);
+  ASSERT_TRUE(s.parameters);
+  EXPECT_EQ(s.parameters->numel, expected["parameters"].get<uint64_t>());
+  ASSERT_TRUE(s.quantized);
+  EXPECT_EQ(s.quantized->tensors, expected["logical"].size());
+  EXPECT_EQ(s.quantized->numel, expected["quantized_numel"].get<uint64_t>());
+  EXPECT_EQ(s.quantized->stored_bytes, expected["stored_bytes"].get<uint64_t>());
+  EXPECT_EQ(s.quantized->bits_per_weight, expected["bits"].get<double>());
+  EXPECT_EQ(s.quantized->schemes, std::vector<std::string>{expected["scheme"].get<std::string>()});
+  bool meta = false;
+  for (const ByteMapRow& r : byte_map(byte_ranges(c))) {
+    EXPECT_NE(r.label, label::kUnusedStorage);
+    meta = meta || r.label == label::kQuantMetadata;
+  }
+  EXPECT_TRUE(meta);
+}
+
+TEST_P(PackedFixture, ArchitectureOnLogicalShapes) {
+  json expected = test::read_fixture_json("fixtures/packed/expected.json")[GetParam()];
+  if (expected["config"].is_null()) GTEST_SKIP() << "not a recognised family";
+  Checkpoint c = load_checkpoint(test::fixture("packed/" + GetParam()));
+  auto a = recognize_architecture(c);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->family, expected["config"]["family"]);
+  EXPECT_EQ(a->layers, expected["config"]["layers"]);
+  EXPECT_EQ(a->hidden, expected["config"]["hidden"]);
+  EXPECT_EQ(a->ffn, expected["config"]["ffn"]);
+  EXPECT_EQ(a->vocab, expected["config"]["vocab"]);
+  EXPECT_EQ(a->parameters_from_formula, expected["parameters"].get<uint64_t>()) << a->formula;
+  EXPECT_EQ(stored_precision(c), expected["bits"] == 8 ? WeightType::INT8 : WeightType::INT4);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -7,6 +7,8 @@
 // 4096 elements (bitsandbytes' min_8bit_size).
 #include "ptscope/estimate.h"
 
+#include <algorithm>
+
 #include "estimate_workload.h"
 #include "sizes.h"
 
@@ -182,6 +184,15 @@ const char* optimizer_name(Optimizer o) {
 const char* strategy_name(Strategy s) {
   static const char* kNames[] = {"ddp", "zero1", "zero2", "zero3", "fsdp"};
   return kNames[static_cast<int>(s)];
+}
+
+std::optional<WeightType> stored_precision(const Checkpoint& c) {
+  if (c.logical.empty()) return std::nullopt;
+  double bits = 0;
+  for (const LogicalTensor& l : c.logical) bits = std::max(bits, l.bits);
+  if (bits <= 4) return WeightType::INT4;
+  if (bits <= 8) return WeightType::INT8;
+  return std::nullopt;
 }
 
 }  // namespace ptscope
