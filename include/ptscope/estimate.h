@@ -80,6 +80,12 @@ struct Estimate {
 // or rng file): nothing to estimate.
 Estimate estimate(const Checkpoint& c, const EstimateOptions& o);
 
+// The precision a quantized file's weights are stored at, which `estimate`
+// uses when no --dtype is given: int4 where every quantized weight has 4 bits
+// or fewer, int8 where the widest has 8; nothing for a file without
+// quantized weights (Checkpoint::logical) or wider ones.
+std::optional<WeightType> stored_precision(const Checkpoint& c);
+
 // Memory of one sharding strategy, as the ZeRO paper (Rajbhandari et al.
 // 2020) partitions it: weights W, gradients G and optimizer state O (with
 // the master copy) over N GPUs.

@@ -44,6 +44,16 @@ struct PrecisionSize {
   uint64_t file_holds = 0;
 };
 
+// The quantized weights (Checkpoint::logical): counted among the parameters
+// at their logical shapes, and stored in `stored_bytes` (packed values and
+// their metadata). bits_per_weight: of the packed values alone, averaged over
+// the logical elements.
+struct QuantizedSummary {
+  uint64_t tensors = 0, numel = 0, stored_bytes = 0;
+  double bits_per_weight = 0;
+  std::vector<std::string> schemes;  // each once, in file order
+};
+
 struct Summary {
   Count all;                     // every entry, as sum(v.numel()) counts
   uint64_t unique_numel = 0;     // identical views counted once
@@ -55,6 +65,7 @@ struct Summary {
   std::vector<GroupSummary> groups;
   std::vector<SharedStorage> shared;
   Count constants;               // TorchScript constants.pkl
+  std::optional<QuantizedSummary> quantized;  // set when the file has quantized weights
   ModelSizes model;              // what the precision figures are computed from
   std::vector<PrecisionSize> precisions;  // fp32, fp16, bf16, int8, int4
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "region_labels.h"
 #include "tensor_layout.h"
@@ -49,6 +50,21 @@ std::map<int, uint64_t> used_storage_bytes(const Checkpoint& c) {
   return used;
 }
 
+// Storages whose every tensor is a quantized weight's metadata (scales,
+// zeros, group indices, quant state): bytes the model needs, not unused ones.
+std::set<int> quant_metadata_storages(const Checkpoint& c) {
+  std::map<int, bool> all_meta;
+  for (const Tensor& t : c.tensors)
+    if (t.storage >= 0) {
+      auto it = all_meta.emplace(t.storage, true).first;
+      it->second = it->second && t.role == Role::QuantMeta;
+    }
+  std::set<int> out;
+  for (const auto& [storage, meta] : all_meta)
+    if (meta) out.insert(storage);
+  return out;
+}
+
 }  // namespace
 
 std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
@@ -56,6 +72,7 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
   std::stable_sort(regions.begin(), regions.end(),
                    [](const Region& a, const Region& b) { return a.offset < b.offset; });
   std::map<int, uint64_t> used = used_storage_bytes(c);
+  std::set<int> meta = quant_metadata_storages(c);
   std::vector<ByteRange> out;
   uint64_t cursor = 0, file = c.file_bytes;
   auto emit = [&](uint64_t at, uint64_t n, std::string_view label) {
@@ -71,7 +88,7 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
       // Overlapping regions are clipped, so the split uses what is left.
       uint64_t tensor = std::min(end - begin, used[r.storage]);
       used[r.storage] -= tensor;
-      emit(begin, tensor, label::kTensorData);
+      emit(begin, tensor, meta.count(r.storage) ? label::kQuantMetadata : label::kTensorData);
       emit(begin + tensor, end - begin - tensor, label::kUnusedStorage);
     } else {
       emit(begin, end - begin, r.label);

@@ -204,4 +204,13 @@ const char* strategy_name(Strategy s) {
   return kNames[static_cast<int>(s)];
 }
 
+std::optional<WeightType> stored_precision(const Checkpoint& c) {
+  if (c.logical.empty()) return std::nullopt;
+  double bits = 0;
+  for (const LogicalTensor& l : c.logical) bits = std::max(bits, l.bits);
+  if (bits <= 4) return WeightType::INT4;
+  if (bits <= 8) return WeightType::INT8;
+  return std::nullopt;
+}
+
 }  // namespace ptscope

@@ -21,6 +21,21 @@ void count_roles(const std::vector<const Tensor*>& entries, std::optional<Count>
   }
 }
 
+std::optional<QuantizedSummary> quantized(const Checkpoint& c) {
+  if (c.logical.empty()) return std::nullopt;
+  QuantizedSummary q;
+  double bits = 0;
+  for (const LogicalTensor& l : c.logical) {
+    ++q.tensors;
+    q.numel += l.tensor.numel;
+    q.stored_bytes += l.stored_bytes;
+    bits += l.bits * static_cast<double>(l.tensor.numel);
+    if (std::find(q.schemes.begin(), q.schemes.end(), l.scheme) == q.schemes.end()) q.schemes.push_back(l.scheme);
+  }
+  q.bits_per_weight = q.numel ? bits / static_cast<double>(q.numel) : 0;
+  return q;
+}
+
 }  // namespace
 
 Summary summarize(const Checkpoint& c) {
@@ -66,6 +81,7 @@ Summary summarize(const Checkpoint& c) {
       count_roles(group_entries(c, g.name), gs.parameters, gs.buffers);
     s.groups.push_back(std::move(gs));
   }
+  s.quantized = quantized(c);
   s.model = model_sizes(c);
   for (WeightType w : kWeightTypes) {
     PrecisionSize p{w, 0, "", parameters_in(c.file_bytes, w)};

@@ -20,6 +20,7 @@ struct EstimateArgs {
   int64_t seq = 0, heads = 0;
   Units units = Units::Both;
   OutputFormat format = OutputFormat::Table;
+  bool dtype_given = false;
 };
 
 int run_estimate(EstimateArgs& a) {
@@ -27,12 +28,17 @@ int run_estimate(EstimateArgs& a) {
   if (a.heads) a.options.heads = a.heads;
   std::vector<EstimatedFile> files;
   Checkpoint c = load_checkpoint(a.file);
+  std::optional<WeightType> stored = a.dtype_given ? std::nullopt : stored_precision(c);
+  if (stored) a.options.dtype = *stored;
   Estimate e;
   try {
     e = estimate(c, a.options);
   } catch (const Error& err) {  // no model in it: say which file
     throw err.in_file(a.file);
   }
+  if (stored)
+    e.notes.push_back(std::string("weights at ") + weight_type_name(*stored) +
+                      ": no --dtype given, and the file's quantized weights are stored at that precision");
   files.push_back({std::move(c), std::move(e)});
   write_report(std::cout, EstimateReport(files, a.options, a.units), a.format);
   return kOk;
@@ -48,7 +54,7 @@ Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
   dtypes.insert(dtypes.end(), {"int8", "int4"});
   add_choice<WeightType>(app, "--dtype", o.dtype, dtypes, weight_type_from_name,
                          "Weight precision (spellings: " + dtype_aliases() + ")")
-      ->default_str("fp32");
+      ->default_str("fp32, or int4/int8 for a quantized file");
   app.add_option("--group-size", o.group_size, "int4: weights per fp16 scale and zero point")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
@@ -76,8 +82,10 @@ Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
   add_choice<Units>(app, "--units", a->units, {{"decimal", Units::Decimal}, {"binary", Units::Binary}, {"both", Units::Both}},
              "Byte units in the table")
       ->default_str("both");
-  return [a, &global] {
+  CLI::Option* dtype_option = app.get_option("--dtype");
+  return [a, &global, dtype_option] {
     a->format = global.format;
+    a->dtype_given = dtype_option->count() > 0;
     return run_estimate(*a);
   };
 }

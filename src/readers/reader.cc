@@ -3,6 +3,7 @@
 #include "reader.h"
 
 #include "ptscope/error.h"
+#include "quant_layouts.h"
 #include "roles.h"
 
 namespace ptscope {
@@ -37,6 +38,7 @@ Checkpoint read_checkpoint(const ByteSource& src, const std::string& path) {
       c.path = path;
       c.file_bytes = src.size();
       classify_roles(c);
+      recognise_quant_layouts(c, src);
       return c;
     }
   } catch (const Error& e) {

@@ -37,6 +37,10 @@ json file_json(const Inspection& in, const InspectViews& views) {
   j["overhead_percent"] = s.overhead_percent;
   j["parameters"] = count_json(s.parameters);
   j["buffers"] = count_json(s.buffers);
+  if (s.quantized)
+    j["quantized"] = {{"tensors", s.quantized->tensors}, {"numel", s.quantized->numel},
+                      {"stored_bytes", s.quantized->stored_bytes},
+                      {"bits_per_weight", s.quantized->bits_per_weight}, {"schemes", s.quantized->schemes}};
   json dtypes = json::object();
   for (const auto& [name, d] : s.dtypes) dtypes[name] = count_json(d);
   j["dtypes"] = dtypes;

@@ -39,6 +39,16 @@ void write_summary(std::ostream& out, const Inspection& in) {
   } else {
     write_field(out, "parameters", "unknown (not a model state: no module or state_dict found)");
   }
+  if (s.quantized) {
+    const QuantizedSummary& q = *s.quantized;
+    std::string schemes;
+    for (const std::string& n : q.schemes) schemes += (schemes.empty() ? "" : ", ") + n;
+    char bits[32];
+    std::snprintf(bits, sizeof bits, "%.3g", q.bits_per_weight);
+    write_field(out, "quantized", with_commas(q.numel) + " numel in " + counted(q.tensors, "weight") +
+                                      " (counted above at their unquantized shapes), stored in " +
+                                      human_bytes(q.stored_bytes) + " at " + bits + " bits per weight; " + schemes);
+  }
   for (const GroupSummary& g : s.groups) {
     std::string v = g.kind + ": " + count_line(g.all);
     if (g.parameters) v += "; parameters " + with_commas(g.parameters->numel);
