@@ -5,9 +5,9 @@ Each file is a small float model quantized by torch.ao.quantization and
 saved by torch itself. expected.json holds, per file, the truth ptscope's
 tests compare exactly:
 
-  * float_parameters: sum(p.numel() for p in model.parameters()) of the
-    float model before quantization: what ptscope must count as parameters;
-  * float_tensors: how many parameter tensors that model has;
+  * float_parameters, float_tensors, float_shapes: sum(p.numel()), len() and
+    {name: shape} of the float model's parameters before quantization: what
+    ptscope must count and name (an LSTM's weight_ih_l0, bias_hh_l1_reverse);
   * state_dict: the quantized model's state_dict, name -> "dtype[shape]"
     (tuples of packed params as "(qint8[64,32], float32[64])").
 
@@ -81,9 +81,34 @@ class Lstm(nn.Module):
         return self.fc(y)
 
 
+class Gru(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(8, 12)
+        self.fc = nn.Linear(12, 4)
+
+    def forward(self, x):
+        y, _ = self.gru(x)
+        return self.fc(y)
+
+
+class BiLstm(nn.Module):
+    """Two bidirectional layers: layer 1 reads both directions (2 * 16)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 16, num_layers=2, bidirectional=True)
+        self.fc = nn.Linear(32, 4)
+
+    def forward(self, x):
+        y, _ = self.lstm(x)
+        return self.fc(y)
+
+
 def float_counts(model):
     ps = list(model.parameters())
-    return {"float_parameters": sum(p.numel() for p in ps), "float_tensors": len(ps)}
+    return {"float_parameters": sum(p.numel() for p in ps), "float_tensors": len(ps),
+            "float_shapes": {k: list(p.shape) for k, p in model.named_parameters()}}
 
 
 def static_quantized(per_channel):
@@ -114,6 +139,14 @@ def dynamic_lstm():
     model = Lstm().eval()
     counts = float_counts(model)
     q = tq.quantize_dynamic(model, {nn.LSTM, nn.Linear}, dtype=torch.qint8)
+    return q, counts, torch.randn(5, 1, 8)
+
+
+def dynamic_rnn(cls, seed, types):
+    torch.manual_seed(seed)
+    model = cls().eval()
+    counts = float_counts(model)
+    q = tq.quantize_dynamic(model, types, dtype=torch.qint8)
     return q, counts, torch.randn(5, 1, 8)
 
 
@@ -165,6 +198,18 @@ def main():
     m, counts, _ = dynamic_lstm()
     torch.save(m.state_dict(), out / "dynamic_lstm_state_dict.pt")
     record("dynamic_lstm_state_dict.pt", m, counts, "state_dict")
+    # The whole module pickles in torch 1.13: PackedParameter keeps the cell
+    # params ScriptObject in a plain attribute, `param`.
+    torch.save(m, out / "dynamic_lstm_module.pt")
+    record("dynamic_lstm_module.pt", m, counts, "torch.save(model)")
+
+    m, counts, _ = dynamic_rnn(Gru, 3, {nn.GRU, nn.Linear})
+    torch.save(m.state_dict(), out / "dynamic_gru_state_dict.pt")
+    record("dynamic_gru_state_dict.pt", m, counts, "state_dict")
+
+    m, counts, _ = dynamic_rnn(BiLstm, 4, {nn.LSTM, nn.Linear})
+    torch.save(m.state_dict(), out / "dynamic_bilstm_state_dict.pt")
+    record("dynamic_bilstm_state_dict.pt", m, counts, "state_dict")
 
     with open(out / "expected.json", "w") as f:
         json.dump(expected, f, sort_keys=True, indent=1)

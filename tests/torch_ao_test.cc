@@ -48,8 +48,9 @@ TEST_P(TorchAoTest, CountsTheFloatModel) {
 
   // Every stored tensor is named as in state_dict(), or is the per-channel
   // qparams of a named qtensor. A pickled or scripted module keeps its
-  // output scale and zero point as numbers, not tensors. The LSTM's cell
-  // params (ScriptObjects in state_dict()) are not compared.
+  // output scale and zero point as numbers, not tensors. An LSTM's cell
+  // params are ScriptObjects in state_dict(): their tensors are named under
+  // that entry (lstm._all_weight_values.0.param.bias_ih).
   std::set<std::string> names;
   for (const Tensor& t : c.tensors) {
     if (t.rule == "torch.ao per-channel qparams") {
@@ -58,9 +59,16 @@ TEST_P(TorchAoTest, CountsTheFloatModel) {
     }
     names.insert(t.name);
   }
-  if (name.find("lstm") == std::string::npos) {
+  {
     std::set<std::string> truth = stored_names(want["state_dict"]);
-    for (const std::string& n : names) EXPECT_TRUE(truth.count(n)) << n;
+    std::vector<std::string> objects;
+    for (const auto& [n, what] : want["state_dict"].items())
+      if (what == "ScriptObject") objects.push_back(n + ".");
+    for (const std::string& n : names) {
+      bool inside = false;
+      for (const std::string& o : objects) inside = inside || n.rfind(o, 0) == 0;
+      EXPECT_TRUE(truth.count(n) || inside) << n;
+    }
     for (const std::string& n : truth) {
       bool number = n.size() > 6 && (n.substr(n.size() - 6) == ".scale" ||
                                      n.find(".zero_point") != std::string::npos);
@@ -78,6 +86,18 @@ TEST_P(TorchAoTest, CountsTheFloatModel) {
   for (const Tensor& t : c.tensors)
     if (std::string(dtype_name(t.dtype)).rfind("q", 0) == 0)
       EXPECT_EQ(t.role, Role::Quantized) << t.name;
+
+  // The parameters counted are the float model's, by name and shape: the
+  // logical tensors and the stored parameters no logical tensor covers.
+  std::map<std::string, std::vector<int64_t>> counted, truth;
+  for (const LogicalTensor& l : c.logical)
+    if (l.tensor.role == Role::Parameter)
+      EXPECT_TRUE(counted.emplace(l.tensor.name, l.tensor.shape).second) << l.tensor.name;
+  for (const Tensor& t : c.tensors)
+    if (t.role == Role::Parameter) EXPECT_TRUE(counted.emplace(t.name, t.shape).second) << t.name;
+  for (const auto& [n, shape] : want["float_shapes"].items())
+    truth[n] = shape.get<std::vector<int64_t>>();
+  EXPECT_EQ(counted, truth);
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantized, TorchAoTest,
@@ -86,7 +106,11 @@ INSTANTIATE_TEST_SUITE_P(Quantized, TorchAoTest,
                                            "static_per_channel_scripted.pt",
                                            "dynamic_linear_state_dict.pt",
                                            "dynamic_linear_module.pt",
-                                           "dynamic_linear_scripted.pt"),
+                                           "dynamic_linear_scripted.pt",
+                                           "dynamic_lstm_state_dict.pt",
+                                           "dynamic_lstm_module.pt",
+                                           "dynamic_gru_state_dict.pt",
+                                           "dynamic_bilstm_state_dict.pt"),
                          [](const auto& info) {
                            std::string n = info.param;
                            return n.substr(0, n.size() - 3);
@@ -121,6 +145,28 @@ TEST(TorchAo, PerChannelScalesAreStoredWithTheirWeight) {
   for (const Tensor& t : c.tensors)
     if (t.name == "conv1.scale" || t.name == "quant.zero_point")
       EXPECT_EQ(t.role, Role::QuantMeta) << t.name;
+}
+
+TEST(TorchAo, LstmCellParamsAreNamedAsTheFloatLstm) {
+  Checkpoint c = load_checkpoint(test::fixture("quantized/dynamic_bilstm_state_dict.pt"));
+  std::map<std::string, const LogicalTensor*> by_name;
+  for (const LogicalTensor& l : c.logical) by_name[l.tensor.name] = &l;
+  ASSERT_TRUE(by_name.count("lstm.weight_ih_l1_reverse"));
+  EXPECT_EQ(by_name["lstm.weight_ih_l1_reverse"]->tensor.shape,
+            (std::vector<int64_t>{64, 32}));  // reads both directions of layer 0
+  EXPECT_EQ(by_name["lstm.weight_ih_l0_reverse"]->tensor.shape, (std::vector<int64_t>{64, 8}));
+  // The bias is stored twice, in the cell and in its packed Linear params:
+  // one logical tensor over both copies.
+  ASSERT_TRUE(by_name.count("lstm.bias_hh_l1"));
+  const LogicalTensor& b = *by_name["lstm.bias_hh_l1"];
+  ASSERT_EQ(b.stored.size(), 2u);
+  EXPECT_EQ(c.tensors[static_cast<size_t>(b.stored[0])].name,
+            "lstm._all_weight_values.2.param.bias_hh");
+  EXPECT_EQ(c.tensors[static_cast<size_t>(b.stored[1])].name,
+            "lstm._all_weight_values.2.param.packed_hh.1");
+  EXPECT_EQ(c.tensors[static_cast<size_t>(b.stored[1])].role, Role::Quantized);
+  EXPECT_EQ(b.stored_bytes, 2u * 64 * 4);
+  EXPECT_EQ(b.tensor.rule, "torch.ao cell params bias");
 }
 
 }  // namespace

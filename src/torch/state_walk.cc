@@ -105,6 +105,52 @@ class Walker {
     return nullptr;
   }
 
+  // torch.ao dynamic RNN cell params, CellParamsBase: torch.save writes a
+  // torch.ScriptObject with state (payload, class name), TorchScript the
+  // class itself with state payload. The payload is RNN.cpp's
+  // CellParamsSerializationType: (type, tensors, doubles, longs, packed
+  // linear params).
+  static const Value* cell_payload(const Value* v) {
+    static const std::string kCell = "__torch__.torch.classes.rnn.CellParamsBase";
+    if (!v->callable || v->callable->kind != Kind::Global || !v->state ||
+        v->state->kind != Kind::Tuple)
+      return nullptr;
+    const Value* payload = nullptr;
+    if (v->callable->s == kCell) {
+      payload = v->state;
+    } else if (v->callable->s == "torch.ScriptObject") {
+      const auto& st = v->state->items;
+      if (st.size() == 2 && st[1]->kind == Kind::Str && st[1]->s == kCell) payload = st[0];
+    }
+    if (!payload || payload->kind != Kind::Tuple || payload->items.size() != 5 ||
+        payload->items[0]->kind != Kind::Str || payload->items[1]->kind != Kind::List ||
+        payload->items[4]->kind != Kind::List)
+      return nullptr;
+    return payload;
+  }
+
+  // Cell params of quantize_dynamic's LSTM/GRU. "quantized_dynamic" keeps
+  // the biases twice: as tensors (bias_ih, bias_hh) and inside the packed
+  // Linear params (packed_ih = (qweight, bias_ih), packed_hh likewise);
+  // "quantized_fp16" only in the packed params. Named PATH.bias_ih,
+  // PATH.packed_ih.0 (weight), PATH.packed_ih.1 (bias copy), ...; torch_ao.cc
+  // names the logical tensors after the float LSTM. Other types (the
+  // legacy static "quantized") are walked structurally.
+  void visit_cell(const Value* payload, const std::string& path, int depth) {
+    const std::string& type = payload->items[0]->s;
+    const auto& tensors = payload->items[1]->items;
+    const auto& packed = payload->items[4]->items;
+    bool dynamic = type == "quantized_dynamic" && tensors.size() == 2;
+    bool fp16 = type == "quantized_fp16" && tensors.empty();
+    if ((!dynamic && !fp16) || packed.size() != 2) return visit(payload, path, depth + 1);
+    if (dynamic)
+      for (size_t i = 0; i < 2; ++i)
+        if (tensors[i]->kind == Kind::Tensor)
+          emit_tensor(tensors[i], join(path, i == 0 ? "bias_ih" : "bias_hh"), Role::Unknown, "");
+    for (size_t i = 0; i < 2; ++i)
+      visit(packed[i], join(path, i == 0 ? "packed_ih" : "packed_hh"), depth + 1);
+  }
+
   // A TorchScript module with __getstate__ (torch.ao quantized Conv*): its
   // state is a tuple whose one qtensor is the weight and the float tensor
   // right after it the bias, as state_dict() names them.
@@ -130,6 +176,7 @@ class Walker {
   void visit_object(const Value* v, const std::string& path, int depth) {
     const Value* state = v->state;
     if (const Value* payload = packed_payload(v)) return visit(payload, path, depth + 1);
+    if (const Value* payload = cell_payload(v)) return visit_cell(payload, path, depth);
     if (decls_ && v->callable && v->callable->kind == Kind::Global) {
       auto it = decls_->find(v->callable->s);
       if (it != decls_->end() && state && state->kind == Kind::Dict)
@@ -174,6 +221,13 @@ class Walker {
     if (const Value* pp = state->get("_packed_params"); pp && pp->kind == Kind::Object &&
                                                          packed_payload(pp))
       visit(pp, join(path, "_packed_params"), depth + 1);
+    // torch.ao dynamic LSTM/GRU: PackedParameter keeps its cell params in a
+    // plain attribute, `param`.
+    for (size_t i = 0; i + 1 < state->items.size(); i += 2) {
+      const Value* a = state->items[i + 1];
+      if (a->kind == Kind::Object && cell_payload(a))
+        visit(a, join(path, key_text(state->items[i])), depth + 1);
+    }
     if (const Value* mods = state->get("_modules"); mods && mods->kind == Kind::Dict)
       for (size_t i = 0; i + 1 < mods->items.size(); i += 2)
         visit(mods->items[i + 1], join(path, key_text(mods->items[i])), depth + 1);
@@ -196,7 +250,8 @@ class Walker {
           out_.tensors.back().declared = true;
         }
       } else if (val->kind == Kind::Object && val->callable &&
-                 (decls_->count(val->callable->s) || packed_payload(val))) {
+                 (decls_->count(val->callable->s) || packed_payload(val) ||
+                  cell_payload(val))) {
         visit(val, join(path, name), depth + 1);
       }
     }

@@ -12,7 +12,13 @@
 //      PREFIX._packed_params._packed_params.0 is the logical PREFIX.weight,
 //      the float tensor at ....1 the logical PREFIX.bias (it is stored inside
 //      the packed params, so the stored tensor is Role::Quantized too);
-//   3. makes single-element `scale` / `zero_point` entries QuantMeta
+//   3. names quantize_dynamic LSTM/GRU cell params (state_walk.cc's
+//      PREFIX._all_weight_values.N.param.*) as the float module does:
+//      PREFIX.weight_ih_l0, PREFIX.bias_hh_l1_reverse, with layer and
+//      direction read from the shapes. Each bias is stored twice (the cell's
+//      tensor and the packed Linear params' copy): one logical tensor over
+//      both, both stored tensors Role::Quantized;
+//   4. makes single-element `scale` / `zero_point` entries QuantMeta
 //      (rule "torch.ao output scale/zero_point"): the output quantization of
 //      quantized modules and QuantStubs, which the float model does not have.
 //      Only in a checkpoint that holds a qtensor.
