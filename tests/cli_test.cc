@@ -646,3 +646,22 @@ TEST(CliUsage, ColourAndProgressOnATerminal) {
 }
 
 }  // namespace
+
+namespace {
+
+// Issue 11: LibTorch reads every torch.ao fixture's tensors as ptscope lists
+// them, and the scripted ones' declared state as LibTorch's state_dict.
+TEST(CliVerify, AgreesOnEveryQuantizedFixture) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  for (const char* f : {"static_per_channel_state_dict.pt", "static_per_tensor_state_dict.pt",
+                        "static_per_channel_scripted.pt", "dynamic_linear_state_dict.pt",
+                        "dynamic_linear_module.pt", "dynamic_linear_scripted.pt", "dynamic_lstm_state_dict.pt"}) {
+    Outcome r = ptscope(std::string("inspect --verify -f json fixtures/quantized/") + f);
+    ASSERT_EQ(r.status, 0) << f << ": " << r.err;
+    auto v = nlohmann::json::parse(r.out)[0]["verify"];
+    EXPECT_EQ(v["mismatches"].size(), 0u) << f << ": " << v["mismatches"];
+    EXPECT_GT(v["tensors_checked"].get<int>(), 0) << f;
+  }
+}
+
+}  // namespace
