@@ -108,5 +108,14 @@ TEST(WriteTable, ShortensLongNamesToSixtyColumns) {
   EXPECT_NE(csv.str().find(name), std::string::npos);
 }
 
+TEST(WriteTable, NeverCutsTheLastColumn) {
+  // estimate's formulas: nothing follows them, and they must be read whole.
+  std::string formula(90, 'x');
+  TextTable t{{"", "formula"}, {false, false}, {{"weights", formula}}};
+  std::ostringstream out;
+  write_table(out, t);
+  EXPECT_EQ(out.str(), "         formula\nweights  " + formula + "\n");
+}
+
 }  // namespace
 }  // namespace ptscope::cli

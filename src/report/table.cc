@@ -18,14 +18,16 @@ bool is_integer(const std::string& s) {
 // column that wide pushes dtype, shape and bytes off an 80-160 column
 // terminal. 60 columns keep a name's module prefix and its leaf, the parts
 // that tell names apart, and leave room for the numbers. JSON, CSV and TSV
-// keep names whole: programs read those.
+// keep names whole: programs read those. The last column is never cut:
+// nothing follows it to push away, and it holds what must be read whole
+// (estimate's formulas).
 constexpr size_t kMaxTextColumn = 60;
 
 void write_table(std::ostream& out, const TextTable& t, const std::string& indent) {
   size_t n = t.columns.size();
   auto numeric = [&](size_t col) { return col < t.numeric.size() && t.numeric[col]; };
   auto shown = [&](size_t col, const std::string& cell) {
-    if (!numeric(col)) return shorten_middle(cell, kMaxTextColumn);
+    if (!numeric(col)) return col + 1 < n ? shorten_middle(cell, kMaxTextColumn) : cell;
     return is_integer(cell) ? with_commas(std::stoull(cell)) : cell;
   };
   // Padding by display width, not bytes: a CJK name is half as many
