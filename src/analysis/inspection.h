@@ -8,6 +8,7 @@
 #include "byte_map.h"
 #include "module_tree.h"
 #include "ptscope/checkpoint.h"
+#include "ptscope/load.h"
 #include "ptscope/summary.h"
 
 namespace ptscope {
@@ -21,14 +22,30 @@ struct InspectViews {
   bool any() const { return tensors || tree || bytes; }
 };
 
+// One shard of a model folder, counted on its own.
+struct InspectedPart {
+  std::string path;
+  uint64_t file_bytes = 0;
+  Count all;
+  uint64_t storage_bytes = 0;
+  int64_t overhead_bytes = 0;
+  double overhead_percent = 0;
+  std::vector<ByteRange> ranges;  // tile this file; kept only with views.bytes
+};
+
 struct Inspection {
-  Checkpoint checkpoint;
+  Checkpoint checkpoint;          // a folder's shards merged (merge_checkpoints)
   Summary summary;
-  std::vector<ByteRange> ranges;  // tile the file
-  std::vector<ByteMapRow> byte_map;
+  std::vector<ByteRange> ranges;  // tile the file; a folder's are in `parts`
+  std::vector<ByteMapRow> byte_map;  // a folder's: each file's, summed
   std::vector<TreeRow> tree;      // empty unless views.tree
+  std::vector<InspectedPart> parts;  // a folder's files; empty for one file
+  std::optional<IndexCheck> index;   // set for a folder or an index file
 };
 
 Inspection inspect(Checkpoint c, const InspectViews& views);
+// A folder or index: the summary over all shards, a row per file, the byte
+// maps summed. A single file given as such is inspect(Checkpoint).
+Inspection inspect(Model m, const InspectViews& views);
 
 }  // namespace ptscope

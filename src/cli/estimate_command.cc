@@ -1,5 +1,7 @@
 // ptscope estimate FILE: memory for inference and training, on one GPU or
 // sharded, and FLOPs per token, from the checkpoint's metadata alone.
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 #include <memory>
 
@@ -27,7 +29,10 @@ int run_estimate(EstimateArgs& a) {
   if (a.seq) a.options.seq = a.seq;
   if (a.heads) a.options.heads = a.heads;
   std::vector<EstimatedFile> files;
-  Checkpoint c = load_checkpoint(a.file);
+  // A folder or index is one model: its shards merged, its index checked.
+  Model m = load_model(a.file);
+  std::optional<IndexCheck> index = std::move(m.index);
+  Checkpoint c = index ? merge_checkpoints(std::move(m.files), m.path) : std::move(m.files.front());
   std::optional<WeightType> stored = a.dtype_given ? std::nullopt : stored_precision(c);
   if (stored) a.options.dtype = *stored;
   Estimate e;
@@ -41,7 +46,9 @@ int run_estimate(EstimateArgs& a) {
                       ": no --dtype given, and the file's quantized weights are stored at that precision");
   files.push_back({std::move(c), std::move(e)});
   write_report(std::cout, EstimateReport(files, a.options, a.units), a.format);
-  return kOk;
+  if (!index || index->problems.empty()) return kOk;
+  for (const std::string& p : index->problems) spdlog::error("{}: {}", a.file, p);
+  return kNo;
 }
 
 }  // namespace
@@ -49,7 +56,7 @@ int run_estimate(EstimateArgs& a) {
 Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<EstimateArgs>();
   EstimateOptions& o = a->options;
-  app.add_option("file", a->file, "Checkpoint: .pt/.pth (zip or legacy), TorchScript, safetensors")->required();
+  app.add_option("file", a->file, "Checkpoint (.pt/.pth zip or legacy, TorchScript, safetensors), model folder or shard index file")->required();
   std::vector<std::string> dtypes = float_dtype_names();
   dtypes.insert(dtypes.end(), {"int8", "int4"});
   add_choice<WeightType>(app, "--dtype", o.dtype, dtypes, weight_type_from_name,

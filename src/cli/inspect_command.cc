@@ -68,6 +68,8 @@ const Backend& backend() {
 void verify_one(InspectedFile& f) {
   const Checkpoint& c = f.inspection->checkpoint;
   try {
+    // The plugin reads one file at the offsets its reader found.
+    if (f.inspection->index) throw Error("--verify reads single files: give the shard files themselves");
     if (c.metadata.count("byteorder") && c.metadata.at("byteorder") == "big")
       throw Error("big-endian tensor data cannot be verified");
     f.verify = backend().verify(verify_request(c));
@@ -85,6 +87,7 @@ void verify_one(InspectedFile& f) {
 }
 
 bool answer_is_no(const InspectedFile& f) {
+  if (f.inspection && f.inspection->index && !f.inspection->index->problems.empty()) return true;
   return f.verify && (f.verify->nan || f.verify->inf || !f.verify->mismatches.empty());
 }
 
@@ -92,12 +95,15 @@ InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
   InspectedFile f{path, std::nullopt, "", std::nullopt};
   auto start = std::chrono::steady_clock::now();
   try {
-    f.inspection = inspect(load_checkpoint(path), views);
+    f.inspection = inspect(load_model(path), views);
   } catch (const Error& e) {
     f.error = e.describe();
     spdlog::error("{}", f.error);
     return f;
   }
+  // Findings, not read errors: every file was read, and the answer is "no".
+  if (f.inspection->index)
+    for (const std::string& p : f.inspection->index->problems) spdlog::error("{}: {}", path, p);
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
   spdlog::debug("{}: {} tensors, {} storages, read in {:.2f} ms", path, f.inspection->checkpoint.tensors.size(),
                 f.inspection->checkpoint.storages.size(), ms.count());
@@ -139,7 +145,7 @@ int run_inspect(const InspectArgs& a) {
 
 Run setup_inspect(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<InspectArgs>();
-  app.add_option("files", a->files, "Checkpoint files: .pt/.pth (zip or legacy), TorchScript, safetensors")
+  app.add_option("files", a->files, "Checkpoint files (.pt/.pth zip or legacy, TorchScript, safetensors), model folders or shard index files")
       ->required();
   app.add_flag("--tensors", a->views.tensors, "List every tensor entry with its role and the rule behind it");
   auto* tree = app.add_flag("--tree", a->views.tree, "numel and bytes per module prefix");

@@ -47,6 +47,18 @@ json file_json(const Inspection& in, const InspectViews& views) {
   json bm = json::array();
   for (const ByteMapRow& r : in.byte_map) bm.push_back({{"label", r.label}, {"bytes", r.bytes}});
   j["byte_map"] = bm;
+  if (!in.parts.empty()) {
+    json files = json::array();
+    for (const InspectedPart& p : in.parts)
+      files.push_back({{"file", p.path}, {"tensors", p.all.tensors}, {"numel", p.all.numel},
+                       {"tensor_bytes", p.all.bytes}, {"storage_bytes", p.storage_bytes},
+                       {"file_bytes", p.file_bytes}, {"overhead_bytes", p.overhead_bytes},
+                       {"overhead_percent", p.overhead_percent}});
+    j["files"] = files;
+  }
+  if (in.index)
+    j["index"] = {{"file", in.index->file.empty() ? json(nullptr) : json(in.index->file)},
+                  {"checked", in.index->checked}, {"problems", in.index->problems}};
   if (!c.groups.empty()) {
     json groups = json::array();
     for (const GroupSummary& g : s.groups) {
@@ -101,6 +113,9 @@ json file_json(const Inspection& in, const InspectViews& views) {
     json ranges = json::array();
     for (const ByteRange& r : in.ranges)
       ranges.push_back({{"offset", r.offset}, {"bytes", r.size}, {"label", std::string(r.label)}});
+    for (const InspectedPart& p : in.parts)  // a folder: offsets within each file
+      for (const ByteRange& r : p.ranges)
+        ranges.push_back({{"file", p.path}, {"offset", r.offset}, {"bytes", r.size}, {"label", std::string(r.label)}});
     j["byte_ranges"] = ranges;
   }
   return j;

@@ -1,5 +1,6 @@
 #include "inspect_rows.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ptscope {
@@ -23,6 +24,11 @@ std::string percent(uint64_t part, uint64_t whole) {
 }
 
 }  // namespace
+
+std::string base_name(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
 TextTable summary_table(const std::vector<const Inspection*>& files) {
   TextTable t{{"file", "format", "file_bytes", "tensors", "numel", "unique_numel",
@@ -82,9 +88,28 @@ TextTable tree_table(const Inspection& in) {
 }
 
 TextTable bytes_table(const Inspection& in) {
-  TextTable t{{"offset", "bytes", "label"}, {true, true, false}, {}};
-  for (const ByteRange& r : in.ranges)
-    t.rows.push_back({std::to_string(r.offset), std::to_string(r.size), std::string(r.label)});
+  if (in.parts.empty()) {
+    TextTable t{{"offset", "bytes", "label"}, {true, true, false}, {}};
+    for (const ByteRange& r : in.ranges)
+      t.rows.push_back({std::to_string(r.offset), std::to_string(r.size), std::string(r.label)});
+    return t;
+  }
+  // A folder's offsets are per file: say which.
+  TextTable t{{"shard", "offset", "bytes", "label"}, {false, true, true, false}, {}};
+  for (const InspectedPart& p : in.parts)
+    for (const ByteRange& r : p.ranges)
+      t.rows.push_back({base_name(p.path), std::to_string(r.offset), std::to_string(r.size), std::string(r.label)});
+  return t;
+}
+
+TextTable parts_table(const Inspection& in) {
+  TextTable t{{"file", "tensors", "numel", "bytes", "file size", "overhead", "percent"},
+              {false, true, true, true, true, true, true},
+              {}};
+  for (const InspectedPart& p : in.parts)
+    t.rows.push_back({base_name(p.path), std::to_string(p.all.tensors), std::to_string(p.all.numel),
+                      std::to_string(p.all.bytes), std::to_string(p.file_bytes),
+                      std::to_string(p.overhead_bytes), percent(static_cast<uint64_t>(std::max<int64_t>(p.overhead_bytes, 0)), p.file_bytes)});
   return t;
 }
 

@@ -15,5 +15,7 @@ TextTable tensors_table(const Inspection& in);
 TextTable tree_table(const Inspection& in);
 TextTable bytes_table(const Inspection& in);
 TextTable byte_map_table(const Inspection& in);
+TextTable parts_table(const Inspection& in);  // a folder's files, one row each
+std::string base_name(const std::string& path);  // a shard's name in its folder
 
 }  // namespace ptscope

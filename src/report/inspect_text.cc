@@ -73,7 +73,20 @@ void write_summary(std::ostream& out, const Inspection& in) {
   write_field(out, "params at", at);
   write_field(out, "file holds", holds + " parameters at most");
 
-  out << "\n  byte map\n";
+  if (!in.parts.empty()) {
+    out << "\n  files\n";
+    ptscope::write_table(out, parts_table(in), "    ");
+  }
+  if (in.index) {
+    out << "\n  index   ";
+    if (!in.index->checked) out << "none (every shard in the folder read)\n";
+    else if (in.index->problems.empty()) out << base_name(in.index->file) << ": consistent with the shards\n";
+    else {
+      out << base_name(in.index->file) << ": " << counted(in.index->problems.size(), "problem") << "\n";
+      for (const std::string& p : in.index->problems) out << "    " << p << "\n";
+    }
+  }
+  out << "\n  byte map" << (in.parts.empty() ? "" : " (all files)") << "\n";
   ptscope::write_table(out, byte_map_table(in), "    ");
 }
 
