@@ -166,7 +166,7 @@ TEST(Estimate, UnrecognisedModelGetsWhatTheCountAllows) {
 }
 
 // torchvision's MobileNetV3-Small: a CNN no family covers. No per-token
-// figure, no FLOPs (2 x parameters would say 5 MFLOPs for what takes about
+// figure, no FLOPs (2 x parameters would say 5 MFLOPs where torchvision lists
 // 2 x 56 M multiply-adds), every total marked incomplete.
 TEST(Estimate, UnrecognisedCnnHasNoPerTokenFiguresOrPlainTotals) {
   EstimateOptions o;

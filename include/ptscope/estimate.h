@@ -54,7 +54,7 @@ struct Estimate {
   ModelSizes sizes;
   std::optional<Architecture> architecture;
   int64_t heads = 0, kv_heads = 0;  // resolved (0: unknown)
-  std::string heads_source;    // "shapes", "--heads", "assumed head_dim N: ..."
+  std::string heads_source;    // "shapes", "--heads", "head_dim N assumed: ..."; "" when unknown
   int64_t seq = 0;             // tokens used (0: no sequence model)
   std::string seq_source;
 
