@@ -309,10 +309,13 @@ class LlamaModel(nn.Module):
 
 
 class LlamaForCausalLM(nn.Module):
-    def __init__(self, layers, hidden, heads, kv_heads, ffn, vocab, inv_freq_buffer, device=None):
+    def __init__(self, layers, hidden, heads, kv_heads, ffn, vocab, inv_freq_buffer, device=None,
+                 tied=False):
         super().__init__()
         self.model = LlamaModel(layers, hidden, heads, kv_heads, ffn, vocab, inv_freq_buffer, device)
-        self.lm_head = nn.Linear(hidden, vocab, bias=False, device=device)   # not tied
+        self.lm_head = nn.Linear(hidden, vocab, bias=False, device=device)
+        if tied:  # tie_word_embeddings: HF's tie_weights shares the Parameter
+            self.lm_head.weight = self.model.embed_tokens.weight
 
 
 # --------------------------------------------------------------------------
@@ -425,9 +428,9 @@ def build_bert(cfg, device=None):
                           cfg["positions"], device)
 
 
-def build_llama(cfg, inv_freq_buffer, device=None):
+def build_llama(cfg, inv_freq_buffer, device=None, tied=False):
     return LlamaForCausalLM(cfg["layers"], cfg["hidden"], cfg["heads"], cfg["kv_heads"],
-                            cfg["ffn"], cfg["vocab"], inv_freq_buffer, device)
+                            cfg["ffn"], cfg["vocab"], inv_freq_buffer, device, tied)
 
 
 def build_t5(cfg, device=None):
@@ -443,6 +446,7 @@ def real_models():
     bert = lm_config("bert", 12, 768, 12, 12, 3072, 30522, 512)
     llama = lm_config("llama", 32, 4096, 32, 32, 11008, 32000, None)
     mistral = lm_config("llama", 32, 4096, 32, 8, 14336, 32000, None)
+    smollm = lm_config("llama", 30, 576, 9, 3, 1536, 49152, None)
     t5 = lm_config("t5", 6, 512, 8, 8, 2048, 32128, None, decoder_layers=6)
     vit = lm_config("vit", 12, 768, 12, 12, 3072, None, 197)
     meta = torch.device("meta")
@@ -468,6 +472,11 @@ def real_models():
                        "no inv_freq buffer); config Mistral-7B-v0.1 (32 layers, hidden 4096, "
                        "32 heads, 8 kv heads, intermediate 14336, vocab 32000, untied lm_head)",
          mistral, lambda: build_llama(mistral, False, meta), 7_241_732_096),
+        ("smollm-135m", "HF transformers LlamaForCausalLM state_dict naming (no inv_freq "
+                        "buffer); config SmolLM-135M (30 layers, hidden 576, 9 heads, 3 kv heads, "
+                        "head_dim 64, intermediate 1536, vocab 49152, lm_head tied to "
+                        "embed_tokens)",
+         smollm, lambda: build_llama(smollm, False, meta, tied=True), 134_515_008),
         ("t5-small", "HF transformers T5ForConditionalGeneration state_dict naming; config "
                      "t5-small (6+6 layers, d_model 512, 8 heads, d_kv 64, d_ff 2048, vocab "
                      "32128, 32 relative attention buckets, lm_head and embed_tokens tied to "
@@ -483,6 +492,10 @@ def real_models():
          {"family": "resnet", "layers": [2, 2, 2, 2], "block": "basic", "width": 64,
           "classes": 1000},
          torchvision.models.resnet18, 11_689_512),
+        ("mobilenet_v3_small", "torchvision 0.14 torchvision.models.mobilenet_v3_small() "
+                               "state_dict (no family ptscope recognises)",
+         {"family": None, "classes": 1000},
+         torchvision.models.mobilenet_v3_small, 2_542_856),
     ]
 
 
@@ -541,6 +554,7 @@ def write_shape_lists(out):
 GPT2_TINY = gpt2_config(2, 64, 4, 1000, 128)
 BERT_TINY = lm_config("bert", 2, 64, 4, 4, 256, 1000, 128)
 LLAMA_TINY = lm_config("llama", 2, 64, 4, 2, 176, 1000, None)
+MOBILENET_TINY = {"family": None, "model": "mobilenet_v3_small", "width_mult": 0.25, "classes": 10}
 
 
 def make_gpt2_tiny():
@@ -572,6 +586,19 @@ def write_tiny_state_dicts(out):
     torch.manual_seed(0)
     written.update(write_state_dict(out, "llama_tiny.pt", build_llama(LLAMA_TINY, True).eval(),
                                     LLAMA_TINY))
+    # The same model saved in bfloat16 (weights and inv_freq), as
+    # model.to(torch.bfloat16) leaves it: estimate's default --dtype.
+    torch.manual_seed(0)
+    written.update(write_state_dict(out, "llama_tiny_bf16.pt",
+                                    build_llama(LLAMA_TINY, True).to(torch.bfloat16).eval(),
+                                    LLAMA_TINY))
+    # A CNN no family covers: torchvision's MobileNetV3-Small at a quarter
+    # of its width and 10 classes (119,842 parameters, under the size cap).
+    torch.manual_seed(0)
+    written.update(write_state_dict(out, "mobilenet_v3_small_tiny.pt",
+                                    torchvision.models.mobilenet_v3_small(
+                                        width_mult=0.25, num_classes=10).eval(),
+                                    MOBILENET_TINY))
     return written
 
 
@@ -675,13 +702,15 @@ embeddings key); LLaMA-2 keeps `self_attn.rotary_emb.inv_freq` [64] of older
 checkpoints; Mistral has none.  The torchvision models are the real
 torchvision classes (random init, nothing downloaded).
 
-## Tiny checkpoints (random seeded float32 weights, same naming)
+## Tiny checkpoints (random seeded weights, float32 unless said)
 
 | file | what |
 |------|------|
 | gpt2_tiny.pt | `torch.save` of a GPT2LMHeadModel-style state_dict: 2 layers, E 64, 4 heads, vocab 1000, 128 positions; `lm_head.weight` is the same tensor as `transformer.wte.weight` (one storage); bool `attn.bias` [1,1,128,128] and `attn.masked_bias` [] buffers |
 | bert_tiny.pt | BertModel-style state_dict under `bert.`: 2 layers, hidden 64, 4 heads (not inferable from shapes), ffn 256, vocab 1000, 128 positions; int64 `position_ids` [1,128] buffer, pooler |
 | llama_tiny.pt | LlamaForCausalLM-style state_dict: 2 layers, hidden 64, 4 heads, 2 kv heads (k_proj/v_proj [32,64]), head_dim 16, ffn 176, vocab 1000; float32 `inv_freq` [8] buffers; untied lm_head |
+| llama_tiny_bf16.pt | llama_tiny.pt's model (same seed) converted with `.to(torch.bfloat16)` before saving: every tensor bfloat16, `inv_freq` too |
+| mobilenet_v3_small_tiny.pt | `torch.save` of torchvision's `mobilenet_v3_small(width_mult=0.25, num_classes=10)` state_dict: a CNN no recognised family covers (119,842 parameters, BatchNorm running stats and `num_batches_tracked` buffers) |
 | gpt2_tiny_scripted.pt | `torch.jit.script` of the same GPT-2 (same weights as gpt2_tiny.pt) as real modules with HF parameter names, dropouts (p=0.1), tanh GELU, causal mask buffer `attn.bias`; `forward(input_ids [B,S] int64) -> logits [B,S,1000]`; `lm_head.weight` tied to `transformer.wte.weight` |
 
 ## expected.json

@@ -60,7 +60,7 @@ TEST_P(FullSizeModel, RecognisedAndCountedByFormula) {
 
 INSTANTIATE_TEST_SUITE_P(Published, FullSizeModel,
                          testing::Values("gpt2", "gpt2-medium", "bert-base-uncased", "llama-2-7b", "mistral-7b",
-                                         "t5-small", "vit_b_16", "resnet50", "resnet18"),
+                                         "smollm-135m", "t5-small", "vit_b_16", "resnet50", "resnet18"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& ch : n)
@@ -75,6 +75,7 @@ TEST(Architecture, HeadsFixedOnlyWhereATensorHasAHeadAxis) {
   EXPECT_EQ(heads("t5-small"), 8);     // relative_attention_bias [32, 8]
   EXPECT_EQ(heads("llama-2-7b"), 32);  // rotary inv_freq [64]: head_dim 128
   EXPECT_EQ(heads("mistral-7b"), 0);   // no inv_freq: 4096 wide, heads unknown
+  EXPECT_EQ(heads("smollm-135m"), 0);  // estimate assumes head_dim 64
   EXPECT_EQ(heads("gpt2"), 0);
 }
 

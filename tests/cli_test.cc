@@ -319,11 +319,61 @@ TEST(CliEstimate, TableShowsFormulasAndCsvRawIntegers) {
   EXPECT_NE(t.out.find("gpt2: 2 layers, hidden 64"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("172,288 (equals the count)"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("(W + G + O)/N + A, N=4"), std::string::npos) << t.out;
-  EXPECT_NE(t.out.find("assumed head_dim 64"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("head_dim 64 assumed: the first of 64/96/80 dividing q 64 and kv 64"), std::string::npos)
+      << t.out;
   Outcome c = ptscope("estimate fixtures/arch/gpt2_tiny.pt -f csv");
   ASSERT_EQ(c.status, 0) << c.err;
   EXPECT_EQ(c.out.substr(0, c.out.find('\n')), "file,section,name,value,unit,formula");
   EXPECT_NE(c.out.find("fixtures/arch/gpt2_tiny.pt,inference,weights,721928,bytes,"), std::string::npos) << c.out;
+}
+
+// No --dtype: the file's own dtype, said so; --dtype overrides it.
+TEST(CliEstimate, DefaultDtypeIsTheFiles) {
+  Outcome r = ptscope("estimate fixtures/arch/llama_tiny_bf16.pt --seq 64 -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  EXPECT_EQ(j["options"]["dtype"], "bf16");
+  EXPECT_EQ(j["inference"]["weights_bytes"], 2 * 220480 + 2 * 8 * 2);  // inv_freq is bf16 too
+  EXPECT_NE(j["notes"].dump().find("weights at bf16: the file's dtype; --dtype to change"), std::string::npos)
+      << j["notes"];
+  Outcome t = ptscope("estimate fixtures/arch/llama_tiny_bf16.pt --seq 64");
+  EXPECT_NE(t.out.find("inference (bf16, batch 1"), std::string::npos) << t.out;
+  auto f = nlohmann::json::parse(ptscope("estimate fixtures/arch/llama_tiny_bf16.pt --dtype fp32 -f json").out)[0];
+  EXPECT_EQ(f["options"]["dtype"], "fp32");
+  EXPECT_EQ(f["notes"].dump().find("the file's dtype"), std::string::npos) << f["notes"];
+  EXPECT_EQ(nlohmann::json::parse(ptscope("estimate fixtures/arch/llama_tiny.pt -f json").out)[0]["options"]["dtype"],
+            "fp32");
+  EXPECT_NE(ptscope("estimate --help").out.find("the file's dtype"), std::string::npos);
+}
+
+// A CNN no family covers (MobileNetV3-Small at quarter width): no per-token
+// figure, unknown activations and FLOPs with the reason, totals that say
+// "at least", and the way to measure them.
+TEST(CliEstimate, UnrecognisedCnnSaysWhatItCannotEstimate) {
+  const std::string file = "fixtures/arch/mobilenet_v3_small_tiny.pt";
+  Outcome t = ptscope("estimate " + file);
+  ASSERT_EQ(t.status, 0) << t.err;
+  EXPECT_EQ(t.out.find("per token"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("    activations                                    unknown (architecture not recognised)\n"),
+            std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("at least 492.44 kB (480.90 KiB) (incomplete: activations, any kv cache)  weights + "),
+            std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("forward per sample   unknown (architecture not recognised)"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("`ptscope profile FILE -i ...` measures them on a TorchScript file"), std::string::npos)
+      << t.out;
+  auto j = nlohmann::json::parse(ptscope("estimate -f json " + file).out)[0];
+  EXPECT_FALSE(j["inference"]["complete"].get<bool>());
+  EXPECT_EQ(j["inference"]["missing"], nlohmann::json({"activations", "any kv cache"}));
+  EXPECT_TRUE(j["inference"]["activation_bytes"].is_null());
+  EXPECT_FALSE(j["training"]["complete"].get<bool>());
+  EXPECT_TRUE(j["flops_per_token"]["forward"].is_null());
+  EXPECT_TRUE(j["flops_per_sample"]["forward"].is_null());
+  EXPECT_NE(j["flops_per_sample"]["reason"].get<std::string>().find("ptscope profile"), std::string::npos);
+  for (const auto& l : j["lines"])
+    if (l["value"].is_null()) EXPECT_TRUE(l["reason"].is_string()) << l;
+  Outcome c = ptscope("estimate -f csv " + file);
+  EXPECT_NE(c.out.find(file + ",inference,activations,,bytes,unknown: architecture not recognised"), std::string::npos)
+      << c.out;
 }
 
 TEST(CliEstimate, BadInput) {

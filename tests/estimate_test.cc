@@ -126,14 +126,14 @@ TEST(Estimate, KaplanFlopsPerToken) {
   const uint64_t n = 124439808u - 50257u * 768 - 1024u * 768 + 50257u * 768;
   EXPECT_EQ(*e.flops.forward_per_token, 2 * n + 2 * 12 * 1024 * 768);
   EXPECT_EQ(*e.flops.training_per_token, 3 * *e.flops.forward_per_token);
-  EXPECT_EQ(e.flops.forward_per_sample, 1024 * *e.flops.forward_per_token);
+  EXPECT_EQ(*e.flops.forward_per_sample, 1024 * *e.flops.forward_per_token);
 }
 
 // torchvision's published GFLOPS (multiply-adds) at 224 x 224.
 TEST(Estimate, TorchvisionFlops) {
   EstimateOptions o;
   auto gmacs = [&](const std::string& m) {
-    return static_cast<double>(estimate(model_from_shapes(m), o).flops.forward_per_sample) / 2e9;
+    return static_cast<double>(*estimate(model_from_shapes(m), o).flops.forward_per_sample) / 2e9;
   };
   EXPECT_NEAR(gmacs("resnet50"), 4.09, 0.005);
   EXPECT_NEAR(gmacs("resnet18"), 1.81, 0.005);
@@ -144,6 +144,10 @@ TEST(Estimate, TorchvisionFlops) {
   EXPECT_FALSE(estimate(model_from_shapes("resnet50"), o).flops.forward_per_token);
 }
 
+// An unrecognised model gets what the count allows (weights, gradients,
+// optimizer state, sharding) and nothing else: no activations, no FLOPs (a
+// weight may be applied once per sample, per token or per output pixel),
+// and totals that say they are lower bounds.
 TEST(Estimate, UnrecognisedModelGetsWhatTheCountAllows) {
   Checkpoint c = parameters({{1000, 1000}});
   EstimateOptions o;
@@ -151,9 +155,122 @@ TEST(Estimate, UnrecognisedModelGetsWhatTheCountAllows) {
   EXPECT_FALSE(e.architecture);
   EXPECT_FALSE(e.inference.activations);
   EXPECT_FALSE(e.training.activations);
-  EXPECT_EQ(*e.flops.forward_per_token, 2000000u);
+  EXPECT_FALSE(e.flops.forward_per_token);
+  EXPECT_FALSE(e.flops.forward_per_sample);
+  EXPECT_EQ(e.inference.total, 4000000u);  // the weights, a lower bound
+  EXPECT_EQ(e.inference.missing, (std::vector<std::string>{"activations", "any kv cache"}));
+  EXPECT_EQ(e.training.missing, (std::vector<std::string>{"activations"}));
   ASSERT_FALSE(e.notes.empty());
-  EXPECT_NE(e.notes[0].find("activations, KV cache and attention FLOPs skipped"), std::string::npos);
+  EXPECT_NE(e.notes[0].find("architecture not recognised"), std::string::npos);
+  EXPECT_NE(e.notes[0].find("`ptscope profile FILE -i ...` measures them"), std::string::npos) << e.notes[0];
+}
+
+// torchvision's MobileNetV3-Small: a CNN no family covers. No per-token
+// figure, no FLOPs (2 x parameters would say 5 MFLOPs where torchvision lists
+// 2 x 56 M multiply-adds), every total marked incomplete.
+TEST(Estimate, UnrecognisedCnnHasNoPerTokenFiguresOrPlainTotals) {
+  EstimateOptions o;
+  Estimate e = estimate(model_from_shapes("mobilenet_v3_small"), o);
+  EXPECT_FALSE(e.architecture);
+  EXPECT_EQ(e.sizes.parameters, 2542856u);
+  EXPECT_FALSE(e.flops.forward_per_token);
+  EXPECT_FALSE(e.flops.forward_per_sample);
+  EXPECT_FALSE(e.flops.forward_per_batch);
+  EXPECT_NE(e.flops.unknown.find("ptscope profile FILE -i"), std::string::npos) << e.flops.unknown;
+  EXPECT_FALSE(e.flops.no_per_token.empty());
+  for (const Line& l : e.lines) {
+    EXPECT_EQ(l.name.find("per token"), std::string::npos) << l.name;
+    if (l.name == "total" || l.section == "per gpu") EXPECT_FALSE(l.missing.empty()) << l.section << " " << l.name;
+    if (l.name == "activations" || l.section == "flops") EXPECT_FALSE(l.known) << l.section << " " << l.name;
+  }
+}
+
+// SmolLM-135M: q_proj [576, 576], k_proj [192, 576], no head axis. The
+// usual head widths, powers of two first, give head_dim 64: 9 heads, 3 KV
+// heads (widest first would take 96: 6 and 2, which also divide).
+TEST(Estimate, HeadsFromTheUsualHeadWidths) {
+  EstimateOptions o;
+  o.mixed_precision = true;
+  o.batch = 8;
+  o.seq = 2048;
+  Estimate e = estimate(model_from_shapes("smollm-135m"), o);
+  ASSERT_TRUE(e.architecture);
+  EXPECT_EQ(e.architecture->parameters_from_formula, 134515008u);
+  EXPECT_EQ(e.heads, 9);
+  EXPECT_EQ(e.kv_heads, 3);
+  EXPECT_EQ(e.heads_source, "head_dim 64 assumed: the first of 128/64/96/80 dividing q 576 and kv 192");
+  EXPECT_TRUE(e.inference.missing.empty());
+  EXPECT_TRUE(e.training.missing.empty());
+
+  // Batch-8 mixed-precision AdamW training at s = 2048, by the formula:
+  // per layer attention e*s*b*(h + 2q + 2kv) + e*a*s^2*b (no dropout), gated
+  // MLP e*s*b*(h + 4F), two norms 2*e*s*b*h; then the final norm's input,
+  // the head's input and fp32 logits 4*s*b*V.
+  const uint64_t el = 2, s = 2048, b = 8, h = 576, q = 576, kv = 192, F = 1536, a = 9, L = 30, V = 49152;
+  const uint64_t scores = el * a * s * s * b;
+  const uint64_t layer = el * s * b * (h + 2 * q + 2 * kv) + scores + el * s * b * (h + 4 * F) + 2 * el * s * b * h;
+  const uint64_t activations = L * layer + 2 * el * s * b * h + 4 * s * b * V;
+  EXPECT_EQ(*e.training.activations, activations);
+  const uint64_t P = 134515008u;
+  EXPECT_EQ(e.training.total, 16 * P + activations);  // 2 + 2 + 4 + 8 bytes per parameter
+  EXPECT_GT(L * scores, *e.training.activations / 2);  // the s^2 term is most of it
+}
+
+// No tensor has a head axis and no usual width divides q 100: the score
+// term needs --heads, its line says so and the totals are lower bounds.
+TEST(Estimate, UnknownHeadsMarkTheTotalsIncomplete) {
+  Checkpoint c;
+  c.roles_known = true;
+  auto p = [&](const std::string& n, std::vector<int64_t> shape) { add_tensor(c, n, shape, Role::Parameter); };
+  p("model.embed_tokens.weight", {1000, 100});
+  for (const char* w : {"q_proj", "o_proj"}) p(std::string("model.layers.0.self_attn.") + w + ".weight", {100, 100});
+  for (const char* w : {"k_proj", "v_proj"}) p(std::string("model.layers.0.self_attn.") + w + ".weight", {50, 100});
+  p("model.layers.0.mlp.gate_proj.weight", {200, 100});
+  p("model.layers.0.mlp.up_proj.weight", {200, 100});
+  p("model.layers.0.mlp.down_proj.weight", {100, 200});
+  p("model.layers.0.input_layernorm.weight", {100});
+  p("model.layers.0.post_attention_layernorm.weight", {100});
+  p("model.norm.weight", {100});
+  EstimateOptions o;
+  o.seq = 64;
+  Estimate e = estimate(c, o);
+  ASSERT_TRUE(e.architecture);
+  EXPECT_EQ(e.heads, 0);
+  EXPECT_EQ(e.inference.missing, (std::vector<std::string>{"attention scores"}));
+  EXPECT_EQ(e.training.missing, (std::vector<std::string>{"attention scores"}));
+  int unknown_lines = 0;
+  for (const Line& l : e.lines) {
+    if (l.name == "attention scores") {
+      ++unknown_lines;
+      EXPECT_FALSE(l.known);
+      EXPECT_EQ(l.formula.rfind("needs --heads", 0), 0u) << l.formula;
+    }
+    if (l.name == "total" || l.name == "activations" || l.section == "per gpu")
+      EXPECT_EQ(l.missing, (std::vector<std::string>{"attention scores"})) << l.section << " " << l.name;
+  }
+  EXPECT_EQ(unknown_lines, 2);  // inference and training
+
+  o.heads = 5;  // head_dim 20: now complete, and larger by the score term
+  Estimate with = estimate(c, o);
+  EXPECT_TRUE(with.training.missing.empty());
+  EXPECT_EQ(with.heads_source, "--heads");
+  EXPECT_EQ(*with.training.activations - *e.training.activations, 4u * 5 * 64 * 64);  // L*e*a*s^2*b
+}
+
+// No --dtype: the floating dtype most parameter bytes are in.
+TEST(Estimate, FilePrecisionIsWhereMostParameterBytesAre) {
+  Checkpoint c = parameters({{1000, 100}, {100}});
+  EXPECT_EQ(file_precision(c), WeightType::FP32);
+  c.tensors[0].dtype = DType::BFloat16;  // 200,000 bytes against 400
+  EXPECT_EQ(file_precision(c), WeightType::BF16);
+  c.tensors[0].dtype = DType::Float16;
+  EXPECT_EQ(file_precision(c), WeightType::FP16);
+  c.tensors[0].dtype = DType::Float64;
+  EXPECT_FALSE(file_precision(c));
+  EXPECT_EQ(file_precision(load_checkpoint(std::string(PTSCOPE_SOURCE_DIR) + "/fixtures/arch/llama_tiny_bf16.pt")),
+            WeightType::BF16);
+  EXPECT_EQ(file_precision(load_checkpoint(std::string(PTSCOPE_SOURCE_DIR) + "/fixtures/arch/llama_tiny.pt")),
+            WeightType::FP32);
 }
 
 TEST(Estimate, EveryFigureHasAFormula) {

@@ -35,13 +35,18 @@ struct EstimateOptions {
   bool activation_checkpointing = false;
 };
 
-// One reported figure: a value and how it was computed.
+// One reported figure: a value and how it was computed. A figure is never
+// silently smaller than it should be: one that cannot be estimated is not
+// `known` (its formula says why), and a sum that leaves terms out lists
+// them in `missing` (its value is then a lower bound).
 struct Line {
   std::string section;   // "inference", "training", "per gpu", "flops"
   std::string name;
   uint64_t value = 0;
   bool bytes = true;     // false: FLOPs or a count
-  std::string formula;
+  std::string formula;   // for an unknown figure: the reason
+  bool known = true;
+  std::vector<std::string> missing;  // terms left out: value is "at least"
 };
 
 
@@ -49,7 +54,7 @@ struct Estimate {
   ModelSizes sizes;
   std::optional<Architecture> architecture;
   int64_t heads = 0, kv_heads = 0;  // resolved (0: unknown)
-  std::string heads_source;    // "shapes", "--heads", "assumed head_dim N: ..."
+  std::string heads_source;    // "shapes", "--heads", "head_dim N assumed: ..."; "" when unknown
   int64_t seq = 0;             // tokens used (0: no sequence model)
   std::string seq_source;
 
@@ -57,6 +62,7 @@ struct Estimate {
     uint64_t weights = 0;
     std::optional<uint64_t> activations, kv_cache;
     uint64_t total = 0;
+    std::vector<std::string> missing;  // terms total leaves out ("attention scores (needs --heads)")
   } inference;
   struct Training {
     bool possible = true;
@@ -65,11 +71,14 @@ struct Estimate {
     uint64_t total = 0;        // one GPU, no sharding
     uint64_t per_gpu = 0;      // under the chosen strategy
     std::vector<std::pair<Strategy, uint64_t>> per_gpu_by_strategy;
+    std::vector<std::string> missing;  // terms total and per_gpu leave out
   } training;
   struct Flops {
     std::optional<uint64_t> forward_per_token, training_per_token;
-    uint64_t forward_per_sample = 0, training_per_sample = 0;
-    uint64_t forward_per_batch = 0, training_per_batch = 0;
+    std::optional<uint64_t> forward_per_sample, training_per_sample;
+    std::optional<uint64_t> forward_per_batch, training_per_batch;
+    std::string no_per_token;  // why there is no per-token figure ("a CNN has no tokens")
+    std::string unknown;       // why there is no per-sample figure
   } flops;
 
   std::vector<Line> lines;          // every figure above, with its formula
@@ -85,6 +94,12 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o);
 // or fewer, int8 where the widest has 8; nothing for a file without
 // quantized weights (Checkpoint::logical) or wider ones.
 std::optional<WeightType> stored_precision(const Checkpoint& c);
+
+// The precision `estimate` assumes when no --dtype is given: the stored
+// bits of a quantized file (stored_precision), else the floating dtype
+// (fp32, fp16 or bf16) most of the model's parameter bytes are in; nothing
+// when those are in another dtype (fp64, integers).
+std::optional<WeightType> file_precision(const Checkpoint& c);
 
 // Memory of one sharding strategy, as the ZeRO paper (Rajbhandari et al.
 // 2020) partitions it: weights W, gradients G and optimizer state O (with

@@ -38,21 +38,35 @@ uint64_t optimizer_bytes(const ModelSizes& m, Optimizer opt, uint64_t state_byte
   return 0;
 }
 
-// Heads from the shapes, the option, or the usual head width of the family.
-int64_t resolve_heads(const Architecture& a, const EstimateOptions& o, std::string& source) {
-  if (o.heads) {
-    source = "--heads";
-    return *o.heads;
+// Heads from the option, the shapes, or the usual head widths: the first of
+// 128, 64, 96, 80 dividing both the query and the key/value widths for the
+// LLaMA family (LLaMA and Mistral 128, SmolLM 64, Phi-3 96, Phi-2 80), of
+// 64, 96, 80 for the others (GPT-2, BERT, ViT, T5: 64). Powers of two come
+// first because they are by far the commonest: "widest first" would read
+// SmolLM-135M's q 576 / kv 192 as 6 heads of 96 (both divide) where it has
+// 9 of 64. 0 when none divides.
+struct Heads {
+  int64_t heads = 0, kv_heads = 0;
+  std::string source;
+};
+
+Heads resolve_heads(const Architecture& a, const EstimateOptions& o) {
+  auto kv = [&](int64_t h) { return a.attention_dim ? h * a.kv_dim / a.attention_dim : h; };
+  if (o.heads) return {*o.heads, kv(*o.heads), "--heads"};
+  if (a.heads) return {a.heads, a.kv_heads ? a.kv_heads : kv(a.heads), "shapes"};
+  bool llama = a.family == "llama";
+  std::vector<int64_t> widths = llama ? std::vector<int64_t>{128, 64, 96, 80} : std::vector<int64_t>{64, 96, 80};
+  for (int64_t d : widths) {
+    if (a.attention_dim <= 0 || a.kv_dim <= 0 || a.attention_dim % d || a.kv_dim % d) continue;
+    std::string which = llama ? "the first of 128/64/96/80" : "the first of 64/96/80";
+    return {a.attention_dim / d, a.kv_dim / d,
+            "head_dim " + std::to_string(d) + " assumed: " + which + " dividing q " + std::to_string(a.attention_dim) +
+                " and kv " + std::to_string(a.kv_dim)};
   }
-  if (a.heads) {
-    source = "shapes";
-    return a.heads;
-  }
-  int64_t head_dim = a.family == "llama" ? 128 : 64;
-  if (a.attention_dim % head_dim) return 0;
-  source = "assumed head_dim " + std::to_string(head_dim) + ": the shapes do not fix it; pass --heads";
-  return a.attention_dim / head_dim;
+  return {};
 }
+
+const char* kProfileHint = "`ptscope profile FILE -i ...` measures them on a TorchScript file";
 
 // What a file without a model holds, for the error: "optimizer state only".
 std::string held_instead(const Checkpoint& c) {
@@ -91,23 +105,35 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
   const ModelSizes& m = r.sizes;
   bool quantized = o.dtype == WeightType::INT8 || o.dtype == WeightType::INT4;
   uint64_t act_bytes = o.mixed_precision || o.dtype != WeightType::FP32 ? 2 : 4;
-  auto line = [&](const char* section, const char* name, uint64_t v, std::string f, bool bytes = true) {
-    r.lines.push_back({section, name, v, bytes, std::move(f)});
+  auto line = [&](const char* section, const char* name, uint64_t v, std::string f, bool bytes = true,
+                  std::vector<std::string> missing = {}) {
+    r.lines.push_back({section, name, v, bytes, std::move(f), true, std::move(missing)});
+  };
+  auto unknown = [&](const char* section, const char* name, std::string why, bool bytes = true) {
+    r.lines.push_back({section, name, 0, bytes, std::move(why), false, {}});
   };
   if (!m.from_file_roles)
     r.notes.push_back("the file does not tell parameters from buffers: every floating tensor counts as a parameter");
 
   // The workload: activations, KV cache and FLOPs, when the architecture says.
   std::optional<Workload> work;
+  bool scores_unknown = false;  // a transformer whose head count nothing fixes
   if (r.architecture) {
     const Architecture& a = *r.architecture;
     WorkloadInput in{&a, m.parameters, 0, 0, o.batch, o.image, act_bytes, o.activation_checkpointing};
     if (a.family == "resnet") {
       work = resnet_workload(in);
     } else {
-      in.heads = r.heads = resolve_heads(a, o, r.heads_source);
-      if (r.heads && a.attention_dim) r.kv_heads = r.heads * a.kv_dim / a.attention_dim;
-      if (!in.heads) r.notes.push_back("heads unknown: attention scores (the s^2 term) left out; pass --heads");
+      Heads h = resolve_heads(a, o);
+      in.heads = r.heads = h.heads;
+      r.kv_heads = h.kv_heads;
+      r.heads_source = h.source;
+      if (!in.heads) {
+        scores_unknown = true;
+        r.notes.push_back("heads unknown: no tensor has a head axis and no usual head width (128/64/96/80) divides q " +
+                          std::to_string(a.attention_dim) + " and kv " + std::to_string(a.kv_dim) +
+                          "; the attention scores (the s^2 term) need --heads, and the totals are lower bounds");
+      }
       r.seq = o.seq ? *o.seq : a.positions ? a.positions : 2048;
       r.seq_source = o.seq ? "--seq" : a.positions ? "positions in the file" : "assumed; pass --seq";
       in.seq = r.seq;
@@ -118,9 +144,12 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
                         " parameters, the file holds " + std::to_string(m.parameters) +
                         ": extra or missing tensors, estimates use the file's count");
   } else {
-    r.notes.push_back("architecture not recognised: activations, KV cache and attention FLOPs skipped "
-                      "(they need layer sizes); FLOPs assume every parameter is used once per token");
+    r.notes.push_back(std::string("architecture not recognised: activations and FLOPs depend on layer sizes and on "
+                                  "how often each weight is applied (once for each token, once for each output pixel), which "
+                                  "the names and shapes do not say; ") +
+                      kProfileHint);
   }
+  const std::string not_recognised = "architecture not recognised", scores_missing = "attention scores";
 
   // Inference.
   std::string wf;
@@ -128,14 +157,22 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
   line("inference", "weights", r.inference.weights, wf + " + buffers as stored; P=" + std::to_string(m.parameters));
   if (work) {
     r.inference.activations = work->inference_activations;
-    line("inference", "activations", work->inference_activations, work->inference_formula);
+    line("inference", "activations", work->inference_activations, work->inference_formula, true,
+         scores_unknown ? std::vector<std::string>{scores_missing} : std::vector<std::string>{});
+    if (scores_unknown) {
+      unknown("inference", "attention scores", "needs --heads: 2*e*a*s^2*b");
+      r.inference.missing.push_back(scores_missing);
+    }
     if (work->kv_cache) {
       r.inference.kv_cache = work->kv_cache;
       line("inference", "kv cache", *work->kv_cache, work->kv_formula);
     }
+  } else {
+    unknown("inference", "activations", not_recognised);
+    r.inference.missing = {"activations", "any kv cache"};
   }
   r.inference.total = r.inference.weights + r.inference.activations.value_or(0) + r.inference.kv_cache.value_or(0);
-  line("inference", "total", r.inference.total, "weights + activations + kv cache");
+  line("inference", "total", r.inference.total, "weights + activations + kv cache", true, r.inference.missing);
 
   // Training.
   Estimate::Training& t = r.training;
@@ -155,11 +192,20 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
     line("training", "optimizer state", t.optimizer, of + ", s=" + std::to_string(sb));
     if (work) {
       t.activations = work->training_activations;
-      line("training", "activations", *t.activations, work->training_formula);
+      line("training", "activations", *t.activations, work->training_formula, true,
+           scores_unknown ? std::vector<std::string>{scores_missing} : std::vector<std::string>{});
+      if (scores_unknown) {
+        unknown("training", "attention scores",
+                std::string("needs --heads: layers x e*a*s^2*b") + (r.architecture->dropout ? " + a*s^2*b*(1+e)" : ""));
+        t.missing.push_back(scores_missing);
+      }
+    } else {
+      unknown("training", "activations", not_recognised);
+      t.missing.push_back("activations");
     }
     uint64_t states = t.optimizer + t.master_weights;
     t.total = t.weights + t.gradients + states + t.activations.value_or(0);
-    line("training", "total", t.total, "weights + gradients + master + optimizer + activations");
+    line("training", "total", t.total, "weights + gradients + master + optimizer + activations", true, t.missing);
     for (Strategy s : {Strategy::DDP, Strategy::Zero1, Strategy::Zero2, Strategy::Zero3, Strategy::FSDP}) {
       uint64_t v = per_gpu_model_states(s, t.weights, t.gradients, states, o.gpus) + t.activations.value_or(0);
       t.per_gpu_by_strategy.push_back({s, v});
@@ -168,30 +214,43 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
     static const char* kShard[] = {"W + G + O + A", "W + G + O/N + A", "W + (G + O)/N + A", "(W + G + O)/N + A",
                                    "(W + G + O)/N + A"};
     line("per gpu", strategy_name(o.strategy), t.per_gpu,
-         std::string(kShard[static_cast<int>(o.strategy)]) + ", N=" + std::to_string(o.gpus));
+         std::string(kShard[static_cast<int>(o.strategy)]) + ", N=" + std::to_string(o.gpus), true, t.missing);
   }
 
-  // FLOPs.
-  uint64_t fwd_token = work ? work->forward_per_token.value_or(0) : 2 * m.parameters;
-  uint64_t fwd_sample = work ? work->forward_per_sample : 2 * m.parameters;
+  // FLOPs: per token only for models of tokens; nothing but what the
+  // architecture gives (an unrecognised model's weights may be applied once
+  // per sample, per token or per output pixel).
   uint64_t train_factor = o.activation_checkpointing ? 4 : 3;
-  bool per_token = !work || r.architecture->family != "resnet";
-  std::string flops_formula = work ? work->flops_formula : "2*P";
+  std::string train_text =
+      o.activation_checkpointing ? "4 x forward (backward 2x, recompute 1x)" : "3 x forward (backward 2x)";
+  if (!work) {
+    r.flops.unknown = "architecture not recognised: how often each weight is applied (once for each sample, "
+                      "each token or each output pixel) is not in the file; " + std::string(kProfileHint);
+    r.flops.no_per_token = "architecture not recognised: whether the model reads tokens is not known";
+    unknown("flops", "forward per sample", not_recognised, false);
+    unknown("flops", "training per sample", "needs forward", false);
+    unknown("flops", "forward per batch", "needs forward", false);
+    return r;
+  }
+  bool per_token = r.architecture->family != "resnet";
+  uint64_t fwd_sample = work->forward_per_sample;
   if (per_token) {
+    uint64_t fwd_token = work->forward_per_token.value_or(0);
     r.flops.forward_per_token = fwd_token;
     r.flops.training_per_token = train_factor * fwd_token;
-    line("flops", "forward per token", fwd_token, flops_formula, false);
-    line("flops", "training per token", train_factor * fwd_token,
-         o.activation_checkpointing ? "4 x forward (backward 2x, recompute 1x)" : "3 x forward (backward 2x)", false);
+    line("flops", "forward per token", fwd_token, work->flops_formula, false);
+    line("flops", "training per token", train_factor * fwd_token, train_text, false);
+  } else {
+    r.flops.no_per_token = "a CNN has no tokens";
   }
   r.flops.forward_per_sample = fwd_sample;
   r.flops.training_per_sample = train_factor * fwd_sample;
   r.flops.forward_per_batch = fwd_sample * u(o.batch);
   r.flops.training_per_batch = train_factor * fwd_sample * u(o.batch);
-  std::string sample = per_token && r.seq ? "per token x s=" + std::to_string(r.seq) : per_token ? "per token" : flops_formula;
+  std::string sample = per_token ? "per token x s=" + std::to_string(r.seq) : work->flops_formula;
   line("flops", "forward per sample", fwd_sample, sample, false);
   line("flops", "training per sample", train_factor * fwd_sample, std::to_string(train_factor) + " x forward", false);
-  line("flops", "forward per batch", r.flops.forward_per_batch, "per sample x b=" + std::to_string(o.batch), false);
+  line("flops", "forward per batch", *r.flops.forward_per_batch, "per sample x b=" + std::to_string(o.batch), false);
   return r;
 }
 
@@ -211,6 +270,26 @@ std::optional<WeightType> stored_precision(const Checkpoint& c) {
   if (bits <= 4) return WeightType::INT4;
   if (bits <= 8) return WeightType::INT8;
   return std::nullopt;
+}
+
+std::optional<WeightType> file_precision(const Checkpoint& c) {
+  if (auto q = stored_precision(c)) return q;
+  uint64_t by_type[3] = {0, 0, 0};  // fp32, fp16, bf16
+  uint64_t other = 0;
+  for (const Tensor* t : unique_views(model_entries(c))) {
+    if (!counts_as_parameter(c, *t)) continue;
+    uint64_t bytes = t->numel * dtype_size(t->dtype);
+    switch (t->dtype) {
+      case DType::Float32: by_type[0] += bytes; break;
+      case DType::Float16: by_type[1] += bytes; break;
+      case DType::BFloat16: by_type[2] += bytes; break;
+      default: other += bytes;
+    }
+  }
+  size_t best = std::max_element(by_type, by_type + 3) - by_type;
+  if (by_type[best] == 0 || by_type[best] < other) return std::nullopt;
+  static const WeightType kTypes[] = {WeightType::FP32, WeightType::FP16, WeightType::BF16};
+  return kTypes[best];
 }
 
 }  // namespace ptscope

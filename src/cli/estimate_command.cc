@@ -33,8 +33,12 @@ int run_estimate(EstimateArgs& a) {
   Model m = load_model(a.file);
   std::optional<IndexCheck> index = std::move(m.index);
   Checkpoint c = index ? merge_checkpoints(std::move(m.files), m.path) : std::move(m.files.front());
-  std::optional<WeightType> stored = a.dtype_given ? std::nullopt : stored_precision(c);
+  // No --dtype: the file's own precision (its quantized bits, else the
+  // floating dtype most parameter bytes are in).
+  std::optional<WeightType> stored = a.dtype_given ? std::nullopt : file_precision(c);
   if (stored) a.options.dtype = *stored;
+  const std::string dtype = weight_type_name(a.options.dtype);
+  bool quantized = a.options.dtype == WeightType::INT8 || a.options.dtype == WeightType::INT4;
   Estimate e;
   try {
     e = estimate(c, a.options);
@@ -42,8 +46,9 @@ int run_estimate(EstimateArgs& a) {
     throw err.in_file(a.file);
   }
   if (stored)
-    e.notes.push_back(std::string("weights at ") + weight_type_name(*stored) +
-                      ": no --dtype given, and the file's quantized weights are stored at that precision");
+    e.notes.push_back("weights at " + dtype +
+                      (quantized ? ": no --dtype given, and the file's quantized weights are stored at that precision"
+                                 : ": the file's dtype; --dtype to change"));
   files.push_back({std::move(c), std::move(e)});
   write_report(std::cout, EstimateReport(files, a.options, a.units), a.format);
   if (!index || index->problems.empty()) return kOk;
@@ -60,8 +65,10 @@ Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
   std::vector<std::string> dtypes = float_dtype_names();
   dtypes.insert(dtypes.end(), {"int8", "int4"});
   add_choice<WeightType>(app, "--dtype", o.dtype, dtypes, weight_type_from_name,
-                         "Weight precision (spellings: " + dtype_aliases() + ")")
-      ->default_str("fp32, or int4/int8 for a quantized file");
+                         "Weight precision (spellings: " + dtype_aliases() +
+                             "); default: the file's, the dtype most parameter bytes are in, "
+                             "or the stored bits of a quantized file")
+      ->default_str("the file's dtype");
   app.add_option("--group-size", o.group_size, "int4: weights per fp16 scale and zero point")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();

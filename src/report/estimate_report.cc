@@ -15,6 +15,19 @@ json or_null(const std::optional<T>& v) {
 }
 json positive_or_null(int64_t v) { return v > 0 ? json(v) : json(nullptr); }
 
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// The table's value cell, never shortened: "unknown (reason)", or "at
+// least X (incomplete: terms)" for a sum that leaves terms out.
+std::string value_text(const Line& l, const std::string& number) {
+  if (!l.known) return "unknown (" + l.formula + ")";
+  return l.missing.empty() ? number : "at least " + number + " (incomplete: " + joined(l.missing) + ")";
+}
+
 json architecture_json(const Estimate& e) {
   if (!e.architecture) return nullptr;
   const Architecture& a = *e.architecture;
@@ -82,7 +95,9 @@ json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions
   json inference = {{"weights_bytes", e.inference.weights},
                     {"activation_bytes", or_null(e.inference.activations)},
                     {"kv_cache_bytes", or_null(e.inference.kv_cache)},
-                    {"total_bytes", e.inference.total}};
+                    {"total_bytes", e.inference.total},
+                    {"complete", e.inference.missing.empty()},
+                    {"missing", e.inference.missing}};
   json training = nullptr;
   if (e.training.possible) {
     json by_strategy = json::object();
@@ -94,12 +109,24 @@ json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions
                 {"activation_bytes", or_null(e.training.activations)},
                 {"total_bytes", e.training.total},
                 {"per_gpu_bytes", e.training.per_gpu},
-                {"per_gpu_bytes_by_strategy", by_strategy}};
+                {"per_gpu_bytes_by_strategy", by_strategy},
+                {"complete", e.training.missing.empty()},
+                {"missing", e.training.missing}};
   }
   json lines = json::array();
-  for (const Line& l : e.lines)
-    lines.push_back({{"section", l.section}, {"name", l.name}, {"value", l.value},
-                     {"unit", l.bytes ? "bytes" : "flops"}, {"formula", l.formula}});
+  for (const Line& l : e.lines) {
+    json j = {{"section", l.section}, {"name", l.name}, {"value", l.known ? json(l.value) : json(nullptr)},
+              {"unit", l.bytes ? "bytes" : "flops"}, {"formula", l.known ? json(l.formula) : json(nullptr)},
+              {"complete", l.known && l.missing.empty()}};
+    if (!l.known) j["reason"] = l.formula;
+    if (!l.missing.empty()) j["missing"] = l.missing;
+    lines.push_back(std::move(j));
+  }
+  auto flops_json = [](const std::optional<uint64_t>& f, const std::optional<uint64_t>& t, const std::string& why) {
+    json j = {{"forward", or_null(f)}, {"training", or_null(t)}};
+    if (!f && !why.empty()) j["reason"] = why;
+    return j;
+  };
   return {{"file", c.path},
           {"format", format_name(c.format)},
           {"options", options},
@@ -108,10 +135,9 @@ json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions
           {"architecture", architecture_json(e)},
           {"inference", inference},
           {"training", training},
-          {"flops_per_token", {{"forward", or_null(e.flops.forward_per_token)},
-                               {"training", or_null(e.flops.training_per_token)}}},
-          {"flops_per_sample", {{"forward", e.flops.forward_per_sample}, {"training", e.flops.training_per_sample}}},
-          {"flops_per_batch", {{"forward", e.flops.forward_per_batch}, {"training", e.flops.training_per_batch}}},
+          {"flops_per_token", flops_json(e.flops.forward_per_token, e.flops.training_per_token, e.flops.no_per_token)},
+          {"flops_per_sample", flops_json(e.flops.forward_per_sample, e.flops.training_per_sample, e.flops.unknown)},
+          {"flops_per_batch", flops_json(e.flops.forward_per_batch, e.flops.training_per_batch, e.flops.unknown)},
           {"lines", lines},
           {"notes", e.notes}};
 }
@@ -151,16 +177,19 @@ void write_estimate_text(std::ostream& out, const Checkpoint& c, const Estimate&
       if (section == "per gpu") title += " (" + counted(static_cast<uint64_t>(o.gpus), "GPU") + ")";
       out << "\n  " << title << '\n';
     }
-    t.rows.push_back({l.name, l.bytes ? human_bytes(l.value, units) : flops(l.value), l.formula});
+    t.rows.push_back({l.name, value_text(l, l.bytes ? human_bytes(l.value, units) : flops(l.value)),
+                      l.known ? l.formula : ""});
   }
   flush();
   if (e.training.possible) {
-    out << "\n  per gpu, every strategy (" << counted(static_cast<uint64_t>(o.gpus), "GPU") << ")\n";
+    const std::vector<std::string>& missing = e.training.missing;
+    out << "\n  per gpu, every strategy (" << counted(static_cast<uint64_t>(o.gpus), "GPU")
+        << (missing.empty() ? "" : "; incomplete: " + joined(missing)) << ")\n";
     TextTable s;
     s.columns = {"strategy", "per gpu"};
     s.numeric = {false, true};
     for (const auto& [strategy, v] : e.training.per_gpu_by_strategy)
-      s.rows.push_back({strategy_name(strategy), human_bytes(v, units)});
+      s.rows.push_back({strategy_name(strategy), (missing.empty() ? "" : "at least ") + human_bytes(v, units)});
     write_table(out, s, "    ");
   }
   if (!e.notes.empty()) {
@@ -173,10 +202,16 @@ TextTable estimate_table(const Checkpoint& c, const Estimate& e) {
   TextTable t;
   t.columns = {"file", "section", "name", "value", "unit", "formula"};
   t.numeric = {false, false, false, true, false, false};
-  for (const Line& l : e.lines)
-    t.rows.push_back({c.path, l.section, l.name, std::to_string(l.value), l.bytes ? "bytes" : "flops", l.formula});
+  for (const Line& l : e.lines) {
+    std::string formula = !l.known ? "unknown: " + l.formula
+                          : l.missing.empty() ? l.formula
+                                              : "at least; incomplete: " + joined(l.missing) + "; " + l.formula;
+    t.rows.push_back({c.path, l.section, l.name, l.known ? std::to_string(l.value) : "", l.bytes ? "bytes" : "flops",
+                      formula});
+  }
   for (const auto& [s, v] : e.training.per_gpu_by_strategy)
-    t.rows.push_back({c.path, "per gpu", strategy_name(s), std::to_string(v), "bytes", ""});
+    t.rows.push_back({c.path, "per gpu", strategy_name(s), std::to_string(v), "bytes",
+                      e.training.missing.empty() ? "" : "at least; incomplete: " + joined(e.training.missing)});
   return t;
 }
 
