@@ -41,7 +41,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_util import reexec_deterministically  # noqa: E402
+from fixture_util import reexec_deterministically, save_safetensors  # noqa: E402
 
 import numpy as np
 import torch
@@ -370,12 +370,6 @@ def write_torchscript(out):
             "traced_cnn.pt": ("torchscript", {})}
 
 
-SAFETENSORS_DTYPES = {
-    torch.bool: "BOOL", torch.uint8: "U8", torch.int8: "I8", torch.int16: "I16",
-    torch.int32: "I32", torch.int64: "I64", torch.float16: "F16",
-    torch.bfloat16: "BF16", torch.float32: "F32", torch.float64: "F64",
-}
-
 
 def safetensors_tensors():
     """tied_lm's tensors minus the tied duplicate, one f16 and one bf16."""
@@ -387,25 +381,7 @@ def safetensors_tensors():
 
 
 def write_safetensors(out):
-    tensors = safetensors_tensors()
-    header = {"__metadata__": {"format": "pt"}}
-    blobs, offset = [], 0
-    for name, t in tensors.items():
-        if t.dtype == torch.bfloat16:           # numpy has no bfloat16
-            data = t.view(torch.int16).numpy().tobytes()
-        else:
-            data = t.numpy().tobytes()
-        assert sys.byteorder == "little" and len(data) == t.numel() * t.element_size()
-        header[name] = {"dtype": SAFETENSORS_DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header_bytes = json.dumps(header, separators=(",", ":")).encode()
-    header_bytes += b" " * (-len(header_bytes) % 8)
-    with open(out / "model.safetensors", "wb") as f:
-        f.write(struct.pack("<Q", len(header_bytes)))
-        f.write(header_bytes)
-        f.write(b"".join(blobs))
+    save_safetensors(out / "model.safetensors", safetensors_tensors(), {"format": "pt"})
     return {"model.safetensors": ("safetensors", {"parameters": None, "buffers": None})}
 
 

@@ -27,32 +27,17 @@ safetensors' definition, the sum of every tensor's data bytes.
 
 import argparse
 import json
+import os
 import shutil
-import struct
+import sys
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_util import save_safetensors  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
-ST_DTYPES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32"}
-
-
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes() if t.dtype != torch.bfloat16 else \
-            t.contiguous().view(torch.int16).numpy().tobytes()
-        header[name] = {"dtype": ST_DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
 
 
 def nbytes(t):
@@ -96,7 +81,7 @@ def write_llama(out, ext):
     shards = llama_shards(ext)
     for fname, tensors in shards:
         if ext == "safetensors":
-            write_safetensors(d / fname, tensors)
+            save_safetensors(d / fname, tensors)
         else:
             torch.save(tensors, d / fname)
     write_index(d / ("model.safetensors.index.json" if ext == "safetensors" else "pytorch_model.bin.index.json"),
@@ -121,7 +106,7 @@ def write_bad(out, name, shards, problems, on_disk=None, total_size=None, extra=
     d = out / name
     d.mkdir()
     for fname, tensors in (on_disk if on_disk is not None else shards):
-        write_safetensors(d / fname, tensors)
+        save_safetensors(d / fname, tensors)
     write_index(d / "model.safetensors.index.json", shards, total_size, extra)
     return name, {"problems": problems}
 

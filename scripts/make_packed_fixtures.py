@@ -39,19 +39,20 @@ writer and the safetensors writer write the same bytes each run.
 import argparse
 import json
 import struct
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_util import save_safetensors  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 LINEARS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
 GROUP = 16
-
-ST_DTYPES = {torch.uint8: "U8", torch.int8: "I8", torch.int32: "I32", torch.int64: "I64",
-             torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32"}
 
 
 def llama_state():
@@ -207,25 +208,9 @@ def mxfp4_model():
     return sd, truth, logical, stored
 
 
-def write_safetensors(path, sd):
-    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
-    for name in sorted(sd):
-        t = sd[name].contiguous()
-        data = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
-        assert sys.byteorder == "little" and len(data) == t.numel() * t.element_size()
-        header[name] = {"dtype": ST_DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    hb = json.dumps(header, separators=(",", ":")).encode()
-    hb += b" " * (-len(hb) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(hb)) + hb + b"".join(blobs))
-
-
 def save_both(out, stem, sd, entry, expected):
     torch.save(sd, out / (stem + ".pt"))
-    write_safetensors(out / (stem + ".safetensors"), sd)
+    save_safetensors(out / (stem + ".safetensors"), {name: sd[name] for name in sorted(sd)}, {"format": "pt"})
     expected[stem + ".pt"] = entry
     expected[stem + ".safetensors"] = entry
 
