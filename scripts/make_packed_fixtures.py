@@ -38,7 +38,6 @@ writer and the safetensors writer write the same bytes each run.
 
 import argparse
 import json
-import struct
 import os
 import sys
 from pathlib import Path
