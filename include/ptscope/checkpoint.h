@@ -14,8 +14,8 @@
 
 namespace ptscope {
 
-enum class Format { TorchZip, TorchLegacy, TorchScript, Safetensors };
-const char* format_name(Format f);  // "torch-zip", "torch-legacy", ...
+enum class Format { TorchZip, TorchLegacy, TorchScript, Safetensors, DistributedCheckpoint };
+const char* format_name(Format f);  // "torch-zip", "torch-legacy", ..., "torch-dcp"
 
 // A block of element data in the file: a zip record, a legacy storage, or
 // one safetensors tensor.

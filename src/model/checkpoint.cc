@@ -8,6 +8,7 @@ const char* format_name(Format f) {
     case Format::TorchLegacy: return "torch-legacy";
     case Format::TorchScript: return "torchscript";
     case Format::Safetensors: return "safetensors";
+    case Format::DistributedCheckpoint: return "torch-dcp";
   }
   return "?";
 }

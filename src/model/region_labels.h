@@ -28,6 +28,10 @@ inline constexpr std::string_view kZipDataDescriptors = "zip data descriptors";
 inline constexpr std::string_view kZipCentralDirectory = "zip central directory";
 inline constexpr std::string_view kZipEndRecords = "zip end records";
 inline constexpr std::string_view kExtraFiles = "extra files";
+// torch.distributed.checkpoint data files: Bytes entries (io.BytesIO items),
+// and what no _StorageInfo of `.metadata` covers.
+inline constexpr std::string_view kDcpBytesEntries = "DCP bytes entries";
+inline constexpr std::string_view kDcpOverhead = "DCP data file overhead";
 inline constexpr std::string_view kOtherRecords = "other records";
 inline constexpr std::string_view kUnlabelled = "unlabelled";
 
@@ -37,7 +41,7 @@ inline constexpr std::string_view kOrder[] = {
     kTorchScriptConstants, kArchiveMetadata, kLegacyHeader, kStorageKeyList,
     kStorageSizeHeaders, kSafetensorsHeader, kZipLocalHeaders, kAlignmentPadding,
     kZipDataDescriptors, kZipCentralDirectory, kZipEndRecords, kExtraFiles,
-    kOtherRecords, kUnlabelled,
+    kDcpBytesEntries, kDcpOverhead, kOtherRecords, kUnlabelled,
 };
 
 }  // namespace ptscope::label

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "dcp_reader.h"
 #include "ptscope/error.h"
 #include "ptscope/load.h"
 
@@ -140,6 +141,7 @@ std::vector<std::optional<Checkpoint>> read_shards(const std::vector<std::string
 }
 
 Model load_model(const std::string& path) {
+  if (is_dcp_folder(path)) return load_dcp_folder(path);  // torch.distributed.checkpoint
   ModelFiles files = find_model_files(path);
   Model m;
   m.path = path;
