@@ -6,6 +6,9 @@ their truth in expected.json.
                       model-0000N-of-00003.safetensors
   llama_bin/          config.json, pytorch_model.bin.index.json and
                       pytorch_model-0000N-of-00003.bin (torch.save)
+  llama_config_mismatch/  model.safetensors (the same tensors, no index) and
+                      a config.json that disagrees with the shapes
+                      (hidden_size 128, num_hidden_layers 3)
 
 The model is fixtures/arch/llama_tiny.pt (LLaMA-like, GQA: 4 heads, 2 KV
 heads, 2 layers, hidden 64, ffn 176, vocab 1000) without its inv_freq
@@ -94,6 +97,20 @@ def write_llama(out, ext):
                     "files": files, "problems": []}
 
 
+# config.json disagreeing with the shapes: hidden_size and num_hidden_layers
+# wrong, heads right; a torch_dtype and context length the files cannot say.
+CONFIG_MISMATCH = {**CONFIG, "hidden_size": 128, "num_hidden_layers": 3, "torch_dtype": "bfloat16",
+                   "max_position_embeddings": 256}
+
+
+def write_config_mismatch(out):
+    d = out / "llama_config_mismatch"
+    d.mkdir()
+    save_safetensors(d / "model.safetensors", {k: v for _, t in llama_shards("safetensors") for k, v in t.items()})
+    (d / "config.json").write_text(json.dumps(CONFIG_MISMATCH, indent=2) + "\n")
+    return d.name, {"config": CONFIG_MISMATCH, "problems": []}
+
+
 def tiny(*names):
     g = torch.Generator().manual_seed(len(names[0]))
     return {n: torch.randn(2, 3, generator=g) for n in names}
@@ -136,6 +153,7 @@ def main():
                   [f"index: metadata.total_size is {total + 4} but the shards' tensors hold {total} bytes"],
                   total_size=total + 4),
     ])
+    truth.update([write_config_mismatch(out)])
     (out / "expected.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
 
 

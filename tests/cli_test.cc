@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -736,6 +737,38 @@ TEST(Cli, FolderIsOneReport) {
   ASSERT_EQ(t.status, 0) << t.err;
   EXPECT_NE(t.out.find("pytorch_model.bin.index.json: consistent with the shards"), std::string::npos) << t.out;
   EXPECT_NE(t.out.find("pytorch_model-00003-of-00003.bin        2   64,064"), std::string::npos) << t.out;
+}
+
+TEST(Cli, FolderConfig) {
+  Outcome r = ptscope("inspect fixtures/folders/llama_bin");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("  config  config.json: model_type llama, torch_dtype float32\n"), std::string::npos) << r.out;
+  Outcome j = ptscope("inspect --format json fixtures/folders/llama_safetensors");
+  ASSERT_EQ(j.status, 0) << j.err;
+  auto c = nlohmann::json::parse(j.out)[0]["config"];
+  EXPECT_EQ(c["model_type"], "llama");
+  EXPECT_EQ(c["num_key_value_heads"], 2);
+  Outcome e = ptscope("estimate --format json fixtures/folders/llama_safetensors");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_NE(e.out.find("\"heads_source\": \"config.json\""), std::string::npos) << e.out;
+  Outcome m = ptscope("estimate fixtures/folders/llama_config_mismatch");
+  ASSERT_EQ(m.status, 0) << m.err;
+  EXPECT_NE(m.out.find("config.json says hidden_size 128, the shapes 64: the shapes are used"), std::string::npos);
+  EXPECT_NE(m.out.find("weights at bf16: config.json's torch_dtype bfloat16 (the files hold fp32)"), std::string::npos);
+  Outcome d = ptscope("estimate --dtype fp16 fixtures/folders/llama_config_mismatch");
+  EXPECT_NE(d.out.find("inference (fp16"), std::string::npos) << d.out;
+  // A config.json that cannot be read: one warning line, the command runs.
+  std::string dir = testing::TempDir() + "ptscope_cli_bad_config." + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(PTSCOPE_SOURCE_DIR "/fixtures/folders/llama_config_mismatch/model.safetensors",
+                             dir + "/model.safetensors", std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir + "/config.json") << "{\"hidden_size\": ";
+  for (const char* cmd : {"estimate ", "inspect "}) {
+    Outcome b = ptscope(cmd + dir);
+    EXPECT_EQ(b.status, 0) << b.err;
+    EXPECT_EQ(b.err, "ptscope: warning: " + dir + "/config.json: not valid JSON; ignored\n");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Cli, InconsistentIndexIsExitThree) {

@@ -1,12 +1,15 @@
 // Model folders: the shards of fixtures/folders/ read as one model and the
 // index checked against them, to the truth make_folder_fixtures.py wrote.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "inspection.h"
 #include "ptscope/error.h"
+#include "ptscope/estimate.h"
 #include "ptscope/load.h"
 #include "shard_index.h"
 
@@ -48,6 +51,111 @@ TEST(Folder, ShardedFoldersAreOneModel) {
     for (const ByteMapRow& r : in.byte_map) mapped += r.bytes;
     EXPECT_EQ(mapped, in.checkpoint.file_bytes);  // each file's map, summed
   }
+}
+
+Estimate estimate_folder(const std::string& path) {
+  Model m = load_model(path);
+  EstimateOptions o;
+  o.config = m.config;
+  return estimate(merge_checkpoints(std::move(m.files), m.path), o);
+}
+
+bool has_note(const Estimate& e, const std::string& note) {
+  return std::find(e.notes.begin(), e.notes.end(), note) != e.notes.end();
+}
+
+TEST(Folder, ConfigGivesTheHeadsTheShapesLeaveOpen) {
+  for (const char* name : {"llama_safetensors", "llama_bin"}) {
+    SCOPED_TRACE(name);
+    Model m = load_model(kDir + name);
+    ASSERT_TRUE(m.config);
+    EXPECT_TRUE(m.config_problem.empty());
+    EXPECT_EQ(m.config->file, kDir + name + "/config.json");
+    EXPECT_EQ(m.config->model_type, "llama");
+    EXPECT_EQ(m.config->torch_dtype, "float32");
+    EXPECT_EQ(m.config->num_key_value_heads, 2);
+    Estimate e = estimate_folder(kDir + name);
+    EXPECT_EQ(e.heads, 4);
+    EXPECT_EQ(e.kv_heads, 2);
+    EXPECT_EQ(e.heads_source, "config.json");
+    for (const std::string& n : e.notes) EXPECT_EQ(n.find("config.json says"), std::string::npos) << n;
+  }
+  // An index file's folder is the model's folder.
+  EXPECT_TRUE(load_model(kDir + "llama_safetensors/model.safetensors.index.json").config);
+  // A single file given as such reads no config.
+  EXPECT_FALSE(load_model(kDir + "llama_bin/pytorch_model-00002-of-00003.bin").config);
+}
+
+TEST(Folder, ConfigDisagreeingWithTheShapesIsANoteAndTheShapesWin) {
+  const std::string dir = kDir + "llama_config_mismatch";
+  Estimate e = estimate_folder(dir);
+  ASSERT_TRUE(e.architecture);
+  EXPECT_EQ(e.architecture->hidden, 64);
+  EXPECT_EQ(e.architecture->layers, 2);
+  EXPECT_TRUE(has_note(e, "config.json says hidden_size 128, the shapes 64: the shapes are used"));
+  EXPECT_TRUE(has_note(e, "config.json says num_hidden_layers 3, the shapes 2: the shapes are used"));
+  EXPECT_TRUE(has_note(e, "config.json says 4 heads x head_dim 32 = 128, the shapes' q width 64: the shapes are used"));
+  // The heads still divide the shapes' widths evenly: they are used.
+  EXPECT_EQ(e.heads, 4);
+  EXPECT_EQ(e.kv_heads, 2);
+  // No positions in the shapes: the sequence is the config's context.
+  EXPECT_EQ(e.seq, 256);
+  EXPECT_EQ(e.seq_source, "max_position_embeddings in config.json; --seq to change");
+  // Shape-fixed heads that the config contradicts: the shapes win, noted.
+  Model m = load_model(dir);
+  EstimateOptions o;
+  o.config = m.config;
+  o.config->num_attention_heads = 8;
+  o.config->num_key_value_heads = 8;
+  Estimate f = estimate(merge_checkpoints(std::move(m.files), m.path), o);
+  EXPECT_NE(f.heads_source, "config.json");
+  EXPECT_TRUE(has_note(f, "config.json's heads (8, kv 8) do not divide the shapes' q 64 and kv 32 into heads of one "
+                          "width: not used"));
+}
+
+TEST(ModelConfig, ReadsOnlyFieldsOfTheExpectedType) {
+  ModelConfig c = parse_model_config(R"({"model_type": "mixtral", "hidden_size": "64", "num_attention_heads": -4,
+      "num_key_value_heads": 1e3, "head_dim": 1099511627777, "vocab_size": 32000, "tie_word_embeddings": true,
+      "num_local_experts": 8, "num_experts": 4, "num_experts_per_tok": 2, "sliding_window": null,
+      "quantization_config": {"quant_method": "gptq", "bits": 4}})");
+  EXPECT_EQ(c.model_type, "mixtral");
+  EXPECT_FALSE(c.hidden_size);
+  EXPECT_FALSE(c.num_attention_heads);
+  EXPECT_FALSE(c.num_key_value_heads);
+  EXPECT_FALSE(c.head_dim);
+  EXPECT_FALSE(c.sliding_window);
+  EXPECT_EQ(c.vocab_size, 32000);
+  EXPECT_EQ(c.tie_word_embeddings, true);
+  EXPECT_EQ(c.num_experts, 8);
+  EXPECT_EQ(c.num_experts_per_tok, 2);
+  EXPECT_EQ(c.quant_method, "gptq");
+  EXPECT_EQ(c.bits, 4);
+  EXPECT_THROW(parse_model_config("[1, 2]"), Error);
+  EXPECT_THROW(parse_model_config("{\"a\": "), Error);
+  EXPECT_THROW(parse_model_config(std::string(100, '[') + std::string(100, ']')), Error);
+}
+
+TEST(Folder, UnreadableConfigIsOneProblemNeverAnError) {
+  namespace fs = std::filesystem;
+  const std::string dir = testing::TempDir() + "ptscope_bad_config." + std::to_string(getpid());
+  fs::create_directories(dir);
+  fs::copy_file(kDir + "llama_config_mismatch/model.safetensors", dir + "/model.safetensors",
+                fs::copy_options::overwrite_existing);
+  auto write = [&](const std::string& text) { std::ofstream(dir + "/config.json", std::ios::binary) << text; };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{\"hidden_size\": 64,", "not valid JSON"},
+      {std::string(5000, '[') + std::string(5000, ']'), "nests deeper than 64 levels"},
+      {"{\"a\": \"" + std::string(kMaxConfigBytes, 'x') + "\"}", "larger than 4 MiB"},
+  };
+  for (const auto& [text, why] : cases) {
+    SCOPED_TRACE(why);
+    write(text);
+    Model m = load_model(dir);
+    EXPECT_FALSE(m.config);
+    EXPECT_EQ(m.config_problem, dir + "/config.json: " + why + "; ignored");
+    EXPECT_EQ(m.files.size(), 1u);
+  }
+  fs::remove_all(dir);
 }
 
 TEST(Folder, IndexFileNamesTheSameModel) {

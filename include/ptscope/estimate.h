@@ -10,6 +10,7 @@
 
 #include "ptscope/architecture.h"
 #include "ptscope/checkpoint.h"
+#include "ptscope/model_config.h"
 #include "ptscope/model_sizes.h"
 #include "ptscope/precision.h"
 
@@ -33,6 +34,10 @@ struct EstimateOptions {
   int64_t gpus = 1;
   Strategy strategy = Strategy::DDP;
   bool activation_checkpointing = false;
+  // A folder's config.json: heads where the shapes do not fix them, the
+  // default --seq (max_position_embeddings) where they fix none; each of its
+  // sizes that disagrees with the shapes is a note, the shapes win.
+  std::optional<ModelConfig> config;
 };
 
 // One reported figure: a value and how it was computed. A figure is never
@@ -54,7 +59,7 @@ struct Estimate {
   ModelSizes sizes;
   std::optional<Architecture> architecture;
   int64_t heads = 0, kv_heads = 0;  // resolved (0: unknown)
-  std::string heads_source;    // "shapes", "--heads", "head_dim N assumed: ..."; "" when unknown
+  std::string heads_source;    // "shapes", "--heads", "config.json", "head_dim N assumed: ..."; "" when unknown
   int64_t seq = 0;             // tokens used (0: no sequence model)
   std::string seq_source;
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ptscope/checkpoint.h"
+#include "ptscope/model_config.h"
 
 namespace ptscope {
 
@@ -27,6 +28,8 @@ struct Model {
   std::string path;               // as given
   std::vector<Checkpoint> files;  // the shards read, in the index's order (else by name)
   std::optional<IndexCheck> index;  // nullopt: a single checkpoint file was given
+  std::optional<ModelConfig> config;  // the folder's config.json, when read
+  std::string config_problem;         // why a config.json there was not read; "" when none
 };
 
 // `path` is a folder (its *.safetensors.index.json, else *.bin.index.json;
@@ -34,7 +37,9 @@ struct Model {
 // index file, or a single checkpoint file. Shards are read in parallel, at
 // most std::thread::hardware_concurrency() at once. A shard that cannot be
 // read throws its Error; a missing or inconsistent shard is a problem in
-// `index`, not an error.
+// `index`, not an error. A folder's (or an index file's folder's)
+// config.json is read into `config`; one that cannot be read is a line in
+// `config_problem`, never an error.
 Model load_model(const std::string& path);
 
 }  // namespace ptscope

@@ -50,10 +50,23 @@ struct Heads {
   std::string source;
 };
 
+// config.json's heads when they divide the shapes' widths into heads of one
+// width; else nothing.
+Heads config_heads(const Architecture& a, const ModelConfig& c) {
+  if (!c.num_attention_heads || a.attention_dim <= 0) return {};
+  int64_t h = *c.num_attention_heads, kvh = c.num_key_value_heads.value_or(h);
+  if (a.attention_dim % h) return {};
+  int64_t d = a.attention_dim / h;
+  if (a.kv_dim > 0 && a.kv_dim != kvh * d) return {};
+  return {h, kvh, "config.json"};
+}
+
 Heads resolve_heads(const Architecture& a, const EstimateOptions& o) {
   auto kv = [&](int64_t h) { return a.attention_dim ? h * a.kv_dim / a.attention_dim : h; };
   if (o.heads) return {*o.heads, kv(*o.heads), "--heads"};
   if (a.heads) return {a.heads, a.kv_heads ? a.kv_heads : kv(a.heads), "shapes"};
+  if (o.config)
+    if (Heads h = config_heads(a, *o.config); h.heads) return h;
   bool llama = a.family == "llama";
   std::vector<int64_t> widths = llama ? std::vector<int64_t>{128, 64, 96, 80} : std::vector<int64_t>{64, 96, 80};
   for (int64_t d : widths) {
@@ -64,6 +77,40 @@ Heads resolve_heads(const Architecture& a, const EstimateOptions& o) {
                 " and kv " + std::to_string(a.kv_dim)};
   }
   return {};
+}
+
+// Each config.json size that disagrees with the shapes, as a note.
+void check_config(const Architecture& a, const ModelConfig& c, std::vector<std::string>& notes) {
+  auto check = [&](const char* field, const std::optional<int64_t>& said, int64_t shapes) {
+    if (said && shapes > 0 && *said != shapes)
+      notes.push_back("config.json says " + std::string(field) + " " + std::to_string(*said) + ", the shapes " +
+                      std::to_string(shapes) + ": the shapes are used");
+  };
+  check("hidden_size", c.hidden_size, a.hidden);
+  check("num_hidden_layers", c.num_hidden_layers, a.layers);
+  check("intermediate_size", c.intermediate_size, a.ffn);
+  check("vocab_size", c.vocab_size, a.vocab);
+  check("num_attention_heads", c.num_attention_heads, a.heads);
+  check("num_key_value_heads", c.num_key_value_heads, a.kv_heads);
+  check("head_dim", c.head_dim, a.head_dim);
+  if (c.num_attention_heads && a.attention_dim > 0) {
+    // head_dim defaults to hidden_size / num_attention_heads (transformers).
+    std::optional<int64_t> d = c.head_dim;
+    if (!d && c.hidden_size && *c.hidden_size % *c.num_attention_heads == 0) d = *c.hidden_size / *c.num_attention_heads;
+    int64_t h = *c.num_attention_heads, kvh = c.num_key_value_heads.value_or(h);
+    if (d && h * *d != a.attention_dim)
+      notes.push_back("config.json says " + std::to_string(h) + " heads x head_dim " + std::to_string(*d) + " = " +
+                      std::to_string(h * *d) + ", the shapes' q width " + std::to_string(a.attention_dim) +
+                      ": the shapes are used");
+    else if (d && a.kv_dim > 0 && kvh * *d != a.kv_dim)
+      notes.push_back("config.json says " + std::to_string(kvh) + " kv heads x head_dim " + std::to_string(*d) + " = " +
+                      std::to_string(kvh * *d) + ", the shapes' kv width " + std::to_string(a.kv_dim) +
+                      ": the shapes are used");
+    if (!a.heads && !config_heads(a, c).heads)
+      notes.push_back("config.json's heads (" + std::to_string(h) + ", kv " + std::to_string(kvh) +
+                      ") do not divide the shapes' q " + std::to_string(a.attention_dim) + " and kv " +
+                      std::to_string(a.kv_dim) + " into heads of one width: not used");
+  }
 }
 
 const char* kProfileHint = "`ptscope profile FILE -i ...` measures them on a TorchScript file";
@@ -134,11 +181,16 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
                           std::to_string(a.attention_dim) + " and kv " + std::to_string(a.kv_dim) +
                           "; the attention scores (the s^2 term) need --heads, and the totals are lower bounds");
       }
-      r.seq = o.seq ? *o.seq : a.positions ? a.positions : 2048;
-      r.seq_source = o.seq ? "--seq" : a.positions ? "positions in the file" : "assumed; pass --seq";
+      int64_t config_seq = o.config ? o.config->max_position_embeddings.value_or(0) : 0;
+      r.seq = o.seq ? *o.seq : a.positions ? a.positions : config_seq ? config_seq : 2048;
+      r.seq_source = o.seq          ? "--seq"
+                     : a.positions ? "positions in the file"
+                     : config_seq  ? "max_position_embeddings in config.json; --seq to change"
+                                   : "assumed; pass --seq";
       in.seq = r.seq;
       work = transformer_workload(in);
     }
+    if (o.config) check_config(a, *o.config, r.notes);
     if (a.parameters_from_formula != m.parameters)
       r.notes.push_back("the architecture's formula gives " + std::to_string(a.parameters_from_formula) +
                         " parameters, the file holds " + std::to_string(m.parameters) +

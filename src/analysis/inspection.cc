@@ -31,6 +31,8 @@ Inspection inspect(Model m, const InspectViews& views) {
   i.summary = summarize(i.checkpoint);
   if (views.tree) i.tree = module_tree(i.checkpoint, views.depth);
   i.index = std::move(m.index);
+  i.config = std::move(m.config);
+  i.config_problem = std::move(m.config_problem);
   return i;
 }
 

@@ -41,6 +41,8 @@ struct Inspection {
   std::vector<TreeRow> tree;      // empty unless views.tree
   std::vector<InspectedPart> parts;  // a folder's files; empty for one file
   std::optional<IndexCheck> index;   // set for a folder or an index file
+  std::optional<ModelConfig> config;  // a folder's config.json (Model::config)
+  std::string config_problem;         // Model::config_problem
 };
 
 Inspection inspect(Checkpoint c, const InspectViews& views);

@@ -33,18 +33,36 @@ int run_estimate(EstimateArgs& a) {
   Model m = load_model(a.file);
   std::optional<IndexCheck> index = std::move(m.index);
   Checkpoint c = index ? merge_checkpoints(std::move(m.files), m.path) : std::move(m.files.front());
-  // No --dtype: the file's own precision (its quantized bits, else the
-  // floating dtype most parameter bytes are in).
-  std::optional<WeightType> stored = a.dtype_given ? std::nullopt : file_precision(c);
+  if (!m.config_problem.empty()) spdlog::warn("{}", m.config_problem);
+  a.options.config = std::move(m.config);
+  // No --dtype: a quantized file's stored bits, else config.json's
+  // torch_dtype, else the floating dtype most parameter bytes are in.
+  std::optional<WeightType> stored, from_config;
+  if (!a.dtype_given) {
+    stored = stored_precision(c);
+    const std::optional<std::string>& td = a.options.config ? a.options.config->torch_dtype : std::nullopt;
+    if (!stored && td && float_dtype_from_name(*td)) from_config = weight_type_from_name(*td);
+    if (!stored && !from_config) stored = file_precision(c);
+  }
   if (stored) a.options.dtype = *stored;
+  if (from_config) a.options.dtype = *from_config;
   const std::string dtype = weight_type_name(a.options.dtype);
   bool quantized = a.options.dtype == WeightType::INT8 || a.options.dtype == WeightType::INT4;
+  // What the files hold, when config.json says otherwise.
+  std::string differs;
+  if (from_config)
+    if (std::optional<WeightType> f = file_precision(c); f && *f != *from_config)
+      differs = std::string(" (the files hold ") + weight_type_name(*f) + ")";
   Estimate e;
   try {
     e = estimate(c, a.options);
   } catch (const Error& err) {  // no model in it: say which file
     throw err.in_file(a.file);
   }
+  if (from_config)
+    e.notes.push_back("weights at " + dtype + ": config.json's torch_dtype " + *a.options.config->torch_dtype +
+                      differs +
+                      "; --dtype to change");
   if (stored)
     e.notes.push_back("weights at " + dtype +
                       (quantized ? ": no --dtype given, and the file's quantized weights are stored at that precision"

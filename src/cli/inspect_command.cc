@@ -102,6 +102,7 @@ InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
     return f;
   }
   // Findings, not read errors: every file was read, and the answer is "no".
+  if (!f.inspection->config_problem.empty()) spdlog::warn("{}", f.inspection->config_problem);
   if (f.inspection->index)
     for (const std::string& p : f.inspection->index->problems) spdlog::error("{}: {}", path, p);
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);

@@ -161,6 +161,9 @@ Model load_model(const std::string& path) {
   for (auto& c : read)
     if (c) m.files.push_back(std::move(*c));
   m.index = std::move(check);
+  std::error_code ec;
+  std::string dir = fs::is_directory(path, ec) ? path : fs::path(files.index_file).parent_path().string();
+  m.config = read_model_config(dir, &m.config_problem);
   return m;
 }
 

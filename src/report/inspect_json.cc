@@ -59,6 +59,34 @@ json file_json(const Inspection& in, const InspectViews& views) {
   if (in.index)
     j["index"] = {{"file", in.index->file.empty() ? json(nullptr) : json(in.index->file)},
                   {"checked", in.index->checked}, {"problems", in.index->problems}};
+  if (in.config) {
+    const ModelConfig& mc = *in.config;
+    json cj = {{"file", mc.file}};
+    auto put = [&](const char* k, const auto& v) {
+      if (v) cj[k] = *v;
+    };
+    put("model_type", mc.model_type);
+    put("torch_dtype", mc.torch_dtype);
+    put("hidden_size", mc.hidden_size);
+    put("num_attention_heads", mc.num_attention_heads);
+    put("num_key_value_heads", mc.num_key_value_heads);
+    put("head_dim", mc.head_dim);
+    put("intermediate_size", mc.intermediate_size);
+    put("num_hidden_layers", mc.num_hidden_layers);
+    put("vocab_size", mc.vocab_size);
+    put("max_position_embeddings", mc.max_position_embeddings);
+    put("tie_word_embeddings", mc.tie_word_embeddings);
+    put("sliding_window", mc.sliding_window);
+    put("num_experts", mc.num_experts);
+    put("num_experts_per_tok", mc.num_experts_per_tok);
+    if (mc.quant_method || mc.bits) {
+      json q = json::object();
+      if (mc.quant_method) q["quant_method"] = *mc.quant_method;
+      if (mc.bits) q["bits"] = *mc.bits;
+      cj["quantization_config"] = q;
+    }
+    j["config"] = cj;
+  }
   if (!c.groups.empty()) {
     json groups = json::array();
     for (const GroupSummary& g : s.groups) {

@@ -86,6 +86,11 @@ void write_summary(std::ostream& out, const Inspection& in) {
       for (const std::string& p : in.index->problems) out << "    " << p << "\n";
     }
   }
+  if (in.config) {
+    const ModelConfig& c = *in.config;
+    out << "  config  " << base_name(c.file) << ": model_type " << c.model_type.value_or("not given")
+        << ", torch_dtype " << c.torch_dtype.value_or("not given") << "\n";
+  }
   out << "\n  byte map" << (in.parts.empty() ? "" : " (all files)") << "\n";
   ptscope::write_table(out, byte_map_table(in), "    ");
 }

@@ -1,0 +1,99 @@
+#include "ptscope/model_config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ptscope/error.h"
+
+namespace ptscope {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kMaxDepth = 64;
+constexpr int64_t kMaxValue = int64_t{1} << 40;
+
+void set_int(const json& j, const char* key, std::optional<int64_t>& out) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) return;
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(kMaxValue)) return;
+  int64_t v = it->get<int64_t>();
+  if (v >= 1 && v <= kMaxValue) out = v;
+}
+
+void set_string(const json& j, const char* key, std::optional<std::string>& out) {
+  auto it = j.find(key);
+  if (it != j.end() && it->is_string() && it->get_ref<const std::string&>().size() <= 256)
+    out = it->get<std::string>();
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(const std::string& text) {
+  // Depth is checked while parsing, before anything is built from it.
+  int depth = 0;
+  bool too_deep = false;
+  json::parser_callback_t cb = [&](int d, json::parse_event_t e, json&) {
+    if (e == json::parse_event_t::object_start || e == json::parse_event_t::array_start) {
+      depth = d + 1;
+      if (depth > kMaxDepth) too_deep = true;
+    }
+    return !too_deep;
+  };
+  json j = json::parse(text, cb, /*allow_exceptions=*/false);
+  if (too_deep) throw Error("nests deeper than " + std::to_string(kMaxDepth) + " levels");
+  if (j.is_discarded()) throw Error("not valid JSON");
+  if (!j.is_object()) throw Error("not a JSON object");
+  ModelConfig c;
+  set_string(j, "model_type", c.model_type);
+  set_string(j, "torch_dtype", c.torch_dtype);
+  set_int(j, "hidden_size", c.hidden_size);
+  set_int(j, "num_attention_heads", c.num_attention_heads);
+  set_int(j, "num_key_value_heads", c.num_key_value_heads);
+  set_int(j, "head_dim", c.head_dim);
+  set_int(j, "intermediate_size", c.intermediate_size);
+  set_int(j, "num_hidden_layers", c.num_hidden_layers);
+  set_int(j, "vocab_size", c.vocab_size);
+  set_int(j, "max_position_embeddings", c.max_position_embeddings);
+  set_int(j, "sliding_window", c.sliding_window);
+  set_int(j, "num_local_experts", c.num_experts);
+  if (!c.num_experts) set_int(j, "num_experts", c.num_experts);
+  set_int(j, "num_experts_per_tok", c.num_experts_per_tok);
+  if (auto it = j.find("tie_word_embeddings"); it != j.end() && it->is_boolean()) c.tie_word_embeddings = it->get<bool>();
+  if (auto q = j.find("quantization_config"); q != j.end() && q->is_object()) {
+    set_string(*q, "quant_method", c.quant_method);
+    set_int(*q, "bits", c.bits);
+  }
+  return c;
+}
+
+std::optional<ModelConfig> read_model_config(const std::string& dir, std::string* problem) {
+  namespace fs = std::filesystem;
+  fs::path path = (dir.empty() ? fs::path(".") : fs::path(dir)) / "config.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  auto fail = [&](const std::string& why) -> std::optional<ModelConfig> {
+    if (problem) *problem = path.string() + ": " + why + "; ignored";
+    return std::nullopt;
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot open");
+  std::string text;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > kMaxConfigBytes) return fail("larger than 4 MiB");
+  }
+  try {
+    ModelConfig c = parse_model_config(text);
+    c.file = path.string();
+    return c;
+  } catch (const Error& e) {
+    return fail(e.message());
+  } catch (const std::exception& e) {
+    return fail(std::string("cannot be parsed: ") + e.what());
+  }
+}
+
+}  // namespace ptscope
