@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "inspection.h"
+#include "fixture_files.h"
 #include "ptscope/error.h"
 #include "ptscope/load.h"
 
@@ -15,10 +16,7 @@ namespace {
 
 const std::string kDir = PTSCOPE_SOURCE_DIR "/fixtures/dcp/";
 
-nlohmann::json truth() {
-  std::ifstream in(kDir + "expected.json");
-  return nlohmann::json::parse(in);
-}
+nlohmann::json truth() { return test::read_fixture_json("fixtures/dcp/expected.json"); }
 
 TEST(Dcp, FoldersReadToTheTruth) {
   nlohmann::json t = truth();

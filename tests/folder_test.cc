@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "inspection.h"
+#include "fixture_files.h"
 #include "ptscope/error.h"
 #include "ptscope/estimate.h"
 #include "ptscope/load.h"
@@ -18,10 +19,7 @@ namespace {
 
 const std::string kDir = PTSCOPE_SOURCE_DIR "/fixtures/folders/";
 
-nlohmann::json truth() {
-  std::ifstream in(kDir + "expected.json");
-  return nlohmann::json::parse(in);
-}
+nlohmann::json truth() { return test::read_fixture_json("fixtures/folders/expected.json"); }
 
 TEST(Folder, ShardedFoldersAreOneModel) {
   nlohmann::json t = truth();
