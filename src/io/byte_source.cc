@@ -90,4 +90,15 @@ void MemorySource::read(uint64_t pos, void* buf, size_t n, const char* what) con
   if (n) std::memcpy(buf, bytes_.data() + pos, n);
 }
 
+std::optional<std::string> read_small_file(const std::string& path, uint64_t limit) {
+  std::unique_ptr<ByteSource> src = open_file(path);
+  if (src->size() > limit) return std::nullopt;
+  return src->read_string(0, src->size(), "the file");
+}
+
+void SliceSource::read(uint64_t pos, void* buf, size_t n, const char* what) const {
+  check_range(pos, n, what);
+  base_.read(offset_ + pos, buf, n, what);
+}
+
 }  // namespace ptscope

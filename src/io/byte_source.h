@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace ptscope {
@@ -28,6 +29,25 @@ class ByteSource {
 
 // A file read with pread(2); the file is never mapped or slurped.
 std::unique_ptr<ByteSource> open_file(const std::string& path);
+
+// The whole of a small file (a shard index, a config.json): its size is
+// checked against `limit` before anything is read. nullopt when larger;
+// throws Error when it cannot be opened.
+std::optional<std::string> read_small_file(const std::string& path, uint64_t limit);
+
+// A window [offset, offset + size) of another source, read as a source of
+// its own: one torch.save archive inside a DCP data file.
+class SliceSource : public ByteSource {
+ public:
+  SliceSource(const ByteSource& base, uint64_t offset, uint64_t size)
+      : base_(base), offset_(offset), size_(size) {}
+  uint64_t size() const override { return size_; }
+  void read(uint64_t pos, void* buf, size_t n, const char* what) const override;
+
+ private:
+  const ByteSource& base_;
+  uint64_t offset_, size_;
+};
 
 // Bytes already in memory: tests, and records that had to be inflated.
 class MemorySource : public ByteSource {

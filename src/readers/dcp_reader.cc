@@ -122,21 +122,6 @@ DType dtype_of(const Value* props, const std::string& fqn) {
   return *t;
 }
 
-// A window of a data file: one torch.save zip, read by the zip reader.
-class Slice : public ByteSource {
- public:
-  Slice(const ByteSource& base, uint64_t off, uint64_t n) : base_(base), off_(off), n_(n) {}
-  uint64_t size() const override { return n_; }
-  void read(uint64_t pos, void* buf, size_t n, const char* what) const override {
-    check_range(pos, n, what);
-    base_.read(off_ + pos, buf, n, what);
-  }
-
- private:
-  const ByteSource& base_;
-  uint64_t off_, n_;
-};
-
 struct Chunk {
   std::vector<int64_t> offsets, sizes;
 };
@@ -332,7 +317,7 @@ Model read_folder(const fs::path& dir) {
           continue;
         }
         // torch.save(chunk): a zip with one tensor of the chunk's sizes and dtype.
-        Slice s(*src, at, len);
+        SliceSource s(*src, at, len);  // one torch.save zip, read by the zip reader
         if (!zip->accepts(s)) fail(what + " is not a torch.save zip");
         Checkpoint z;
         try {

@@ -1,9 +1,9 @@
 #include "ptscope/model_config.h"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "byte_source.h"
 #include "ptscope/error.h"
 
 namespace ptscope {
@@ -77,16 +77,15 @@ std::optional<ModelConfig> read_model_config(const std::string& dir, std::string
     if (problem) *problem = path.string() + ": " + why + "; ignored";
     return std::nullopt;
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail("cannot open");
-  std::string text;
-  char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxConfigBytes) return fail("larger than 4 MiB");
-  }
+  std::optional<std::string> text;
   try {
-    ModelConfig c = parse_model_config(text);
+    text = read_small_file(path.string(), kMaxConfigBytes);
+  } catch (const Error&) {
+    return fail("cannot open");
+  }
+  if (!text) return fail("larger than 4 MiB");
+  try {
+    ModelConfig c = parse_model_config(*text);
     c.file = path.string();
     return c;
   } catch (const Error& e) {

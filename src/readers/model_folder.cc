@@ -4,10 +4,10 @@
 #include <atomic>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "byte_source.h"
 #include "dcp_reader.h"
 #include "ptscope/error.h"
 #include "ptscope/load.h"
@@ -40,15 +40,14 @@ std::vector<std::string> file_names(const fs::path& dir) {
 }
 
 std::string read_index_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open the shard index").in_file(path);
-  std::string text;
-  char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > kMaxIndexBytes) throw Error("shard index is larger than 64 MiB").in_file(path);
+  std::optional<std::string> text;
+  try {
+    text = read_small_file(path, kMaxIndexBytes);
+  } catch (const Error&) {
+    throw Error("cannot open the shard index").in_file(path);
   }
-  return text;
+  if (!text) throw Error("shard index is larger than 64 MiB").in_file(path);
+  return *text;
 }
 
 ModelFiles from_index(const fs::path& index_path) {

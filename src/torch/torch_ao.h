@@ -19,9 +19,9 @@
 //      tensor and the packed Linear params' copy): one logical tensor over
 //      both, both stored tensors Role::Quantized;
 //   4. makes single-element `scale` / `zero_point` entries QuantMeta
-//      (rule "torch.ao output scale/zero_point"): the output quantization of
-//      quantized modules and QuantStubs, which the float model does not have.
-//      Only in a checkpoint that holds a qtensor.
+//      (rule "torch.ao output scale/zero_point"), in a checkpoint that holds
+//      a qtensor: they are the output quantization of quantized modules and
+//      QuantStubs, state the float model never had, so never its parameters.
 #pragma once
 
 #include "ptscope/checkpoint.h"
