@@ -792,3 +792,25 @@ TEST(Cli, EstimateFolderIsTheWholeModel) {
   EXPECT_EQ(a["hidden"], 64);  // heads need config.json or inv_freq: not read yet
   EXPECT_EQ(a["parameters_from_formula"], 220480);
 }
+
+namespace {
+
+// Issue 11: the quantized block in inspect's JSON, and estimate starting
+// from the stored bits when no --dtype is given.
+TEST(CliQuantized, JsonBlockAndStoredBitsDefault) {
+  Outcome r = ptscope("inspect -f json fixtures/packed/llama_tiny_gptq.pt");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto q = nlohmann::json::parse(r.out)[0]["quantized"];
+  EXPECT_EQ(q["tensors"], 14);
+  EXPECT_EQ(q["numel"], 92160);
+  EXPECT_EQ(q["schemes"], nlohmann::json::array({"gptq"}));
+  EXPECT_EQ(q["bits_per_weight"], 4.0);
+  auto plain = nlohmann::json::parse(ptscope("inspect -f json fixtures/tied_lm.pt").out)[0];
+  EXPECT_FALSE(plain.contains("quantized"));
+  auto e = nlohmann::json::parse(ptscope("estimate -f json fixtures/packed/llama_tiny_gptq.pt").out)[0];
+  EXPECT_EQ(e["options"]["dtype"], "int4");
+  e = nlohmann::json::parse(ptscope("estimate -f json --dtype fp16 fixtures/packed/llama_tiny_gptq.pt").out)[0];
+  EXPECT_EQ(e["options"]["dtype"], "fp16");
+}
+
+}  // namespace
