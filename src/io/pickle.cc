@@ -37,8 +37,9 @@ Value* Pickle::make(Kind k, uint64_t offset) {
 
 class Unpickler {
  public:
-  Unpickler(Pickle& p, PickleCursor& in, PickleHooks* hooks, PickleLimits limits)
-      : p_(p), in_(in), hooks_(hooks), limits_(limits) {
+  Unpickler(Pickle& p, PickleCursor& in, PickleHooks* hooks, PickleLimits limits,
+            PickleObserver* observer)
+      : p_(p), in_(in), hooks_(hooks), limits_(limits), observer_(observer) {
     p_.max_values_ = limits.max_values;
   }
 
@@ -46,6 +47,7 @@ class Unpickler {
     for (;;) {
       op_at_ = in_.pos();
       uint8_t op = in_.byte();
+      if (observer_) observer_->opcode(op, op_at_);
       if (op == '.') {
         if (stack_.size() != 1)
           fail(stack_.empty() ? "STOP with an empty stack"
@@ -149,17 +151,20 @@ class Unpickler {
     push(x);
   }
 
-  void push_global(std::string module, std::string name) {
+  void push_global(uint8_t op, std::string module, std::string name) {
+    if (observer_) observer_->global(op, module, name, op_at_);
     Value* g = make(Kind::Global);
     g->s = module + "." + name;
     if (seen_globals_.emplace(g->s, true).second) p_.globals_.push_back(g->s);
     push(g);
   }
 
-  void memo_put(uint64_t key) {
-    if (memo_.size() >= limits_.max_memo && !memo_.count(key))
+  void memo_put(uint8_t op, uint64_t key) {
+    bool replaced = memo_.count(key) != 0;
+    if (memo_.size() >= limits_.max_memo && !replaced)
       fail("memo holds more than " + std::to_string(limits_.max_memo) + " entries");
     memo_[key] = top();
+    if (observer_) observer_->memo_put(op, key, replaced, op_at_);
   }
   void memo_get(uint64_t key) {
     auto it = memo_.find(key);
@@ -174,11 +179,16 @@ class Unpickler {
     return v;
   }
 
-  void call(Value* callable, Value* args) {
-    if (hooks_) {
-      if (Value* v = hooks_->call(p_, callable, args)) return push(v);
-    }
-    push(default_call(callable, args));
+  // op 0: the caller tells the observer itself.
+  void call(uint8_t op, Value* callable, Value* args) {
+    Value* result = hooks_ ? hooks_->call(p_, callable, args) : nullptr;
+    if (!result) result = default_call(callable, args);
+    push(result);
+    if (observer_ && op) observer_->call(op, callable, args, result, op_at_);
+  }
+  void add_items(uint8_t op, Value* target, const std::vector<Value*>& items) {
+    set_items(target, items);
+    if (observer_) observer_->add_items(op, target, op_at_);
   }
 
   // The few builtins whose result is plain data; everything else stays opaque.
@@ -286,29 +296,26 @@ class Unpickler {
       }
       case 0x8f: return push_seq(Kind::Set, {});
       case 0x91: return push_seq(Kind::Set, pop_mark());
-      case 'a': { Value* v = pop(); top()->items.push_back(v); return; }
+      case 'a': { Value* v = pop(); return add_items(op, top(), {v}); }
       case 'e': case 0x90: {
         auto vs = pop_mark();
-        set_items(top(), vs);
-        return;
+        return add_items(op, top(), vs);
       }
       case 's': {
         Value* v = pop(); Value* k = pop();
-        set_items(top(), {k, v});
-        return;
+        return add_items(op, top(), {k, v});
       }
       case 'u': {
         auto kv = pop_mark();
         if (kv.size() % 2) fail("SETITEMS with an odd number of items");
-        set_items(top(), kv);
-        return;
+        return add_items(op, top(), kv);
       }
 
       // Memo.
-      case 'p': { uint64_t at = in_.pos(); return memo_put(parse_memo_key(in_, in_.line(), at)); }
-      case 'q': return memo_put(in_.uint_le(1));
-      case 'r': return memo_put(in_.uint_le(4));
-      case 0x94: return memo_put(memo_.size());
+      case 'p': { uint64_t at = in_.pos(); return memo_put(op, parse_memo_key(in_, in_.line(), at)); }
+      case 'q': return memo_put(op, in_.uint_le(1));
+      case 'r': return memo_put(op, in_.uint_le(4));
+      case 0x94: return memo_put(op, memo_.size());
       case 'g': { uint64_t at = in_.pos(); return memo_get(parse_memo_key(in_, in_.line(), at)); }
       case 'h': return memo_get(in_.uint_le(1));
       case 'j': return memo_get(in_.uint_le(4));
@@ -317,20 +324,26 @@ class Unpickler {
       case 'c': {
         std::string module = in_.line();
         std::string name = in_.line();
-        return push_global(std::move(module), std::move(name));
+        return push_global(op, std::move(module), std::move(name));
       }
       case 0x93: {
         Value* name = pop(); Value* module = pop();
         if (name->kind != Kind::Str || module->kind != Kind::Str)
           fail("STACK_GLOBAL needs two strings");
-        return push_global(module->s, name->s);
+        return push_global(op, module->s, name->s);
       }
-      case 'R': { Value* args = pop(); Value* f = pop(); return call(f, args); }
-      case 0x81: { Value* args = pop(); Value* cls = pop(); return call(cls, args); }
+      case 'R': { Value* args = pop(); Value* f = pop(); return call(op, f, args); }
+      case 0x81: { Value* args = pop(); Value* cls = pop(); return call(op, cls, args); }
       case 0x92: {
         Value* kwargs = pop(); Value* args = pop(); Value* cls = pop();
-        call(cls, args);
+        call(0, cls, args);
         set_items(top(), kwargs->items);
+        if (observer_) {  // it sees the keywords as a last argument
+          Value* all = make(Kind::Tuple);
+          all->items = args->items;
+          all->items.push_back(kwargs);
+          observer_->call(op, cls, all, top(), op_at_);
+        }
         return;
       }
       case 'i': {
@@ -338,18 +351,24 @@ class Unpickler {
         std::string name = in_.line();
         Value* args = make(Kind::Tuple);
         args->items = pop_mark();
-        push_global(std::move(module), std::move(name));
+        push_global(op, std::move(module), std::move(name));
         Value* cls = pop();
-        return call(cls, args);
+        return call(op, cls, args);
       }
       case 'o': {
         auto items = pop_mark();
         if (items.empty()) fail("OBJ without a class");
         Value* args = make(Kind::Tuple);
         args->items.assign(items.begin() + 1, items.end());
-        return call(items[0], args);
+        return call(op, items[0], args);
       }
-      case 'b': { Value* state = pop(); top()->state = state; return; }
+      case 'b': {
+        Value* state = pop();
+        Value* target = top();
+        target->state = state;
+        if (observer_) observer_->build(target, state, op_at_);
+        return;
+      }
       case 'P': {
         Value* pid = make(Kind::Str);
         pid->s = in_.line();
@@ -369,6 +388,7 @@ class Unpickler {
   }
 
   void persistent(Value* pid) {
+    if (observer_) observer_->persistent_id(pid, op_at_);
     Value* v = hooks_ ? hooks_->persistent_load(p_, pid) : nullptr;
     if (!v) fail("persistent id that this file format does not define");
     push(v);
@@ -385,6 +405,7 @@ class Unpickler {
   PickleCursor& in_;
   PickleHooks* hooks_;
   PickleLimits limits_;
+  PickleObserver* observer_;
   uint64_t op_at_ = 0;
   std::vector<Value*> stack_;
   std::vector<size_t> marks_;
@@ -394,10 +415,11 @@ class Unpickler {
 
 std::unique_ptr<Pickle> Pickle::parse(const ByteSource& src, uint64_t begin,
                                       uint64_t end, const std::string& what,
-                                      PickleHooks* hooks, PickleLimits limits) {
+                                      PickleHooks* hooks, PickleLimits limits,
+                                      PickleObserver* observer) {
   auto p = std::unique_ptr<Pickle>(new Pickle());
   PickleCursor in(src, begin, end, what);
-  Unpickler u(*p, in, hooks, limits);
+  Unpickler u(*p, in, hooks, limits, observer);
   p->root_ = u.run();
   p->end_ = in.pos();
   return p;

@@ -53,6 +53,33 @@ class PickleHooks {
   virtual Value* call(Pickle& p, Value* callable, Value* args) = 0;
 };
 
+// What a scanner watches while a pickle is interpreted: every name it
+// refers to and every call it asks for, each as its opcode completes, so
+// that what ran before a malformed byte is still seen (Python's Unpickler
+// has run it by then). Values are the interpreter's, valid until the Pickle
+// is destroyed.
+class PickleObserver {
+ public:
+  virtual ~PickleObserver() = default;
+  // Every opcode, before it runs; `offset` is where it starts.
+  virtual void opcode(uint8_t /*op*/, uint64_t /*offset*/) {}
+  // GLOBAL, STACK_GLOBAL or INST named `module.name`.
+  virtual void global(uint8_t /*op*/, const std::string& /*module*/,
+                      const std::string& /*name*/, uint64_t /*offset*/) {}
+  // REDUCE, NEWOBJ, NEWOBJ_EX, INST or OBJ asked to call `callable`;
+  // `result` is what the interpreter pushed in its place.
+  virtual void call(uint8_t /*op*/, const Value* /*callable*/, const Value* /*args*/,
+                    const Value* /*result*/, uint64_t /*offset*/) {}
+  // BUILD: Python calls target.__setstate__(state) when it has one, else
+  // updates its __dict__.
+  virtual void build(const Value* /*target*/, const Value* /*state*/, uint64_t /*offset*/) {}
+  // APPEND(S), SETITEM(S), ADDITEMS on `target`.
+  virtual void add_items(uint8_t /*op*/, const Value* /*target*/, uint64_t /*offset*/) {}
+  // A memo slot written: `replaced` when it already held a value.
+  virtual void memo_put(uint8_t /*op*/, uint64_t /*key*/, bool /*replaced*/, uint64_t /*offset*/) {}
+  virtual void persistent_id(const Value* /*pid*/, uint64_t /*offset*/) {}
+};
+
 struct PickleLimits {
   size_t max_stack = 1 << 20;      // values on the stack at once
   size_t max_values = 50u << 20;   // values made in all
@@ -67,7 +94,8 @@ class Pickle {
   static std::unique_ptr<Pickle> parse(const ByteSource& src, uint64_t begin,
                                        uint64_t end, const std::string& what,
                                        PickleHooks* hooks = nullptr,
-                                       PickleLimits limits = {});
+                                       PickleLimits limits = {},
+                                       PickleObserver* observer = nullptr);
 
   Value* root() const { return root_; }
   uint64_t end() const { return end_; }  // offset just past STOP

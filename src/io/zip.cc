@@ -109,6 +109,9 @@ void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e
                           ? h.substr(kLocalBytes + name_len, extra_len)
                           : src.read_string(e.header_offset + kLocalBytes + name_len, extra_len,
                                             "zip local extra field");
+  e.local_name = kLocalBytes + name_len <= h.size()
+                     ? h.substr(kLocalBytes, name_len)
+                     : src.read_string(e.header_offset + kLocalBytes, name_len, "zip local name");
   uint64_t local_size = u32(h, 22), local_comp = u32(h, 18);
   bool zip64 = local_size == 0xffffffffu || local_comp == 0xffffffffu;
   e.padding_bytes = parse_extra(extra, {&local_size, &local_comp, nullptr},
@@ -173,7 +176,10 @@ ZipArchive read_zip(const ByteSource& src) {
                       " runs past the central directory",
                   at);
     ZipEntry e;
+    e.central_offset = at;
+    e.flags = u16(cd, p + 8);
     e.method = u16(cd, p + 10);
+    e.crc32 = u32(cd, p + 16);
     e.compressed_size = u32(cd, p + 20);
     e.size = u32(cd, p + 24);
     e.header_offset = u32(cd, p + 42);
@@ -239,6 +245,47 @@ std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t l
                     std::to_string(e.size) + " bytes",
                 e.data_offset);
   return out;
+}
+
+uint32_t zip_record_crc32(const ByteSource& src, const ZipEntry& e) {
+  constexpr uint64_t kChunk = 1 << 20;
+  uLong crc = crc32(0L, Z_NULL, 0);
+  std::string in;
+  if (e.method == 0) {
+    for (uint64_t done = 0; done < e.compressed_size; done += in.size()) {
+      in = src.read_string(e.data_offset + done, std::min(kChunk, e.compressed_size - done), "zip record");
+      crc = crc32(crc, reinterpret_cast<const Bytef*>(in.data()), static_cast<uInt>(in.size()));
+    }
+    return static_cast<uint32_t>(crc);
+  }
+  if (e.method != 8)
+    throw Error("zip: record '" + e.name + "' uses unsupported compression method " +
+                    std::to_string(e.method),
+                e.header_offset);
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw Error("zip: cannot start inflate");
+  std::string out(kChunk, '\0');
+  int rc = Z_OK;
+  uint64_t done = 0;
+  while (rc != Z_STREAM_END) {
+    if (z.avail_in == 0) {
+      if (done == e.compressed_size) break;
+      in = src.read_string(e.data_offset + done, std::min(kChunk, e.compressed_size - done), "zip record");
+      done += in.size();
+      z.next_in = reinterpret_cast<Bytef*>(in.data());
+      z.avail_in = static_cast<uInt>(in.size());
+    }
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(out.data()),
+                static_cast<uInt>(out.size() - z.avail_out));
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END)
+    throw Error("zip: record '" + e.name + "' does not inflate", e.data_offset);
+  return static_cast<uint32_t>(crc);
 }
 
 void add_zip_regions(const ZipArchive& zip, std::vector<Region>& out,

@@ -33,6 +33,10 @@ struct ZipEntry {
   bool has_descriptor = false;    // flag bit 3
   bool zip64_sizes = false;       // the descriptor's sizes are 8 bytes
   uint16_t method = 0;          // 0 stored, 8 deflated
+  uint16_t flags = 0;           // general-purpose bits, central directory's
+  uint32_t crc32 = 0;           // as the central directory records it
+  uint64_t central_offset = 0;  // this entry's central directory record
+  std::string local_name;       // as the local header spells it: torch never looks
 };
 
 struct ZipArchive {
@@ -53,6 +57,10 @@ ZipArchive read_zip(const ByteSource& src);
 // The record's bytes, inflated if deflated. `limit` caps the size so a
 // header cannot make us allocate more than the caller expects.
 std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit);
+
+// CRC-32 of the record's uncompressed bytes, read and inflated in chunks:
+// memory stays constant whatever the record's size.
+uint32_t zip_record_crc32(const ByteSource& src, const ZipEntry& e);
 
 // Labels the archive's structure: local headers, padding, descriptors,
 // central directory, end records. `label_data` labels each record's data.

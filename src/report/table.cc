@@ -14,6 +14,28 @@ bool is_integer(const std::string& s) {
 }
 }  // namespace
 
+std::string printable(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [&out](unsigned u) {
+    char b[8];
+    std::snprintf(b, sizeof b, "\\x%02x", u);
+    out += b;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto u = static_cast<unsigned char>(text[i]);
+    if (u < 0x20 || u == 0x7f) {
+      hex(u);
+    } else if (u == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      hex(static_cast<unsigned char>(text[++i]));  // U+0080..U+009F, C1 controls (CSI is U+009B)
+    } else {
+      out += static_cast<char>(u);
+    }
+  }
+  return out;
+}
+
 // Tensor names run to a hundred characters and more in large models; a
 // column that wide pushes dtype, shape and bytes off an 80-160 column
 // terminal. 60 columns keep a name's module prefix and its leaf, the parts
@@ -26,7 +48,8 @@ constexpr size_t kMaxTextColumn = 60;
 void write_table(std::ostream& out, const TextTable& t, const std::string& indent) {
   size_t n = t.columns.size();
   auto numeric = [&](size_t col) { return col < t.numeric.size() && t.numeric[col]; };
-  auto shown = [&](size_t col, const std::string& cell) {
+  auto shown = [&](size_t col, const std::string& raw) {
+    std::string cell = printable(raw);
     if (!numeric(col)) return col + 1 < n ? shorten_middle(cell, kMaxTextColumn) : cell;
     return is_integer(cell) ? with_commas(std::stoull(cell)) : cell;
   };
@@ -54,7 +77,7 @@ void write_table(std::ostream& out, const TextTable& t, const std::string& inden
 
 void write_field(std::ostream& out, const std::string& name, const std::string& value) {
   std::string pad(name.size() < 16 ? 16 - name.size() : 1, ' ');
-  out << "  " << name << pad << value << '\n';
+  out << "  " << name << pad << printable(value) << '\n';
 }
 
 void write_delimited(std::ostream& out, const TextTable& t, char sep) {

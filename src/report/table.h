@@ -16,6 +16,12 @@ struct TextTable {
   std::vector<std::vector<std::string>> rows;
 };
 
+// Text from a file made safe for a terminal: C0 and C1 control characters
+// and DEL (escape sequences, carriage returns, bells) become \xNN, so a
+// name in a checkpoint cannot move the cursor, retitle the window or hide
+// a line. Every table cell and field value goes through it.
+std::string printable(const std::string& text);
+
 void write_table(std::ostream& out, const TextTable& t, const std::string& indent = "");
 // One "  name            value" line of a human-readable report.
 void write_field(std::ostream& out, const std::string& name, const std::string& value);

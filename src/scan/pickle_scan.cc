@@ -1,0 +1,402 @@
+// The scanner watches ptscope's own pickle interpreter (io/pickle.h), which
+// resolves no name and calls nothing, and judges each step twice:
+//
+//   1. Would torch.load(weights_only=True) accept it? Its Unpickler
+//      (torch/_weights_only_unpickler.py) knows a fixed set of opcodes,
+//      GLOBAL only from its allowlist, REDUCE/NEWOBJ only of allowlisted
+//      callables, BUILD only on what those made, SETITEM only on dicts,
+//      APPEND only on lists, persistent ids only ('storage', ...).
+//   2. What would plain pickle.load do? Import each name (classified by
+//      callables.h) and make each call, recorded with its arguments.
+#include "pickle_scan.h"
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "callables.h"
+#include "pickle.h"
+#include "ptscope/error.h"
+
+namespace ptscope {
+
+std::string opcode_name(uint8_t op) {
+  static const std::unordered_map<uint8_t, const char*> names = {
+      {'(', "MARK"}, {'.', "STOP"}, {'0', "POP"}, {'1', "POP_MARK"}, {'2', "DUP"},
+      {'F', "FLOAT"}, {'I', "INT"}, {'J', "BININT"}, {'K', "BININT1"}, {'L', "LONG"},
+      {'M', "BININT2"}, {'N', "NONE"}, {'P', "PERSID"}, {'Q', "BINPERSID"}, {'R', "REDUCE"},
+      {'S', "STRING"}, {'T', "BINSTRING"}, {'U', "SHORT_BINSTRING"}, {'V', "UNICODE"},
+      {'X', "BINUNICODE"}, {'a', "APPEND"}, {'b', "BUILD"}, {'c', "GLOBAL"}, {'d', "DICT"},
+      {'}', "EMPTY_DICT"}, {'e', "APPENDS"}, {'g', "GET"}, {'h', "BINGET"}, {'i', "INST"},
+      {'j', "LONG_BINGET"}, {'l', "LIST"}, {']', "EMPTY_LIST"}, {'o', "OBJ"}, {'p', "PUT"},
+      {'q', "BINPUT"}, {'r', "LONG_BINPUT"}, {'s', "SETITEM"}, {'t', "TUPLE"}, {')', "EMPTY_TUPLE"},
+      {'u', "SETITEMS"}, {'G', "BINFLOAT"}, {0x80, "PROTO"}, {0x81, "NEWOBJ"}, {0x82, "EXT1"},
+      {0x83, "EXT2"}, {0x84, "EXT4"}, {0x85, "TUPLE1"}, {0x86, "TUPLE2"}, {0x87, "TUPLE3"},
+      {0x88, "NEWTRUE"}, {0x89, "NEWFALSE"}, {0x8a, "LONG1"}, {0x8b, "LONG4"},
+      {'B', "BINBYTES"}, {'C', "SHORT_BINBYTES"}, {0x8c, "SHORT_BINUNICODE"},
+      {0x8d, "BINUNICODE8"}, {0x8e, "BINBYTES8"}, {0x8f, "EMPTY_SET"}, {0x90, "ADDITEMS"},
+      {0x91, "FROZENSET"}, {0x92, "NEWOBJ_EX"}, {0x93, "STACK_GLOBAL"}, {0x94, "MEMOIZE"},
+      {0x95, "FRAME"}, {0x96, "BYTEARRAY8"}, {0x97, "NEXT_BUFFER"}, {0x98, "READONLY_BUFFER"},
+  };
+  auto it = names.find(op);
+  if (it != names.end()) return it->second;
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", op);
+  return hex;
+}
+
+namespace {
+
+// The opcodes torch's weights_only Unpickler implements; any other is
+// "Unsupported operand".
+bool weights_only_opcode(uint8_t op) {
+  static const std::string ops = std::string("(.NJKMGXU)t]}aesuhjqrcRbQ") +
+                                 "\x80\x81\x85\x86\x87\x88\x89\x8a\x8f";
+  return ops.find(static_cast<char>(op)) != std::string::npos;
+}
+
+// Text for a value in a finding: short, one line, every byte printable.
+class Renderer {
+ public:
+  std::string render(const Value* v) {
+    out_.clear();
+    put(v, 0);
+    return out_;
+  }
+
+ private:
+  static constexpr size_t kMax = 160, kMaxString = 60;
+  void text(const std::string& s) {
+    if (out_.size() < kMax + 8) out_ += s;
+  }
+  void quoted(const std::string& s, const char* prefix) {
+    std::string q = prefix;
+    q += '\'';
+    for (size_t i = 0; i < s.size() && i < kMaxString; ++i) {
+      auto u = static_cast<unsigned char>(s[i]);
+      if (u == '\'' || u == '\\') {
+        q += '\\';
+        q += static_cast<char>(u);
+      } else if (u < 0x20 || u >= 0x7f) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02x", u);
+        q += hex;
+      } else {
+        q += static_cast<char>(u);
+      }
+    }
+    if (s.size() > kMaxString) q += "...";
+    q += '\'';
+    text(q);
+  }
+  void items(const std::vector<Value*>& vs, size_t depth, const char* open, const char* close,
+             size_t step) {
+    text(open);
+    for (size_t i = 0; i < vs.size(); i += step) {
+      if (out_.size() > kMax) {
+        text("...");
+        break;
+      }
+      if (i) text(", ");
+      put(vs[i], depth + 1);
+      if (step == 2 && i + 1 < vs.size()) {
+        text(": ");
+        put(vs[i + 1], depth + 1);
+      }
+    }
+    text(close);
+  }
+  void put(const Value* v, size_t depth) {
+    if (!v) return text("?");
+    if (depth > 4 || out_.size() > kMax) return text("...");
+    switch (v->kind) {
+      case Kind::None: return text("None");
+      case Kind::Bool: return text(v->b ? "True" : "False");
+      case Kind::Int: return text(v->s.empty() ? std::to_string(v->i) : v->s);
+      case Kind::Float: {
+        char b[32];
+        std::snprintf(b, sizeof b, "%g", v->f);
+        return text(b);
+      }
+      case Kind::Str: return quoted(v->s, "");
+      case Kind::Bytes: return quoted(v->s, "b");
+      case Kind::Tuple: return items(v->items, depth, "(", ")", 1);
+      case Kind::List: return items(v->items, depth, "[", "]", 1);
+      case Kind::Set: return items(v->items, depth, "{", "}", 1);
+      case Kind::Dict: return items(v->items, depth, "{", "}", 2);
+      case Kind::Global: return text(v->s);
+      case Kind::Object:
+        put(v->callable, depth + 1);
+        if (v->args) return items(v->args->items, depth, "(", ")", 1);
+        return text("(...)");
+      case Kind::Tensor: return text("<tensor>");
+      case Kind::Storage: return text("<storage>");
+    }
+  }
+  std::string out_;
+};
+
+// Storages are opaque here: a placeholder keeps the interpreter going.
+class ScanHooks : public PickleHooks {
+ public:
+  std::vector<std::string> keys;
+  Value* persistent_load(Pickle& p, Value* pid) override {
+    // torch.save: ('storage', storage_type, key, location, numel)
+    if (pid->kind == Kind::Tuple && pid->items.size() >= 3 && pid->items[2]->kind == Kind::Str)
+      keys.push_back(pid->items[2]->s);
+    return p.make(Kind::Storage, pid->offset);
+  }
+  Value* call(Pickle&, Value*, Value*) override { return nullptr; }
+};
+
+class Scanner : public PickleObserver {
+ public:
+  Scanner(const PickleSite& site, FindingSink& sink) : site_(site), sink_(sink) {}
+
+  ~Scanner() override {
+    for (auto& [key, f] : folded_) sink_.add(std::move(f));
+  }
+
+  bool ran_anything = false;
+
+  void opcode(uint8_t op, uint64_t offset) override {
+    if (!weights_only_opcode(op))
+      refuse("opcode " + opcode_name(op), "torch.load(weights_only=True) refuses opcode " +
+                                                  opcode_name(op) + " (it implements protocol 2's subset)",
+             offset);
+  }
+
+  void global(uint8_t op, const std::string& module, const std::string& name,
+              uint64_t offset) override {
+    ran_anything = true;
+    Classified c = classify_global(module, name);
+    std::string raw = module + "." + name;
+    auto [it, fresh] = names_.emplace(raw, c);
+    if (!fresh && c.trust > it->second.trust) it->second = c;  // two splits, one join: the worse
+    if (c.trust == Trust::Allowed) return;
+    if (c.trust == Trust::Dangerous) {
+      report(Severity::Dangerous, "global", c.name, offset,
+             opcode_name(op) + " imports " + c.name + ": " + c.why, true);
+    } else {
+      report(Severity::NeedsCode, "global", c.name, offset,
+             opcode_name(op) + " imports " + c.name + ", which torch's weights_only allowlist does not hold",
+             true);
+    }
+  }
+
+  void call(uint8_t op, const Value* callable, const Value* args, const Value* result,
+            uint64_t offset) override {
+    ran_anything = true;
+    std::string call_text = opcode_name(op) + " calls ";
+    if (!callable || callable->kind != Kind::Global) {
+      bool computed = callable && callable->kind == Kind::Object;
+      std::string what = computed ? "a value the pickle built, " + renderer_.render(callable)
+                                  : "a " + kind_name(callable) + ", which Python refuses to call";
+      report(computed ? Severity::Dangerous : Severity::Warning, "call", "", offset,
+             call_text + what + (args ? " with " + renderer_.render(args) : ""), false);
+      return;
+    }
+    const Classified& c = classified(callable);
+    if (c.trust == Trust::Allowed) {
+      made_by_allowlist_.insert(result);
+      return;
+    }
+    std::string text = call_text + c.name + renderer_.render(args);
+    if (c.trust == Trust::Dangerous) {
+      report(Severity::Dangerous, "call", c.name, offset, text + ": " + c.why, false);
+    } else {
+      report(Severity::NeedsCode, "call", c.name, offset, text, true);
+    }
+    if (loads_nested_pickle(c.name) && site_.nested && args && !args->items.empty()) {
+      const Value* data = args->items[0];
+      if (data->kind == Kind::Bytes || data->kind == Kind::Str)
+        site_.nested(data->s, site_.record + " > argument of " + c.name + " at byte " +
+                                  std::to_string(where(offset)),
+                     site_.depth + 1, c.name.find("_load_from_bytes") != std::string::npos);
+    }
+  }
+
+  void build(const Value* target, const Value* state, uint64_t offset) override {
+    ran_anything = true;
+    std::string cls = target && target->kind == Kind::Object && target->callable
+                          ? renderer_.render(target->callable)
+                          : kind_name(target);
+    if (!made_by_allowlist_.count(target))
+      refuse("BUILD " + cls, "torch.load(weights_only=True) refuses BUILD on " + cls, offset);
+    // BUILD calls target.__setstate__ when the object has one: a dict state
+    // that puts one in the instance's __dict__ arms the next BUILD.
+    if (auto armed = setstate_.find(target); armed != setstate_.end()) {
+      report(Severity::Dangerous, "call", armed->second.first, offset,
+             "BUILD calls the __setstate__ an earlier BUILD set on " + cls + " (" +
+                 armed->second.second + ") with " + renderer_.render(state),
+             false);
+    }
+    for (const Value* dict : state_dicts(state)) {
+      for (size_t i = 0; i + 1 < dict->items.size(); i += 2) {
+        const Value* key = dict->items[i];
+        if (key->kind != Kind::Str || key->s.size() < 4 || key->s.compare(0, 2, "__") != 0 ||
+            key->s.compare(key->s.size() - 2, 2, "__") != 0)
+          continue;
+        const Value* value = dict->items[i + 1];
+        std::string value_name = value->kind == Kind::Global ? classified(value).name : "";
+        report(Severity::Dangerous, "build", value_name, offset,
+               "BUILD sets " + key->s + " on " + cls + " to " + renderer_.render(value) +
+                   ": only an attack needs to set a special method",
+               false);
+        if (key->s == "__setstate__") setstate_[target] = {value_name, renderer_.render(value)};
+      }
+    }
+    if (state_dicts(state).empty() && state && state->kind != Kind::None && target &&
+        target->kind == Kind::Object && target->callable && target->callable->kind == Kind::Global) {
+      const Classified& c = classified(target->callable);
+      if (c.trust != Trust::Allowed)
+        report(c.trust == Trust::Dangerous ? Severity::Dangerous : Severity::NeedsCode, "call",
+               c.name, offset,
+               "BUILD calls " + c.name + ".__setstate__(" + renderer_.render(state) + ")",
+               c.trust != Trust::Dangerous);
+    }
+  }
+
+  void add_items(uint8_t op, const Value* target, uint64_t offset) override {
+    bool list_op = op == 'a' || op == 'e';
+    bool ok = list_op ? target->kind == Kind::List
+                      : op != 0x90 && (target->kind == Kind::Dict || made_by_allowlist_.count(target));
+    if (!ok)
+      refuse(opcode_name(op) + " on " + kind_name(target),
+             "torch.load(weights_only=True) refuses " + opcode_name(op) + " on " + kind_name(target),
+             offset);
+  }
+
+  void memo_put(uint8_t op, uint64_t key, bool replaced, uint64_t offset) override {
+    if (replaced)
+      report(Severity::Warning, "memo-overwrite", "", offset,
+             opcode_name(op) + " writes memo slot " + std::to_string(key) +
+                 " a second time: Python resolves the later value, a scanner that numbers "
+                 "the memo differently sees another; pickle.dump never does this",
+             true);
+  }
+
+  void persistent_id(const Value* pid, uint64_t offset) override {
+    bool storage = pid->kind == Kind::Int ||
+                   (pid->kind == Kind::Tuple && !pid->items.empty() &&
+                    (pid->items[0]->kind == Kind::Str || pid->items[0]->kind == Kind::Bytes) &&
+                    pid->items[0]->s == "storage");
+    if (!storage)
+      refuse("persistent id", "torch.load(weights_only=True) refuses a persistent id that is not ('storage', ...)",
+             offset);
+  }
+
+ private:
+  static std::string kind_name(const Value* v) {
+    if (!v) return "nothing";
+    switch (v->kind) {
+      case Kind::None: return "None";
+      case Kind::Bool: return "bool";
+      case Kind::Int: return "int";
+      case Kind::Float: return "float";
+      case Kind::Str: return "str";
+      case Kind::Bytes: return "bytes";
+      case Kind::Tuple: return "tuple";
+      case Kind::List: return "list";
+      case Kind::Dict: return "dict";
+      case Kind::Set: return "set";
+      case Kind::Global: return "a global";
+      case Kind::Object: return "an object";
+      case Kind::Tensor: return "tensor";
+      case Kind::Storage: return "storage";
+    }
+    return "value";
+  }
+
+  // The dicts a BUILD state updates __dict__ and slots from.
+  static std::vector<const Value*> state_dicts(const Value* state) {
+    std::vector<const Value*> out;
+    if (!state) return out;
+    if (state->kind == Kind::Dict) out.push_back(state);
+    if (state->kind == Kind::Tuple && state->items.size() == 2)
+      for (const Value* part : state->items)
+        if (part->kind == Kind::Dict) out.push_back(part);
+    return out;
+  }
+
+  const Classified& classified(const Value* global) {
+    auto it = names_.find(global->s);
+    if (it != names_.end()) return it->second;
+    // Not seen through global(): cannot happen for values the interpreter
+    // made, but never guess "allowed".
+    auto dot = global->s.rfind('.');
+    Classified c = classify_global(global->s.substr(0, dot == std::string::npos ? 0 : dot),
+                                   dot == std::string::npos ? global->s : global->s.substr(dot + 1));
+    if (c.trust == Trust::Allowed) c.trust = Trust::NeedsCode;
+    return names_.emplace(global->s, c).first->second;
+  }
+
+  uint64_t where(uint64_t offset) const { return site_.in_file ? site_.base + offset : offset; }
+
+  // A step weights_only refuses: one finding per kind of step.
+  void refuse(const std::string& key, const std::string& detail, uint64_t offset) {
+    report(Severity::NeedsCode, "weights-only", "", offset, detail, true, key);
+  }
+
+  void report(Severity severity, const std::string& kind, const std::string& global,
+              uint64_t offset, const std::string& detail, bool fold, const std::string& key_in = "") {
+    Finding f;
+    f.severity = severity;
+    f.kind = kind;
+    f.global = global;
+    f.record = site_.record + (site_.in_file ? "" : " (offsets within it)");
+    f.offset = where(offset);
+    f.detail = detail;
+    if (!fold) {
+      if (++unfolded_ > kMaxUnfolded) {
+        fold = true;  // a million calls is still one line each past this
+      } else {
+        sink_.add(std::move(f));
+        return;
+      }
+    }
+    std::string key = kind + '\x1f' + (key_in.empty() ? global : key_in) + '\x1f' +
+                      std::to_string(static_cast<int>(severity));
+    auto [it, fresh] = folded_.emplace(key, f);
+    if (!fresh) ++it->second.count;
+  }
+
+  static constexpr size_t kMaxUnfolded = 1000;
+  const PickleSite& site_;
+  FindingSink& sink_;
+  Renderer renderer_;
+  std::unordered_map<std::string, Classified> names_;
+  std::unordered_set<const Value*> made_by_allowlist_;
+  std::unordered_map<const Value*, std::pair<std::string, std::string>> setstate_;
+  std::map<std::string, Finding> folded_;
+  size_t unfolded_ = 0;
+};
+
+}  // namespace
+
+PickleScan scan_pickle(const ByteSource& src, uint64_t begin, uint64_t end,
+                       const PickleSite& site, FindingSink& sink) {
+  PickleScan out;
+  Scanner scanner(site, sink);
+  ScanHooks hooks;
+  PickleLimits limits;
+  limits.max_values = 8u << 20;  // a scan holds values, not tensors: 8M is ~100x a large model's
+  try {
+    auto p = Pickle::parse(src, begin, end, site.record, &hooks, limits, &scanner);
+    out.complete = true;
+    out.end = p->end();
+    out.protocol = p->protocol();
+    if (p->root()->kind == Kind::Int)
+      out.root_int = p->root()->s.empty() ? std::to_string(p->root()->i) : p->root()->s;
+  } catch (const Error& e) {
+    out.error = e.message();
+    out.error_at = e.offset().value_or(begin);
+  }
+  out.ran_anything = scanner.ran_anything;
+  out.storage_keys = std::move(hooks.keys);
+  return out;
+}
+
+}  // namespace ptscope

@@ -1,0 +1,216 @@
+// A zip archive read as torch reads it (caffe2's PyTorchStreamReader over
+// miniz), not as Python's zipfile does, which is where scanners were fooled:
+//
+//   - records are found through the central directory; the local header's
+//     name is never compared, and only its name and extra lengths are used;
+//   - the archive's folder is the first central entry's name up to '/',
+//     and torch.load unpickles FOLDER/data.pkl; torch.jit.load (chosen when
+//     FOLDER/constants.pkl exists) unpickles data.pkl and constants.pkl and
+//     compiles code/;
+//   - FOLDER/data/KEY holds the storage a persistent id names.
+//
+// Everything a reviewer would want to know even where torch would not mind
+// is a finding: names that differ, wrong CRCs, overlapping records, bytes no
+// record covers, pickles torch never reads, records nothing reads.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+
+#include "file_scan.h"
+#include "ptscope/error.h"
+#include "zip.h"
+
+namespace ptscope {
+namespace {
+
+constexpr uint64_t kMaxPickleRecord = 1ull << 30;  // inflated pickles held in memory
+constexpr uint64_t kMaxUnreadInflate = 64ull << 20;  // records torch never reads
+
+std::string hex32(uint32_t v) {
+  char b[16];
+  std::snprintf(b, sizeof b, "0x%08x", v);
+  return b;
+}
+
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", u);
+      out += b;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The bytes of a record as a source: a window of the file when stored,
+// inflated into memory when deflated.
+struct RecordBytes {
+  std::unique_ptr<ByteSource> owned;
+  std::optional<Place> place;
+};
+
+RecordBytes record_bytes(const Place& where, const ZipEntry& e, const std::string& record) {
+  RecordBytes r;
+  if (e.method == 0 && e.compressed_size == e.size) {
+    r.owned = std::make_unique<SliceSource>(where.src, e.data_offset, e.size);
+    r.place.emplace(Place{*r.owned, where.base + e.data_offset, where.in_file, where.name(record), where.depth});
+    return r;
+  }
+  r.owned = std::make_unique<MemorySource>(read_zip_record(where.src, e, kMaxPickleRecord));
+  r.place.emplace(Place{*r.owned, 0, false, where.name(record), where.depth});
+  return r;
+}
+
+void check_crc(FileScan& f, const Place& where, const ZipEntry& e) {
+  uint32_t crc = zip_record_crc32(where.src, e);
+  if (crc != e.crc32)
+    f.note(Severity::Warning, "zip-crc", where.name(e.name), where.at(e.header_offset),
+           "CRC-32 recorded " + hex32(e.crc32) + ", computed " + hex32(crc) +
+               ": Python's zipfile refuses to read the record, so scanners built on it skip it");
+}
+
+bool starts_like_pickle(const ByteSource& src, const ZipEntry& e) {
+  if (e.compressed_size < 2) return false;
+  if (e.method != 0) return true;  // only inflating tells; record_bytes bounds it
+  std::string head = src.read_string(e.data_offset, 2, "zip record");
+  return static_cast<uint8_t>(head[0]) == 0x80 && static_cast<uint8_t>(head[1]) <= 5;
+}
+
+}  // namespace
+
+std::string scan_zip(FileScan& f, const Place& where, bool torch_reads) {
+  ZipArchive zip = read_zip(where.src);
+  if (zip.entries.empty()) return "zip archive (empty)";
+
+  // torch's folder: the first central entry's name up to its first '/'.
+  const std::string& first = zip.entries[0].name;
+  std::string folder = first.find('/') == std::string::npos ? "" : first.substr(0, first.find('/') + 1);
+  auto rel = [&](const ZipEntry& e) {
+    return !folder.empty() && e.name.compare(0, folder.size(), folder) == 0 ? e.name.substr(folder.size())
+                                                                            : std::string();
+  };
+  bool torchscript = false, has_data_pkl = false, npz = true;
+  std::map<std::string, int> seen;
+  for (const ZipEntry& e : zip.entries) {
+    if (rel(e) == "constants.pkl") torchscript = true;
+    if (rel(e) == "data.pkl") has_data_pkl = true;
+    if (e.name.size() < 4 || e.name.compare(e.name.size() - 4, 4, ".npy") != 0) npz = false;
+    ++seen[e.name];
+  }
+  std::string format = torchscript     ? "TorchScript archive"
+                       : has_data_pkl  ? "torch.save zip archive"
+                       : npz           ? "NumPy .npz archive"
+                                       : "zip archive (no data.pkl: torch.load refuses it)";
+  if (!torch_reads && !npz) format += ", not read by torch.load";
+  if (torchscript && torch_reads)
+    f.note(Severity::NeedsCode, "torchscript", where.record, where.at(0),
+           "torch.load hands TorchScript archives to torch.jit.load, which compiles and runs "
+           "the archive's code/; torch.load(weights_only=True) refuses them (torch >= 2.6)");
+
+  // Container findings first: they say which bytes the rest is about.
+  for (const auto& [name, n] : seen)
+    if (n > 1)
+      f.note(Severity::Warning, "zip-duplicate-name", where.record, std::nullopt,
+             std::to_string(n) + " records are named '" + escaped(name) +
+                 "': which one a reader takes depends on the reader");
+  std::vector<const ZipEntry*> by_offset;
+  for (const ZipEntry& e : zip.entries) {
+    by_offset.push_back(&e);
+    if (e.local_name != e.name)
+      f.note(Severity::Warning, "zip-name-mismatch", where.name(e.name), where.at(e.header_offset),
+             "the local header names '" + escaped(e.local_name) + "', the central directory '" +
+                 escaped(e.name) + "': Python's zipfile refuses the record, torch reads it by the central name");
+    if (e.flags & 0x1)
+      f.note(Severity::Warning, "zip-flags", where.name(e.name), where.at(e.central_offset),
+             "the record is marked encrypted (flag bit 0): Python's zipfile refuses it, torch ignores the flag");
+  }
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const ZipEntry* a, const ZipEntry* b) { return a->header_offset < b->header_offset; });
+  uint64_t covered = 0;
+  for (const ZipEntry* e : by_offset) {
+    uint64_t end = e->data_offset + e->compressed_size + e->descriptor_bytes;
+    if (e->header_offset < covered)
+      f.note(Severity::Warning, "zip-overlap", where.name(e->name), where.at(e->header_offset),
+             "the record overlaps the one before it: two names for the same bytes");
+    else if (e->header_offset > covered)
+      f.note(Severity::Warning, "zip-unaccounted", where.record, where.at(covered),
+             std::to_string(e->header_offset - covered) + " bytes before '" + escaped(e->name) +
+                 "' belong to no record");
+    covered = std::max(covered, end);
+  }
+  if (covered < zip.cd_offset)
+    f.note(Severity::Warning, "zip-unaccounted", where.record, where.at(covered),
+           std::to_string(zip.cd_offset - covered) +
+               " bytes between the last record and the central directory belong to no record");
+
+  // The pickles: the ones torch reads, then any other record that holds one.
+  std::set<std::string> storage_keys;
+  std::set<const ZipEntry*> crc_checked;
+  bool read_storages = false;
+  for (const ZipEntry& e : zip.entries) {
+    std::string r = rel(e);
+    bool is_npy = npz && !torchscript && !has_data_pkl;
+    std::string reader;
+    auto ends_with = [&r](const std::string& tail) {
+      return r.size() >= tail.size() && r.compare(r.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    if (torch_reads && (r == "data.pkl" || (torchscript && r == "constants.pkl")))
+      reader = torchscript ? "torch.jit.load" : "torch.load";
+    else if (torch_reads && torchscript && r.compare(0, 5, "code/") == 0 && ends_with(".debug_pkl"))
+      reader = "torch.jit.load, for source ranges";
+    if (is_npy) {
+      RecordBytes b = record_bytes(where, e, e.name);
+      scan_npy(f, *b.place);
+      continue;
+    }
+    bool pickle_like = reader.empty() ? starts_like_pickle(where.src, e) : true;
+    if (!pickle_like) continue;
+    if (reader.empty() && e.method != 0 && e.size > kMaxUnreadInflate) {
+      f.note(Severity::Info, "not-scanned", where.name(e.name), where.at(e.header_offset),
+             "a deflated record of " + std::to_string(e.size) +
+                 " bytes that torch never reads was not inflated to look for a pickle");
+      continue;
+    }
+    RecordBytes b = record_bytes(where, e, e.name);
+    if (reader.empty()) {
+      // Storages may start with 0x80 by chance: only a pickle that parses
+      // or does something before it breaks is reported.
+      std::string head = b.place->src.read_string(0, std::min<uint64_t>(2, b.place->src.size()), "zip record");
+      if (head.size() < 2 || static_cast<uint8_t>(head[0]) != 0x80 || static_cast<uint8_t>(head[1]) > 5) continue;
+    }
+    check_crc(f, where, e);
+    crc_checked.insert(&e);
+    Place inner{b.place->src, b.place->base, b.place->in_file, where.record, where.depth};
+    PickleScan ps = f.pickle(inner, 0, b.place->src.size(), e.name,
+                             reader.empty() ? "nothing: torch.load never unpickles it" : reader);
+    if (!reader.empty()) {
+      read_storages = reader == "torch.load";
+      storage_keys.insert(ps.storage_keys.begin(), ps.storage_keys.end());
+    } else if (ps.complete || ps.ran_anything) {
+      f.note(Severity::Warning, "pickle-outside-data-pkl", where.name(e.name), where.at(e.data_offset),
+             "a pickle outside data.pkl: torch.load never unpickles it, but a tool or a later "
+             "pickle.load might");
+    }
+  }
+
+  // Records nothing reads, and CRCs of the rest when asked.
+  for (const ZipEntry& e : zip.entries) {
+    std::string r = rel(e);
+    if (read_storages && r.compare(0, 5, "data/") == 0 && !storage_keys.count(r.substr(5)))
+      f.note(Severity::Warning, "zip-unread", where.name(e.name), where.at(e.header_offset),
+             "no persistent id in data.pkl names this storage: nothing reads it");
+    if (f.options().crc && !crc_checked.count(&e)) check_crc(f, where, e);
+  }
+  if (torch_reads && !has_data_pkl && !torchscript && !npz)
+    f.note(Severity::Info, "no-data-pkl", where.record, where.at(0),
+           "no " + folder + "data.pkl: torch.load stops before unpickling anything");
+  return format;
+}
+
+}  // namespace ptscope
