@@ -28,7 +28,8 @@ struct Finding {
   std::string kind;    // "call", "global", "weights-only", "zip-name-mismatch", ...
   std::string global;  // "os.system" where a name is involved
   std::string record;  // "data.pkl", "pickle 1 (magic number)", "" for the file
-  std::optional<uint64_t> offset;  // in the file, where the byte lies in it
+  std::optional<uint64_t> offset;         // in the file, where the byte lies in it
+  std::optional<uint64_t> record_offset;  // else within `record`: inflated, or a pickle's argument
   std::string detail;  // one line, control characters escaped
   uint64_t count = 1;  // occurrences folded into this one (first offset kept)
 };

@@ -5,7 +5,11 @@
 namespace ptscope {
 namespace {
 
-std::string offset_text(const Finding& f) { return f.offset ? std::to_string(*f.offset) : ""; }
+// The file offset, or "+N" within the record when the bytes are not the file's.
+std::string offset_text(const Finding& f) {
+  if (f.offset) return std::to_string(*f.offset);
+  return f.record_offset ? "+" + std::to_string(*f.record_offset) : "";
+}
 
 std::string verdict_text(Verdict v) {
   switch (v) {
@@ -52,7 +56,7 @@ void ScanReport::write_table(std::ostream& out) const {
     out << "\n  findings\n";
     TextTable t;
     t.columns = {"severity", "kind", "at", "count", "record", "detail"};
-    t.numeric = {false, false, true, true, false, false};
+    t.numeric = {false, false, false, true, false, false};
     for (const Finding& f : r.findings)
       t.rows.push_back({severity_name(f.severity), f.kind, offset_text(f), std::to_string(f.count), f.record, f.detail});
     ptscope::write_table(out, t, "    ");
@@ -84,6 +88,7 @@ nlohmann::ordered_json ScanReport::json() const {
       x["global"] = f.global.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(f.global);
       x["record"] = f.record;
       x["offset"] = f.offset ? nlohmann::ordered_json(*f.offset) : nlohmann::ordered_json();
+      x["record_offset"] = f.record_offset ? nlohmann::ordered_json(*f.record_offset) : nlohmann::ordered_json();
       x["count"] = f.count;
       x["detail"] = f.detail;
       j["findings"].push_back(x);

@@ -346,8 +346,9 @@ class Scanner : public PickleObserver {
     f.severity = severity;
     f.kind = kind;
     f.global = global;
-    f.record = site_.record + (site_.in_file ? "" : " (offsets within it)");
-    f.offset = where(offset);
+    f.record = site_.record;
+    if (site_.in_file) f.offset = site_.base + offset;
+    else f.record_offset = offset;
     f.detail = detail;
     if (!fold) {
       if (++unfolded_ > kMaxUnfolded) {

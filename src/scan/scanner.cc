@@ -154,7 +154,8 @@ ScanResult scan_file(const std::string& path, const ScanOptions& options) {
   }
   std::stable_sort(r.findings.begin(), r.findings.end(), [](const Finding& a, const Finding& b) {
     if (a.severity != b.severity) return a.severity > b.severity;
-    return a.offset.value_or(UINT64_MAX) < b.offset.value_or(UINT64_MAX);
+    if (a.offset != b.offset) return a.offset.value_or(UINT64_MAX) < b.offset.value_or(UINT64_MAX);
+    return a.record_offset.value_or(UINT64_MAX) < b.record_offset.value_or(UINT64_MAX);
   });
   r.verdict = verdict_of(r.findings);
   return r;

@@ -105,9 +105,9 @@ std::string scan_zip(FileScan& f, const Place& where, bool torch_reads) {
   }
   std::string format = torchscript     ? "TorchScript archive"
                        : has_data_pkl  ? "torch.save zip archive"
-                       : npz           ? "NumPy .npz archive"
+                       : npz           ? "NumPy .npz archive (numpy.load reads it; torch.load finds no data.pkl)"
                                        : "zip archive (no data.pkl: torch.load refuses it)";
-  if (!torch_reads && !npz) format += ", not read by torch.load";
+  if (!torch_reads) format += ", not read by torch.load";
   if (torchscript && torch_reads)
     f.note(Severity::NeedsCode, "torchscript", where.record, where.at(0),
            "torch.load hands TorchScript archives to torch.jit.load, which compiles and runs "
