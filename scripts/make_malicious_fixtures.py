@@ -645,8 +645,8 @@ def _(path):
          "only numpy globals: BUILD sets numpy.size.shape = numpy.__builtins__, "
          "numpy.size(numpy.size, 'eval') returns builtins eval", "modelscan#330")
 def _(path):
-    ops = (su("numpy") + su("size") + b"\x93\x94"                      # memo 0: numpy.size
-           + su("numpy") + su("__builtins__") + b"\x93\x94"            # memo 1: the builtins dict
+    ops = (su("numpy") + su("size") + b"\x93\x940"                     # memo 0: numpy.size
+           + su("numpy") + su("__builtins__") + b"\x93\x940"           # memo 1: the builtins dict
            + b"h\x00" + b"}" + b"}" + su("shape") + b"h\x01" + b"s" + b"\x86" + b"b"   # BUILD
            + b"0"
            + b"h\x00" + b"h\x00" + su("eval") + b"\x86R"               # numpy.size(numpy.size, 'eval')
