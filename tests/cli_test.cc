@@ -814,3 +814,32 @@ TEST(CliQuantized, JsonBlockAndStoredBitsDefault) {
 }
 
 }  // namespace
+
+TEST(Cli, ScanExitStatuses) {
+  Outcome safe = ptscope("scan fixtures/tied_lm.pt fixtures/model.safetensors");
+  EXPECT_EQ(safe.status, 0) << safe.err;
+  EXPECT_NE(safe.out.find("2 files: 2 safe, 0 needs-code, 0 dangerous, 0 not read"), std::string::npos) << safe.out;
+  Outcome code = ptscope("scan fixtures/whole_module.pt");
+  EXPECT_EQ(code.status, 3);
+  EXPECT_EQ(ptscope("scan --fail-on dangerous fixtures/whole_module.pt").status, 0);
+  Outcome bad = ptscope("scan -f json fixtures/malicious/zip_reduce_global.pt");
+  EXPECT_EQ(bad.status, 3);
+  auto j = nlohmann::json::parse(bad.out)[0];
+  EXPECT_EQ(j["verdict"], "dangerous");
+  EXPECT_EQ(j["findings"][0]["global"], "os.system");
+  for (const char* key : {"severity", "kind", "global", "record", "offset", "record_offset", "count", "detail"})
+    EXPECT_TRUE(j["findings"][0].contains(key)) << key;
+  Outcome missing = ptscope("scan fixtures/malicious/zip_reduce_global.pt fixtures/nonexistent.pt");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_EQ(missing.err, "ptscope: error: fixtures/nonexistent.pt: no such file\n");
+  EXPECT_EQ(ptscope("scan --fail-on maybe fixtures/tied_lm.pt").status, 2);
+}
+
+TEST(Cli, InspectShowsTheVerdict) {
+  Outcome r = ptscope("inspect fixtures/malicious/zip_reduce_global.pt");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("  safety          dangerous: os.system (zip_reduce_global/data.pkl at byte 66); "
+                       "ptscope scan for all 3 findings\n"),
+            std::string::npos)
+      << r.out;
+}

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
+#include "fixture_files.h"
 #include "pickle_builder.h"
 #include "ptscope/scan.h"
 #include "safetensors_builder.h"
@@ -359,6 +361,75 @@ TEST(ScanErrors, UnreadableFiles) {
   EXPECT_EQ(missing.error, "/nonexistent/ptscope.pt: no such file");
   ScanResult dir = scan_file(testing::TempDir());
   EXPECT_EQ(dir.error, testing::TempDir() + ": not a regular file");
+}
+
+}  // namespace
+}  // namespace ptscope
+
+namespace ptscope {
+namespace {
+
+// fixtures/malicious/expected.tsv (scripts/make_malicious_fixtures.py):
+// every fixture's verdict, each payload proven to run under torch.load by
+// scripts/check_malicious_payloads.py.
+TEST(ScanFixtures, MaliciousVerdicts) {
+  std::ifstream tsv(test::source_path("fixtures/malicious/expected.tsv"));
+  ASSERT_TRUE(tsv) << "fixtures/malicious/expected.tsv is missing";
+  std::string line;
+  std::getline(tsv, line);  // header
+  size_t rows = 0;
+  while (std::getline(tsv, line)) {
+    std::string file = line.substr(0, line.find('\t'));
+    std::string rest = line.substr(file.size() + 1);
+    std::string verdict = rest.substr(0, rest.find('\t'));
+    SCOPED_TRACE(file);
+    ScanResult r = scan_file(test::source_path("fixtures/malicious/" + file));
+    EXPECT_EQ(r.error, "");
+    EXPECT_EQ(verdict_name(r.verdict), verdict);
+    ++rows;
+  }
+  EXPECT_GE(rows, 50u);
+}
+
+// Every other committed fixture was written by real torch (or by a format's
+// documented layout): none is dangerous; whole modules, trainer state with
+// argparse, TorchScript and protocol-4 pickles are not safe.
+TEST(ScanFixtures, RealCheckpointsAreNeverDangerous) {
+  std::vector<ScanResult> all = scan_paths({test::source_path("fixtures")});
+  size_t files = 0;
+  for (const ScanResult& r : all) {
+    if (r.path.find("/malicious/") != std::string::npos) continue;
+    SCOPED_TRACE(r.path);
+    ++files;
+    EXPECT_EQ(r.error, "");
+    EXPECT_NE(r.verdict, Verdict::Dangerous);
+  }
+  EXPECT_GT(files, 100u);
+  auto verdict = [](const std::string& name) { return scan_file(test::fixture(name)).verdict; };
+  EXPECT_EQ(verdict("tied_lm.pt"), Verdict::Safe);
+  EXPECT_EQ(verdict("cnn_legacy.pt"), Verdict::Safe);
+  EXPECT_EQ(verdict("model.safetensors"), Verdict::Safe);
+  EXPECT_EQ(verdict("whole_module.pt"), Verdict::NeedsCode);
+  EXPECT_EQ(verdict("training_checkpoint.pt"), Verdict::NeedsCode);  // argparse.Namespace
+  EXPECT_EQ(verdict("scripted_cnn.pt"), Verdict::NeedsCode);
+  EXPECT_EQ(verdict("cnn_protocol4.pt"), Verdict::NeedsCode);  // weights_only has no protocol-4 opcodes
+}
+
+// The shared corpus (torch 2.x files from burn and tch-rs): state_dicts are
+// safe, TorchScript archives need code, nothing is dangerous.
+TEST(ScanFixtures, Corpus) {
+  std::string dir = test::source_path("../shared/corpus");
+  if (const char* env = std::getenv("PTSCOPE_CORPUS"); env && *env) dir = env;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) GTEST_SKIP() << "no corpus at " << dir;
+  for (const ScanResult& r : scan_paths({dir})) {
+    SCOPED_TRACE(r.path);
+    EXPECT_EQ(r.error, "");
+    EXPECT_NE(r.verdict, Verdict::Dangerous);
+    if (r.format == "TorchScript archive") EXPECT_EQ(r.verdict, Verdict::NeedsCode);
+    if (r.format == "torch.save zip archive" || r.format == "legacy torch.save" || r.format == "safetensors")
+      EXPECT_EQ(r.verdict, Verdict::Safe);
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "numbers.h"
 #include "ptscope/error.h"
 #include "ptscope/load.h"
+#include "ptscope/scan.h"
 
 namespace ptscope::cli {
 namespace {
@@ -101,6 +102,13 @@ InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
     spdlog::error("{}", f.error);
     return f;
   }
+  // The verdict of the least safe file: scan's reading, metadata only.
+  std::vector<std::string> files;
+  for (const InspectedPart& part : f.inspection->parts) files.push_back(part.path);
+  if (files.empty()) files.push_back(f.inspection->checkpoint.path);
+  for (ScanResult& r : scan_paths(files))
+    if (!f.safety || !r.error.empty() || (f.safety->error.empty() && r.verdict > f.safety->verdict))
+      f.safety = std::move(r);
   // Findings, not read errors: every file was read, and the answer is "no".
   if (!f.inspection->config_problem.empty()) spdlog::warn("{}", f.inspection->config_problem);
   if (f.inspection->index)

@@ -247,6 +247,26 @@ std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t l
   return out;
 }
 
+uint64_t zip_archive_start(const ByteSource& src) {
+  uint64_t eocd = find_end_record(src);
+  std::string e = src.read_string(eocd, kEndBytes, "zip end of central directory");
+  uint64_t cd_size = u32(e, 12), cd_offset = u32(e, 16), end = eocd;
+  // A zip64 end record without extensible data lies right before its
+  // locator; the locator's own offset is relative, so it is not followed.
+  if (eocd >= 20 + 56 && src.read_u32(eocd - 20, "zip64 locator") == kLocator64Sig &&
+      src.read_u32(eocd - 20 - 56, "zip64 end record") == kEnd64Sig) {
+    std::string r = src.read_string(eocd - 20 - 56, 56, "zip64 end record");
+    cd_size = u64(r, 40);
+    cd_offset = u64(r, 48);
+    end = eocd - 20 - 56;
+  }
+  if (cd_size > end || cd_offset > end - cd_size)
+    throw Error("zip: central directory (" + std::to_string(cd_size) + " bytes at " +
+                    std::to_string(cd_offset) + ") does not fit before its end records",
+                eocd);
+  return end - cd_size - cd_offset;
+}
+
 uint32_t zip_record_crc32(const ByteSource& src, const ZipEntry& e) {
   constexpr uint64_t kChunk = 1 << 20;
   uLong crc = crc32(0L, Z_NULL, 0);

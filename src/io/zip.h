@@ -58,6 +58,13 @@ ZipArchive read_zip(const ByteSource& src);
 // header cannot make us allocate more than the caller expects.
 std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit);
 
+// Where the archive that ends at src's last byte starts, from its end
+// records alone: the central directory ends where the end records begin, and
+// its recorded offset is relative to the archive's first byte. Files of
+// archives back to back (a DCP .distcp data file) are split this way, from
+// the last. Throws Error when the end records are missing or inconsistent.
+uint64_t zip_archive_start(const ByteSource& src);
+
 // CRC-32 of the record's uncompressed bytes, read and inflated in chunks:
 // memory stays constant whatever the record's size.
 uint32_t zip_record_crc32(const ByteSource& src, const ZipEntry& e);

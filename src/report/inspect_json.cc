@@ -1,5 +1,6 @@
 // inspect for programs: one object per file (README "JSON output").
 #include "inspect_report.h"
+#include "scan_report.h"
 #include "verify_report.h"
 
 namespace ptscope {
@@ -21,12 +22,20 @@ json precisions_json(const Summary& s) {
           {"numel", s.model.parameters}, {"sizes", sizes}};
 }
 
-json file_json(const Inspection& in, const InspectViews& views) {
+json file_json(const Inspection& in, const InspectViews& views, const std::optional<ScanResult>& safety) {
   const Checkpoint& c = in.checkpoint;
   const Summary& s = in.summary;
   json j;
   j["file"] = c.path;
   j["format"] = format_name(c.format);
+  if (safety) {
+    size_t weighty = 0;
+    for (const Finding& f : safety->findings) weighty += f.severity >= Severity::NeedsCode;
+    j["safety"] = safety->error.empty()
+                      ? json{{"verdict", verdict_name(safety->verdict)}, {"findings", weighty},
+                             {"summary", safety_line(*safety)}}
+                      : json{{"verdict", nullptr}, {"error", safety->error}};
+  }
   j["file_bytes"] = c.file_bytes;
   j["tensors"] = s.all.tensors;
   j["numel"] = s.all.numel;
@@ -158,7 +167,7 @@ json InspectReport::json() const {
       out.push_back({{"file", f.path}, {"error", f.error}});
       continue;
     }
-    out.push_back(file_json(*f.inspection, views_));
+    out.push_back(file_json(*f.inspection, views_, f.safety));
     if (f.verify) out.back()["verify"] = verify_json(*f.verify);
   }
   return out;

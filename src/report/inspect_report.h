@@ -10,6 +10,7 @@
 
 #include "inspection.h"
 #include "protocol.h"
+#include "ptscope/scan.h"
 #include "report.h"
 
 namespace ptscope {
@@ -19,6 +20,7 @@ struct InspectedFile {
   std::optional<Inspection> inspection;  // nullopt: unreadable
   std::string error;                     // one line, file named
   std::optional<VerifyReply> verify;     // LibTorch's reading, with --verify
+  std::optional<ScanResult> safety;      // scan's answer; a folder's least safe file
 };
 
 class InspectReport : public Report {

@@ -8,6 +8,7 @@
 #include "inspect_report.h"
 #include "inspect_rows.h"
 #include "numbers.h"
+#include "scan_report.h"
 #include "verify_report.h"
 
 namespace ptscope {
@@ -23,10 +24,11 @@ std::string count_line(const Count& c) {
   return with_commas(c.numel) + " numel in " + counted(c.tensors, "tensor") + ", " + human_bytes(c.bytes);
 }
 
-void write_summary(std::ostream& out, const Inspection& in) {
+void write_summary(std::ostream& out, const Inspection& in, const std::optional<ScanResult>& safety) {
   const Checkpoint& c = in.checkpoint;
   const Summary& s = in.summary;
   write_field(out, "format", format_name(c.format));
+  if (safety) write_field(out, "safety", safety_line(*safety));
   write_field(out, "file size", c.file_bytes < 1000 ? human_bytes(c.file_bytes)
                                                     : with_commas(c.file_bytes) + " B  " + human_bytes(c.file_bytes));
   write_field(out, "entries", count_line(s.all));
@@ -104,8 +106,8 @@ void InspectReport::write_table(std::ostream& out) const {
     const Inspection& in = *f.inspection;
     if (!first) out << '\n';
     first = false;
-    out << in.checkpoint.path << '\n';
-    if (!views_.any()) write_summary(out, in);
+    out << printable(in.checkpoint.path) << '\n';
+    if (!views_.any()) write_summary(out, in, f.safety);
     if (views_.tensors) {
       out << "\n  tensors\n";
       ptscope::write_table(out, tensors_table(in), "    ");

@@ -11,9 +11,11 @@ std::string offset_text(const Finding& f) {
   return f.record_offset ? "+" + std::to_string(*f.record_offset) : "";
 }
 
-std::string verdict_text(Verdict v) {
-  switch (v) {
-    case Verdict::Safe: return "safe: torch.load(weights_only=True) accepts everything it holds";
+std::string verdict_text(const ScanResult& r) {
+  switch (r.verdict) {
+    case Verdict::Safe:
+      return r.pickles.empty() ? "safe: nothing in it is unpickled"
+                               : "safe: torch.load(weights_only=True) accepts every pickle in it";
     case Verdict::NeedsCode: return "needs-code: loads only by trusting it (weights_only=False or torch.jit.load)";
     case Verdict::Dangerous: return "DANGEROUS: loading it runs code that reaches the system";
   }
@@ -50,7 +52,7 @@ void ScanReport::write_table(std::ostream& out) const {
     }
     ++counts[static_cast<int>(r.verdict)];
     write_field(out, "format", r.format);
-    write_field(out, "verdict", verdict_text(r.verdict));
+    write_field(out, "verdict", verdict_text(r));
     for (const std::string& p : r.pickles) write_field(out, "pickle", p);
     if (r.findings.empty()) continue;
     out << "\n  findings\n";

@@ -150,6 +150,9 @@ const std::unordered_map<std::string, const char*>& dangerous_names() {
       {"torch.jit.CompilationUnit", "compiles code"}, {"torch.jit.script", "compiles code"},
       {"numpy.load", "loads arrays with pickles"}, {"numpy.lib.npyio.load", "loads arrays with pickles"},
       {"numpy.testing._private.utils.runstring", "runs Python code"},
+      {"numpy.memmap", "creates and maps files"}, {"numpy.core.memmap.memmap", "creates and maps files"},
+      {"numpy._core.memmap.memmap", "creates and maps files"}, {"numpy.save", "writes files"},
+      {"numpy.savez", "writes files"}, {"numpy.savetxt", "writes files"}, {"numpy.fromfile", "reads files"},
       {"pandas.read_pickle", "loads more pickles"},
       {"logging.config.listen", "opens a network port"},
   };
@@ -233,7 +236,9 @@ Classified classify_global(const std::string& module_in, const std::string& name
     }
   }
   if (dangerous_attributes().count(name)) {
-    c.why = "'" + name + "' names a function that runs code, wherever it is imported from";
+    c.why = name.compare(0, 2, "__") == 0
+                ? "'" + name + "' is a special attribute: a path to the interpreter's internals"
+                : "'" + name + "' names a function that runs code, wherever it is imported from";
     return c;
   }
   if (names_dangerous_module(name)) {

@@ -84,8 +84,58 @@ bool starts_like_pickle(const ByteSource& src, const ZipEntry& e) {
 
 }  // namespace
 
+namespace {
+
+// Archives back to back, as torch.distributed.checkpoint's FileSystemWriter
+// writes a .distcp data file (one torch.save per item; the reader hands each
+// item's byte range to torch.load). Split from the last, by end records.
+std::vector<std::pair<uint64_t, uint64_t>> split_archives(const ByteSource& src) {
+  std::vector<std::pair<uint64_t, uint64_t>> parts;  // [begin, end)
+  uint64_t end = src.size();
+  while (end > 0 && parts.size() < 1000000) {
+    SliceSource head(src, 0, end);
+    uint64_t start = zip_archive_start(head);
+    if (start >= end) throw Error("zip: an archive ends where it starts", end);
+    parts.emplace_back(start, end);
+    end = start;
+  }
+  std::reverse(parts.begin(), parts.end());
+  return parts;
+}
+
+std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, const ZipArchive& zip);
+
+}  // namespace
+
 std::string scan_zip(FileScan& f, const Place& where, bool torch_reads) {
-  ZipArchive zip = read_zip(where.src);
+  ZipArchive zip;
+  try {
+    zip = read_zip(where.src);
+  } catch (const Error& whole) {
+    // Not one archive: several back to back, or a broken one.
+    std::vector<std::pair<uint64_t, uint64_t>> parts;
+    try {
+      parts = split_archives(where.src);
+    } catch (const Error&) {
+      throw whole;
+    }
+    if (parts.size() < 2) throw whole;
+    for (const auto& [begin, end] : parts) {
+      SliceSource part(where.src, begin, end - begin);
+      Place inner{part, where.base + begin, where.in_file, where.name("archive at byte " + std::to_string(begin)),
+                  where.depth};
+      scan_one_zip(f, inner, torch_reads, read_zip(part));
+    }
+    return std::to_string(parts.size()) +
+           " torch.save zip archives back to back (a torch.distributed.checkpoint data file: "
+           "torch.load reads each)";
+  }
+  return scan_one_zip(f, where, torch_reads, zip);
+}
+
+namespace {
+
+std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, const ZipArchive& zip) {
   if (zip.entries.empty()) return "zip archive (empty)";
 
   // torch's folder: the first central entry's name up to its first '/'.
@@ -212,5 +262,7 @@ std::string scan_zip(FileScan& f, const Place& where, bool torch_reads) {
            "no " + folder + "data.pkl: torch.load stops before unpickling anything");
   return format;
 }
+
+}  // namespace
 
 }  // namespace ptscope
