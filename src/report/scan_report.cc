@@ -58,7 +58,7 @@ void ScanReport::write_table(std::ostream& out) const {
     out << "\n  findings\n";
     TextTable t;
     t.columns = {"severity", "kind", "at", "count", "record", "detail"};
-    t.numeric = {false, false, false, true, false, false};
+    t.numeric = {false, false, true, true, false, false};
     for (const Finding& f : r.findings)
       t.rows.push_back({severity_name(f.severity), f.kind, offset_text(f), std::to_string(f.count), f.record, f.detail});
     ptscope::write_table(out, t, "    ");

@@ -96,7 +96,7 @@ const ModuleRisk kDangerousModules[] = {
     {"smtplib", "opens network connections"}, {"telnetlib", "opens network connections"},
     {"poplib", "opens network connections"}, {"imaplib", "opens network connections"},
     {"xmlrpc", "opens network connections"}, {"socketserver", "opens network connections"},
-    {"webbrowser", "opens a browser"}, {"ctypes", "calls native code"},
+    {"webbrowser", "opens a browser"}, {"pydoc", "imports modules by name and runs pagers"}, {"ctypes", "calls native code"},
     {"_ctypes", "calls native code"}, {"cffi", "calls native code"},
     {"importlib", "imports modules by name"}, {"pkgutil", "imports modules by name"},
     {"imp", "imports modules by name"}, {"zipimport", "imports modules"},
