@@ -352,7 +352,7 @@ def write_zero12(name, stage, fp16=True, bf16_names=False):
          os.path.join(ckpt, "mp_rank_00_model_states.pt"))
     ranks = []
     for r in range(WORLD):
-        osd = OrderedDict()
+        osd = {}  # a plain dict in stage_1_and_2.py and stage3.py
         osd["loss_scaler"] = DynamicLossScaler() if fp16 else LossScaler()
         osd["dynamic_loss_scale"] = fp16
         osd["overflow"] = False
@@ -396,7 +396,7 @@ def write_zero3(name):
     for r in range(WORLD):
         save(model_states(module_sd, model, groups, 3, cfg, {"head.weight": "emb.weight"}),
              os.path.join(ckpt, f"zero_pp_rank_{r}_mp_rank_00_model_states.pt"))
-        osd = OrderedDict()
+        osd = {}  # a plain dict in stage_1_and_2.py and stage3.py
         osd["zero_stage"] = ZeroStageEnum.weights
         osd["loss_scaler"] = DynamicLossScaler()
         osd["dynamic_loss_scale"] = True
@@ -441,12 +441,12 @@ def main():
     run, _ = write_zero12("bad_latest_missing", 2)
     with open(os.path.join(run, "latest"), "w") as f:
         f.write("global_step9")
-    expected["bad_latest_missing"] = {"error": "latest: names global_step9, which is not a folder beside it",
+    expected["bad_latest_missing"] = {"error": "names global_step9, which is not a folder beside it",
                                       "offset": 0}
     run, _ = write_zero12("bad_latest_escape", 2)
     with open(os.path.join(run, "latest"), "w") as f:
         f.write("../zero2/global_step2\n")
-    expected["bad_latest_escape"] = {"error": "latest: tag '../zero2/global_step2' is not a plain folder name",
+    expected["bad_latest_escape"] = {"error": "tag '../zero2/global_step2' is not a plain folder name",
                                      "offset": 2}
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)
