@@ -472,7 +472,7 @@ Model read_checkpoint_folder(const fs::path& dir, const std::string& given, cons
     for (const Tensor& t : read[i]->tensors) {
       if (int64_t g = group_index(t.name, fp32_key); g >= 0) {
         r.fp32_numel += t.numel;
-        group_numel[g] += t.numel;
+        if (!world || r.rank < *world) group_numel[g] += t.numel;  // a rank past the world is a problem already
       } else if (starts_with(t.name, state_key)) {
         r.optimizer_numel += t.numel;
       }
