@@ -60,9 +60,12 @@ struct Model {
   std::optional<DeepSpeedCheckpoint> deepspeed;  // a DeepSpeed folder's run, when that is what was read
 };
 
-// `path` is a folder (its *.safetensors.index.json, else *.bin.index.json;
-// without one every *.safetensors in it, else every *.bin, *.pt, *.pth), an
-// index file, or a single checkpoint file. Shards are read in parallel, at
+// `path` is a torch.distributed.checkpoint folder (.metadata); a DeepSpeed
+// run or checkpoint folder (`latest` followed; `deepspeed` says what its
+// files say about the run, and its problems, README "DeepSpeed folders");
+// a folder (its *.safetensors.index.json, else *.bin.index.json; without
+// one every *.safetensors in it, else every *.bin, *.pt, *.pth); an index
+// file; or a single checkpoint file. Shards are read in parallel, at
 // most std::thread::hardware_concurrency() at once. A shard that cannot be
 // read throws its Error; a missing or inconsistent shard is a problem in
 // `index`, not an error. A folder's (or an index file's folder's)

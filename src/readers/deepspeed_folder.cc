@@ -385,7 +385,7 @@ Model read_checkpoint_folder(const fs::path& dir, const std::string& given, cons
     for (Tensor& t : c.tensors)
       if (t.group == "module") {
         t.role = Role::Other;
-        t.rule = "another rank's module (" + files[i].name + "); the first model states file's is counted";
+        t.rule = "another rank's copy of the module: not counted again";
       }
   }
   const ModelFacts no_facts;
