@@ -338,7 +338,7 @@ def run_folder(name):
     return d, os.path.join(d, tag)
 
 
-def write_zero12(name, stage, fp16=True, bf16_names=False):
+def write_zero12(name, stage, fp16=True, bf16_names=False, partition_count=WORLD):
     torch.manual_seed(0)
     model = Net()
     groups = groups_of(model)
@@ -362,7 +362,7 @@ def write_zero12(name, stage, fp16=True, bf16_names=False):
             p.detach()[:p.numel() - pad].clone() for p, pad in zip(parts[r], pads[r])]
         osd["zero_stage"] = ZeroStageEnum(stage)
         osd["group_paddings"] = pads[r]
-        osd["partition_count"] = [WORLD] * len(groups)
+        osd["partition_count"] = [partition_count] * len(groups)
         osd["ds_version"] = DS_VERSION
         osd["param_slice_mappings"] = slice_mappings(groups, sizes, r)
         prefix = "bf16_" if bf16_names else ""
@@ -432,8 +432,9 @@ def main():
         e["files"] = sorted(os.listdir(ckpt))
         e["file_bytes"] = dir_bytes(ckpt)
         expected[name] = e
-    # Broken: a rank's optim file missing (a problem, exit 3); `latest` naming
-    # a folder that is not there, or one outside the run folder (errors).
+    # Broken: a rank's optim file missing, a world no files match (problems,
+    # exit 3); `latest` naming a folder that is not there, or one outside the
+    # run folder (errors).
     run, e = write_zero12("bad_missing_rank", 2)
     os.remove(os.path.join(run, e["tag"], "zero_pp_rank_1_mp_rank_00_optim_states.pt"))
     expected["bad_missing_rank"] = {
@@ -448,6 +449,11 @@ def main():
         f.write("../zero2/global_step2\n")
     expected["bad_latest_escape"] = {"error": "tag '../zero2/global_step2' is not a plain folder name",
                                      "offset": 2}
+    # A partition_count of a million over two files: named up to 16, the rest one line.
+    write_zero12("bad_world", 2, partition_count=1000000)
+    expected["bad_world"] = {"problems": ["deepspeed: dp_world_size says 2, partition_count 1000000"] + [
+        f"deepspeed: zero_pp_rank_{r}_mp_rank_00_optim_states.pt is missing: partition_count says 1000000 ranks"
+        for r in range(2, 18)] + ["deepspeed: 999982 more ranks' files are missing"]}
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expected, f, indent=1, sort_keys=True)
         f.write("\n")

@@ -122,6 +122,13 @@ TEST(DeepSpeed, MissingRankIsAProblem) {
   EXPECT_EQ(m.deepspeed->ranks.size(), 1u);
 }
 
+TEST(DeepSpeed, HostileWorldSizeIsBoundedProblems) {
+  nlohmann::json t = truth();
+  Model m = load_model(kDir + "bad_world");
+  ASSERT_TRUE(m.deepspeed);
+  EXPECT_EQ(m.deepspeed->problems, t["bad_world"]["problems"].get<std::vector<std::string>>());
+}
+
 // Copies of zero2 and zero3 with one thing changed: each a problem line.
 TEST(DeepSpeed, RanksCheckedAgainstEachOther) {
   struct Row {

@@ -35,7 +35,8 @@
 //        ds_config, ds_version}
 //
 // Each file is read by the one-file path (the torch pickle is interpreted,
-// never run); a RootVisitor picks the values above out of its pickle.
+// never run); a RootVisitor picks the values above out of its pickle
+// (deepspeed_state.h).
 // Stage 1/2 flat groups are padded to a multiple of 2 x world
 // (stage_1_and_2.py nccl_start_alignment_factor), which zero_to_fp32 allows
 // for when it checks the partitions against param_shapes; so does this.
@@ -43,6 +44,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <cstdio>
 #include <cstring>
@@ -51,9 +53,10 @@
 #include <set>
 
 #include "byte_source.h"
+#include "deepspeed_state.h"
 #include "model_folder.h"
-#include "pickle.h"
 #include "ptscope/error.h"
+#include "tensor_layout.h"
 
 namespace ptscope {
 namespace {
@@ -61,8 +64,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uint64_t kMaxLatestBytes = 4096;
-constexpr size_t kMaxNames = size_t{1} << 22;
-constexpr uint64_t kMaxNumel = uint64_t{1} << 62;
 
 // --- file names ------------------------------------------------------------
 
@@ -114,160 +115,6 @@ bool holds_model_files(const fs::path& dir) {
   return false;
 }
 
-// --- the values DeepSpeed pickles beside the tensors ------------------------
-
-// A dict, or an OrderedDict (pickled as a call with SETITEMS): its k, v list.
-const std::vector<Value*>* pairs(const Value* v) {
-  if (!v) return nullptr;
-  if (v->kind == Kind::Dict) return &v->items;
-  if (v->kind == Kind::Object && v->callable && v->callable->s == "collections.OrderedDict") return &v->items;
-  return nullptr;
-}
-
-const Value* lookup(const Value* v, const char* key) {
-  const std::vector<Value*>* kv = pairs(v);
-  if (!kv) return nullptr;
-  for (size_t i = 0; i + 1 < kv->size(); i += 2)
-    if ((*kv)[i]->is_str(key)) return (*kv)[i + 1];
-  return nullptr;
-}
-
-// An int, or an int subclass pickled as a call on one (ZeroStageEnum(2)).
-std::optional<int64_t> int_of(const Value* v) {
-  if (v && v->kind == Kind::Object && v->args && v->args->kind == Kind::Tuple && v->args->items.size() == 1)
-    v = v->args->items[0];
-  if (!v || v->kind != Kind::Int || !v->s.empty()) return std::nullopt;  // s: wider than 64 bits
-  return v->i;
-}
-
-// zero_stage: a ZeroStageEnum (deepspeed/runtime/zero/config.py), pickled
-// by value, ZeroStageEnum(2), or, by newer Pythons, by name,
-// getattr(ZeroStageEnum, "gradients"); or a plain int.
-std::optional<int64_t> stage_of(const Value* v) {
-  if (v && v->kind == Kind::Object && v->callable &&
-      (v->callable->s == "__builtin__.getattr" || v->callable->s == "builtins.getattr") && v->args &&
-      v->args->kind == Kind::Tuple && v->args->items.size() == 2 && v->args->items[1]->kind == Kind::Str) {
-    static const std::map<std::string, int64_t> kStages = {
-        {"disabled", 0}, {"optimizer_states", 1}, {"gradients", 2}, {"weights", 3}, {"max_stage", 3}};
-    auto it = kStages.find(v->args->items[1]->s);
-    return it == kStages.end() ? std::nullopt : std::optional<int64_t>(it->second);
-  }
-  return int_of(v);
-}
-
-std::string str_of(const Value* v) { return v && v->kind == Kind::Str ? v->s : ""; }
-
-[[noreturn]] void fail(const std::string& what, const Value* at) { throw Error(what, at ? std::optional<uint64_t>(at->offset) : std::nullopt); }
-
-// torch.Size(tuple) as a call, or a plain tuple or list of sizes.
-std::vector<int64_t> shape_of(const Value* v, const std::string& what) {
-  const Value* seq = v;
-  if (v && v->kind == Kind::Object && v->callable && v->callable->s == "torch.Size" && v->args &&
-      v->args->kind == Kind::Tuple && v->args->items.size() == 1)
-    seq = v->args->items[0];
-  if (!seq || (seq->kind != Kind::Tuple && seq->kind != Kind::List)) fail(what + " is not a torch.Size", v);
-  if (seq->items.size() > 64) fail(what + " has more than 64 dimensions", v);
-  std::vector<int64_t> out;
-  uint64_t n = 1;
-  for (const Value* d : seq->items) {
-    std::optional<int64_t> i = int_of(d);
-    if (!i || *i < 0) fail(what + " has a size that is not a non-negative integer", d);
-    if (*i && n > kMaxNumel / static_cast<uint64_t>(*i)) fail(what + " has too many elements", v);
-    n *= static_cast<uint64_t>(*i);
-    out.push_back(*i);
-  }
-  return out;
-}
-
-uint64_t numel_of(const std::vector<int64_t>& shape) {
-  uint64_t n = 1;
-  for (int64_t d : shape) n *= static_cast<uint64_t>(d);  // bounded by shape_of
-  return n;
-}
-
-using Shapes = std::vector<std::pair<std::string, std::vector<int64_t>>>;
-
-// name -> torch.Size, a dict or OrderedDict; nullptr and None give none.
-Shapes shapes_of(const Value* v, const char* key, size_t& names) {
-  Shapes out;
-  if (!v || v->kind == Kind::None) return out;
-  const std::vector<Value*>* kv = pairs(v);
-  if (!kv) fail(std::string(key) + " is not a dict of name -> torch.Size", v);
-  for (size_t i = 0; i + 1 < kv->size(); i += 2) {
-    if ((*kv)[i]->kind != Kind::Str) fail(std::string(key) + " has a name that is not a string", (*kv)[i]);
-    if (++names > kMaxNames) fail(std::string(key) + ": more than 4,194,304 names", v);
-    out.emplace_back((*kv)[i]->s, shape_of((*kv)[i + 1], std::string(key) + " of '" + (*kv)[i]->s + "'"));
-  }
-  return out;
-}
-
-struct ModelFacts {
-  bool model_states = false;  // buffer_names was there: a DeepSpeed model-states dict
-  std::optional<int64_t> dp_world_size, mp_world_size, global_steps, config_stage;
-  std::string ds_version;
-  bool zero = false;                // param_shapes given (a ZeRO run)
-  std::vector<Shapes> param_shapes;  // per optimizer group
-  Shapes frozen;
-  std::set<std::string> buffer_names;
-  std::map<std::string, std::string> shared;  // alias -> the name that holds it
-};
-
-void read_model_facts(const Value& root, ModelFacts& f) {
-  if (root.kind != Kind::Dict) fail("not a DeepSpeed model states file: the saved object is not a dict", &root);
-  const Value* bn = root.get("buffer_names");
-  f.model_states = bn != nullptr;
-  if (!f.model_states) return;
-  if (bn->kind != Kind::List) fail("buffer_names is not a list", bn);
-  for (const Value* n : bn->items) {
-    if (n->kind != Kind::Str) fail("buffer_names holds a value that is not a string", n);
-    f.buffer_names.insert(n->s);
-  }
-  f.dp_world_size = int_of(root.get("dp_world_size"));
-  f.mp_world_size = int_of(root.get("mp_world_size"));
-  f.global_steps = int_of(root.get("global_steps"));
-  f.ds_version = str_of(root.get("ds_version"));
-  f.config_stage = int_of(lookup(lookup(root.get("ds_config"), "zero_optimization"), "stage"));
-  size_t names = 0;
-  const Value* ps = root.get("param_shapes");
-  if (ps && ps->kind != Kind::None) {
-    if (ps->kind != Kind::List) fail("param_shapes is not a list", ps);
-    f.zero = true;
-    for (const Value* g : ps->items) f.param_shapes.push_back(shapes_of(g, "param_shapes", names));
-  }
-  f.frozen = shapes_of(root.get("frozen_param_shapes"), "frozen_param_shapes", names);
-  const Value* sp = root.get("shared_params");
-  if (const std::vector<Value*>* kv = pairs(sp))
-    for (size_t i = 0; i + 1 < kv->size(); i += 2)
-      if ((*kv)[i]->kind == Kind::Str && (*kv)[i + 1]->kind == Kind::Str) f.shared[(*kv)[i]->s] = (*kv)[i + 1]->s;
-}
-
-struct OptimFacts {
-  std::optional<int64_t> zero_stage, partition_count;
-  std::vector<int64_t> group_paddings;
-};
-
-void read_optim_facts(const Value& root, OptimFacts& f) {
-  if (root.kind != Kind::Dict) fail("not a DeepSpeed optimizer states file: the saved object is not a dict", &root);
-  const Value* osd = root.get("optimizer_state_dict");
-  if (!pairs(osd)) fail("not a DeepSpeed optimizer states file: no optimizer_state_dict dict", &root);
-  f.zero_stage = stage_of(lookup(osd, "zero_stage"));
-  // bf16_optimizer.py's state_dict has no zero_stage: it partitions as ZeRO-1.
-  if (!f.zero_stage && lookup(osd, "single_partition_of_fp32_groups") &&
-      !lookup(osd, "loss_scaler"))
-    f.zero_stage = 1;
-  const Value* pc = lookup(osd, "partition_count");
-  if (pc && pc->kind == Kind::List) {  // one per group; zero_to_fp32 takes the largest
-    for (const Value* v : pc->items)
-      if (std::optional<int64_t> n = int_of(v); n && (!f.partition_count || *n > *f.partition_count))
-        f.partition_count = n;
-  } else {
-    f.partition_count = int_of(pc);
-  }
-  if (const Value* gp = lookup(osd, "group_paddings"); gp && gp->kind == Kind::List)
-    for (const Value* v : gp->items)
-      if (std::optional<int64_t> n = int_of(v); n && *n >= 0) f.group_paddings.push_back(*n);
-}
-
 // --- putting the files together --------------------------------------------
 
 bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
@@ -281,14 +128,26 @@ int64_t group_index(const std::string& name, const std::string& prefix) {
   return std::stoll(g);
 }
 
-std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape) {
-  std::vector<int64_t> s(shape.size());
-  int64_t acc = 1;
-  for (size_t i = shape.size(); i-- > 0;) {
-    s[i] = acc;
-    acc *= std::max<int64_t>(shape[i], 1);
-  }
-  return s;
+std::string text_of(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "none"; }
+
+// Ranks 0..world-1 that have no file: the first few named, the rest
+// counted in one line, so that a hostile partition_count cannot make a
+// million lines. Returns whether any is missing.
+bool list_missing(int64_t world, const std::set<int64_t>& present, const std::function<std::string(int64_t)>& name,
+                  std::vector<std::string>& problems) {
+  constexpr int64_t kNamed = 16;
+  int64_t named = 0, r = 0;
+  for (; r < world && named < kNamed; ++r)
+    if (!present.count(r)) {
+      problems.push_back("deepspeed: " + name(r) + " is missing: partition_count says " + std::to_string(world) +
+                         " ranks");
+      ++named;
+    }
+  int64_t later = static_cast<int64_t>(
+      std::count_if(present.lower_bound(r), present.end(), [&](int64_t p) { return p < world; }));
+  if (int64_t rest = world - r - later; rest > 0)
+    problems.push_back("deepspeed: " + std::to_string(rest) + " more ranks' files are missing");
+  return named > 0;
 }
 
 // The primary model-states file's module: exact roles from buffer_names,
@@ -421,41 +280,37 @@ Model read_checkpoint_folder(const fs::path& dir, const std::string& given, cons
   if (ds.partition_count && ds.dp_world_size && *ds.partition_count != *ds.dp_world_size)
     problems.push_back("deepspeed: dp_world_size says " + std::to_string(*ds.dp_world_size) + ", partition_count " +
                        std::to_string(*ds.partition_count));
-  std::set<std::pair<int64_t, int64_t>> have;  // (mp, dp) of optim files
-  std::set<int64_t> mps{0};
+  std::map<int64_t, std::set<int64_t>> optim_ranks{{0, {}}}, model_ranks;  // mp -> dp ranks with a file
   for (size_t i = 0; i < files.size(); ++i) {
-    if (!files[i].optim) continue;
-    mps.insert(files[i].mp);
-    have.insert({files[i].mp, files[i].dp});
+    if (!read[i]) continue;
+    if (!files[i].optim) {
+      model_ranks[files[i].mp].insert(files[i].dp);
+      continue;
+    }
+    optim_ranks[files[i].mp].insert(files[i].dp);
     const OptimFacts& o = optim[i];
     const std::string& first = files[static_cast<size_t>(first_optim)].name;
     if (o.zero_stage != ds.zero_stage || o.partition_count != ds.partition_count)
-      problems.push_back("deepspeed: " + files[i].name + " says zero_stage " +
-                         (o.zero_stage ? std::to_string(*o.zero_stage) : "none") + ", partition_count " +
-                         (o.partition_count ? std::to_string(*o.partition_count) : "none") + "; " + first + " " +
-                         (ds.zero_stage ? std::to_string(*ds.zero_stage) : "none") + ", " +
-                         (ds.partition_count ? std::to_string(*ds.partition_count) : "none"));
+      problems.push_back("deepspeed: " + files[i].name + " says zero_stage " + text_of(o.zero_stage) +
+                         ", partition_count " + text_of(o.partition_count) + "; " + first + " " +
+                         text_of(ds.zero_stage) + ", " + text_of(ds.partition_count));
     if (world && files[i].dp >= *world)
       problems.push_back("deepspeed: " + files[i].name + " is rank " + std::to_string(files[i].dp) +
                          ", but partition_count says " + std::to_string(*world) + " ranks");
   }
   const bool stage3 = ds.zero_stage && *ds.zero_stage == 3;
   bool all_ranks = first_optim >= 0 && world && *world > 0;
-  if (all_ranks && *world <= (int64_t{1} << 20)) {
-    std::string prefix = files[static_cast<size_t>(first_optim)].prefix;
-    for (int64_t mp : mps)
-      for (int64_t r = 0; r < *world; ++r) {
-        if (!have.count({mp, r})) {
-          all_ranks = false;
-          problems.push_back("deepspeed: " + prefix + "zero_pp_rank_" + std::to_string(r) + "_mp_rank_" + mp_text(mp) +
-                             "_optim_states.pt is missing: partition_count says " + std::to_string(*world) + " ranks");
-        }
-        if (stage3 && !std::any_of(files.begin(), files.end(), [&](const DsFile& f) {
-              return !f.optim && f.mp == mp && f.dp == r;
-            }))
-          problems.push_back("deepspeed: zero_pp_rank_" + std::to_string(r) + "_mp_rank_" + mp_text(mp) +
-                             "_model_states.pt is missing: partition_count says " + std::to_string(*world) + " ranks");
-      }
+  if (all_ranks) {
+    const std::string prefix = files[static_cast<size_t>(first_optim)].prefix;
+    for (const auto& [mp, ranks] : optim_ranks) {
+      all_ranks = !list_missing(*world, ranks, [&](int64_t r) {
+        return prefix + "zero_pp_rank_" + std::to_string(r) + "_mp_rank_" + mp_text(mp) + "_optim_states.pt";
+      }, problems) && all_ranks;
+      if (stage3)  // ZeRO-3 writes model states per rank too
+        list_missing(*world, model_ranks[mp], [&](int64_t r) {
+          return "zero_pp_rank_" + std::to_string(r) + "_mp_rank_" + mp_text(mp) + "_model_states.pt";
+        }, problems);
+    }
   }
 
   // Per rank: the fp32 partitions, the optimizer's state, the padding.
