@@ -793,6 +793,53 @@ TEST(Cli, EstimateFolderIsTheWholeModel) {
   EXPECT_EQ(a["parameters_from_formula"], 220480);
 }
 
+// Issue 12: a DeepSpeed run folder is one report; `latest` followed.
+TEST(Cli, DeepSpeedFolder) {
+  Outcome r = ptscope("inspect fixtures/deepspeed/zero2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("  parameters      255 numel in 8 tensors"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  deepspeed       ZeRO-2, dp world size 2, 2 ranks read, global_step2 from latest, "
+                       "global_steps 2, DeepSpeed 0.19.6; parameters from module, padding 1\n"),
+            std::string::npos)
+      << r.out;
+  Outcome j = ptscope("inspect -f json fixtures/deepspeed/zero3");
+  ASSERT_EQ(j.status, 0) << j.err;
+  auto all = nlohmann::json::parse(j.out)[0];
+  EXPECT_EQ(all["parameters"]["numel"], 255);
+  EXPECT_EQ(all["files"].size(), 4u);
+  auto d = all["deepspeed"];
+  EXPECT_EQ(d["zero_stage"], 3);
+  EXPECT_EQ(d["dp_world_size"], 2);
+  EXPECT_EQ(d["partition_count"], 2);
+  EXPECT_EQ(d["tag"], "global_step2");
+  EXPECT_EQ(d["params_from"], "param_shapes");
+  EXPECT_EQ(d["ranks"].size(), 2u);
+  EXPECT_EQ(d["ranks"][1]["padding"], 1);
+  EXPECT_EQ(d["problems"].size(), 0u);
+  Outcome e = ptscope("estimate fixtures/deepspeed/zero3");
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_NE(e.out.find("  parameters      255\n"), std::string::npos) << e.out;
+  const std::string note = "DeepSpeed checkpoint of a ZeRO-3 run over 2 data-parallel ranks: --strategy zero3 --gpus 2 "
+                           "estimates it as trained";
+  EXPECT_NE(e.out.find(note), std::string::npos) << e.out;
+  Outcome given = ptscope("estimate --strategy zero3 --gpus 2 fixtures/deepspeed/zero3/global_step2");
+  ASSERT_EQ(given.status, 0) << given.err;
+  EXPECT_EQ(given.out.find(note), std::string::npos) << given.out;
+}
+
+TEST(Cli, DeepSpeedProblemsAndErrors) {
+  for (const char* cmd : {"inspect ", "estimate "}) {
+    Outcome r = ptscope(std::string(cmd) + "fixtures/deepspeed/bad_missing_rank");
+    EXPECT_EQ(r.status, 3) << cmd;
+    EXPECT_EQ(r.err, "ptscope: error: fixtures/deepspeed/bad_missing_rank: deepspeed: "
+                     "zero_pp_rank_1_mp_rank_00_optim_states.pt is missing: partition_count says 2 ranks\n");
+    Outcome l = ptscope(std::string(cmd) + "fixtures/deepspeed/bad_latest_escape");
+    EXPECT_EQ(l.status, 1) << cmd;
+    EXPECT_EQ(l.err, "ptscope: error: fixtures/deepspeed/bad_latest_escape/latest: tag '../zero2/global_step2' "
+                     "is not a plain folder name at byte 2\n");
+  }
+}
+
 namespace {
 
 // Issue 11: the quantized block in inspect's JSON, and estimate starting

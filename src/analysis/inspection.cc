@@ -33,6 +33,7 @@ Inspection inspect(Model m, const InspectViews& views) {
   i.index = std::move(m.index);
   i.config = std::move(m.config);
   i.config_problem = std::move(m.config_problem);
+  i.deepspeed = std::move(m.deepspeed);
   return i;
 }
 

@@ -43,6 +43,7 @@ struct Inspection {
   std::optional<IndexCheck> index;   // set for a folder or an index file
   std::optional<ModelConfig> config;  // a folder's config.json (Model::config)
   std::string config_problem;         // Model::config_problem
+  std::optional<DeepSpeedCheckpoint> deepspeed;  // Model::deepspeed
 };
 
 Inspection inspect(Checkpoint c, const InspectViews& views);

@@ -23,6 +23,7 @@ struct EstimateArgs {
   Units units = Units::Both;
   OutputFormat format = OutputFormat::Table;
   bool dtype_given = false;
+  bool strategy_given = false;  // --strategy or --gpus on the command line
 };
 
 int run_estimate(EstimateArgs& a) {
@@ -34,6 +35,7 @@ int run_estimate(EstimateArgs& a) {
   std::optional<IndexCheck> index = std::move(m.index);
   Checkpoint c = index ? merge_checkpoints(std::move(m.files), m.path) : std::move(m.files.front());
   if (!m.config_problem.empty()) spdlog::warn("{}", m.config_problem);
+  std::optional<DeepSpeedCheckpoint> deepspeed = std::move(m.deepspeed);
   a.options.config = std::move(m.config);
   // No --dtype: a quantized file's stored bits, else config.json's
   // torch_dtype, else the floating dtype most parameter bytes are in.
@@ -67,11 +69,18 @@ int run_estimate(EstimateArgs& a) {
     e.notes.push_back("weights at " + dtype +
                       (quantized ? ": no --dtype given, and the file's quantized weights are stored at that precision"
                                  : ": the file's dtype; --dtype to change"));
+  if (deepspeed && deepspeed->zero_stage && deepspeed->dp_world_size && *deepspeed->zero_stage >= 1 &&
+      *deepspeed->zero_stage <= 3 && !a.strategy_given)
+    e.notes.push_back("DeepSpeed checkpoint of a ZeRO-" + std::to_string(*deepspeed->zero_stage) + " run over " +
+                      std::to_string(*deepspeed->dp_world_size) + " data-parallel ranks: --strategy zero" +
+                      std::to_string(*deepspeed->zero_stage) + " --gpus " + std::to_string(*deepspeed->dp_world_size) +
+                      " estimates it as trained");
   files.push_back({std::move(c), std::move(e)});
   write_report(std::cout, EstimateReport(files, a.options, a.units), a.format);
-  if (!index || index->problems.empty()) return kOk;
-  for (const std::string& p : index->problems) spdlog::error("{}: {}", a.file, p);
-  return kNo;
+  std::vector<std::string> problems = index ? index->problems : std::vector<std::string>{};
+  if (deepspeed) problems.insert(problems.end(), deepspeed->problems.begin(), deepspeed->problems.end());
+  for (const std::string& p : problems) spdlog::error("{}: {}", a.file, p);
+  return problems.empty() ? kOk : kNo;
 }
 
 }  // namespace
@@ -79,7 +88,7 @@ int run_estimate(EstimateArgs& a) {
 Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<EstimateArgs>();
   EstimateOptions& o = a->options;
-  app.add_option("file", a->file, "Checkpoint (.pt/.pth zip or legacy, TorchScript, safetensors), model folder or shard index file")->required();
+  app.add_option("file", a->file, "Checkpoint (.pt/.pth zip or legacy, TorchScript, safetensors), model folder, DeepSpeed or DCP checkpoint folder, or shard index file")->required();
   std::vector<std::string> dtypes = float_dtype_names();
   dtypes.insert(dtypes.end(), {"int8", "int4"});
   add_choice<WeightType>(app, "--dtype", o.dtype, dtypes, weight_type_from_name,
@@ -115,9 +124,12 @@ Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
              "Byte units in the table")
       ->default_str("both");
   CLI::Option* dtype_option = app.get_option("--dtype");
-  return [a, &global, dtype_option] {
+  CLI::Option* strategy_option = app.get_option("--strategy");
+  CLI::Option* gpus_option = app.get_option("--gpus");
+  return [a, &global, dtype_option, strategy_option, gpus_option] {
     a->format = global.format;
     a->dtype_given = dtype_option->count() > 0;
+    a->strategy_given = strategy_option->count() > 0 || gpus_option->count() > 0;
     return run_estimate(*a);
   };
 }

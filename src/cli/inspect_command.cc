@@ -89,6 +89,7 @@ void verify_one(InspectedFile& f) {
 
 bool answer_is_no(const InspectedFile& f) {
   if (f.inspection && f.inspection->index && !f.inspection->index->problems.empty()) return true;
+  if (f.inspection && f.inspection->deepspeed && !f.inspection->deepspeed->problems.empty()) return true;
   return f.verify && (f.verify->nan || f.verify->inf || !f.verify->mismatches.empty());
 }
 
@@ -113,6 +114,8 @@ InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
   if (!f.inspection->config_problem.empty()) spdlog::warn("{}", f.inspection->config_problem);
   if (f.inspection->index)
     for (const std::string& p : f.inspection->index->problems) spdlog::error("{}: {}", path, p);
+  if (f.inspection->deepspeed)
+    for (const std::string& p : f.inspection->deepspeed->problems) spdlog::error("{}: {}", path, p);
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
   spdlog::debug("{}: {} tensors, {} storages, read in {:.2f} ms", path, f.inspection->checkpoint.tensors.size(),
                 f.inspection->checkpoint.storages.size(), ms.count());

@@ -26,7 +26,7 @@ class LegacyReader : public Reader {
  public:
   bool accepts(const ByteSource&) const override { return true; }
 
-  Checkpoint read(const ByteSource& src) const override {
+  Checkpoint read(const ByteSource& src, const RootVisitor& visit) const override {
     uint64_t size = src.size();
     if (size == 0) throw Error("file is empty", 0);
     uint8_t first = 0;
@@ -51,6 +51,7 @@ class LegacyReader : public Reader {
 
     uint64_t obj_at = sys->end();
     auto state = parse_torch_pickle(src, obj_at, size, "pickle", TorchHooks::Flavor::Legacy);
+    if (visit) visit(*state->pickle->root());
     c.regions.push_back({obj_at, state->pickle->end() - obj_at, label::kPickle, -1});
     auto keys = Pickle::parse(src, state->pickle->end(), size, "legacy storage key list");
     c.regions.push_back({state->pickle->end(), keys->end() - state->pickle->end(),

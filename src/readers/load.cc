@@ -5,14 +5,16 @@
 
 namespace ptscope {
 
-Checkpoint load_checkpoint(const std::string& path) {
+Checkpoint load_checkpoint(const std::string& path) { return load_checkpoint(path, RootVisitor{}); }
+
+Checkpoint load_checkpoint(const std::string& path, const RootVisitor& visit) {
   std::unique_ptr<ByteSource> src;
   try {
     src = open_file(path);
   } catch (const Error& e) {
     throw e.in_file(path);
   }
-  return read_checkpoint(*src, path);
+  return read_checkpoint(*src, path, visit);
 }
 
 }  // namespace ptscope

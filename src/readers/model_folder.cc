@@ -9,6 +9,7 @@
 
 #include "byte_source.h"
 #include "dcp_reader.h"
+#include "deepspeed_folder.h"
 #include "ptscope/error.h"
 #include "ptscope/load.h"
 
@@ -114,7 +115,8 @@ ModelFiles find_model_files(const std::string& path) {
   return m;
 }
 
-std::vector<std::optional<Checkpoint>> read_shards(const std::vector<std::string>& paths) {
+std::vector<std::optional<Checkpoint>> read_shards(const std::vector<std::string>& paths,
+                                                   const std::vector<RootVisitor>& visitors) {
   std::vector<std::optional<Checkpoint>> out(paths.size());
   std::vector<std::exception_ptr> errors(paths.size());
   std::atomic<size_t> next{0};
@@ -123,7 +125,7 @@ std::vector<std::optional<Checkpoint>> read_shards(const std::vector<std::string
       std::error_code ec;
       if (!fs::exists(paths[i], ec)) continue;
       try {
-        out[i] = load_checkpoint(paths[i]);
+        out[i] = load_checkpoint(paths[i], i < visitors.size() ? visitors[i] : RootVisitor{});
       } catch (...) {
         errors[i] = std::current_exception();
       }
@@ -141,6 +143,7 @@ std::vector<std::optional<Checkpoint>> read_shards(const std::vector<std::string
 
 Model load_model(const std::string& path) {
   if (is_dcp_folder(path)) return load_dcp_folder(path);  // torch.distributed.checkpoint
+  if (is_deepspeed_folder(path)) return load_deepspeed_folder(path);
   ModelFiles files = find_model_files(path);
   Model m;
   m.path = path;

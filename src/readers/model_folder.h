@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ptscope/checkpoint.h"
+#include "reader.h"
 #include "shard_index.h"
 
 namespace ptscope {
@@ -27,6 +28,9 @@ ModelFiles find_model_files(const std::string& path);
 // threads; nullopt for a path that does not exist. Each thread holds one
 // shard's metadata while reading it; the results are kept for the merge.
 // The first Error, in path order, is rethrown once every thread is done.
-std::vector<std::optional<Checkpoint>> read_shards(const std::vector<std::string>& paths);
+// `visitors`, when given, holds one RootVisitor per path (each called on
+// its own thread, for its own file).
+std::vector<std::optional<Checkpoint>> read_shards(const std::vector<std::string>& paths,
+                                                   const std::vector<RootVisitor>& visitors = {});
 
 }  // namespace ptscope

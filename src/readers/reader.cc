@@ -28,13 +28,13 @@ std::string one_line(const std::string& s) {
 
 }  // namespace
 
-Checkpoint read_checkpoint(const ByteSource& src, const std::string& path) {
+Checkpoint read_checkpoint(const ByteSource& src, const std::string& path, const RootVisitor& visit) {
   static const std::unique_ptr<Reader> readers[] = {
       make_zip_reader(), make_safetensors_reader(), make_legacy_reader()};
   try {
     for (const auto& r : readers) {
       if (!r->accepts(src)) continue;
-      Checkpoint c = r->read(src);
+      Checkpoint c = r->read(src, visit);
       c.path = path;
       c.file_bytes = src.size();
       classify_roles(c);

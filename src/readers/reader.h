@@ -3,6 +3,7 @@
 // last and takes anything, as torch.load does.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,12 +14,22 @@
 
 namespace ptscope {
 
+struct Value;
+
+// Sees the root of a torch file's object pickle (data.pkl, or the legacy
+// format's object pickle) while it is alive, for folder readers that need
+// values beside the tensors (a DeepSpeed folder's dp_world_size and
+// param_shapes). Runs inside the reader: an Error it throws is the file's.
+using RootVisitor = std::function<void(const Value& root)>;
+
 class Reader {
  public:
   virtual ~Reader() = default;
   virtual bool accepts(const ByteSource& src) const = 0;
   // Fills storages, tensors, regions, groups and globals; throws Error.
-  virtual Checkpoint read(const ByteSource& src) const = 0;
+  // `visit`, when set, is shown the object pickle's root (torch files only).
+  virtual Checkpoint read(const ByteSource& src, const RootVisitor& visit) const = 0;
+  Checkpoint read(const ByteSource& src) const { return read(src, RootVisitor{}); }
 };
 
 std::unique_ptr<Reader> make_zip_reader();          // torch.save zip and TorchScript
@@ -26,6 +37,9 @@ std::unique_ptr<Reader> make_safetensors_reader();
 std::unique_ptr<Reader> make_legacy_reader();
 
 // Picks the reader, reads, and classifies roles. Errors name `path`.
-Checkpoint read_checkpoint(const ByteSource& src, const std::string& path);
+Checkpoint read_checkpoint(const ByteSource& src, const std::string& path,
+                           const RootVisitor& visit = {});
+// load_checkpoint (ptscope/load.h), showing `visit` the object pickle's root.
+Checkpoint load_checkpoint(const std::string& path, const RootVisitor& visit);
 
 }  // namespace ptscope

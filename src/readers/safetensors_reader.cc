@@ -52,7 +52,7 @@ class SafetensorsReader : public Reader {
     return brace == '{';
   }
 
-  Checkpoint read(const ByteSource& src) const override {
+  Checkpoint read(const ByteSource& src, const RootVisitor&) const override {
     uint64_t n = header_length(src);
     if (n > kMaxHeader) throw Error("safetensors header of " + std::to_string(n) + " bytes is over the 100 MiB limit", 0);
     std::string text = src.read_string(8, n, "safetensors header");

@@ -45,7 +45,7 @@ class ZipReader : public Reader {
  public:
   bool accepts(const ByteSource& src) const override { return looks_like_zip(src); }
 
-  Checkpoint read(const ByteSource& src) const override {
+  Checkpoint read(const ByteSource& src, const RootVisitor& visit) const override {
     ZipArchive zip = read_zip(src);
     const ZipEntry* pkl = zip.find("data.pkl");
     if (!pkl) throw Error("zip archive has no data.pkl record: not a torch checkpoint", 0);
@@ -62,6 +62,7 @@ class ZipReader : public Reader {
     Checkpoint c;
     c.format = script ? Format::TorchScript : Format::TorchZip;
     auto state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr);
+    if (visit) visit(*state->pickle->root());
     std::vector<int> index = add_storages(zip, state->hooks, "data/", c);
     adopt_state(*state, index, c);
 

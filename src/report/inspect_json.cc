@@ -65,6 +65,21 @@ json file_json(const Inspection& in, const InspectViews& views, const std::optio
                        {"overhead_percent", p.overhead_percent}});
     j["files"] = files;
   }
+  if (in.deepspeed) {
+    const DeepSpeedCheckpoint& d = *in.deepspeed;
+    auto opt = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
+    json ranks = json::array();
+    for (const DeepSpeedRank& r : d.ranks)
+      ranks.push_back({{"rank", r.rank}, {"file", r.file}, {"fp32_numel", r.fp32_numel},
+                       {"optimizer_numel", r.optimizer_numel}, {"padding", r.padding}});
+    j["deepspeed"] = {{"folder", d.folder}, {"tag", d.tag.empty() ? json(nullptr) : json(d.tag)},
+                      {"zero_stage", opt(d.zero_stage)}, {"dp_world_size", opt(d.dp_world_size)},
+                      {"partition_count", opt(d.partition_count)}, {"mp_world_size", opt(d.mp_world_size)},
+                      {"global_steps", opt(d.global_steps)},
+                      {"ds_version", d.ds_version.empty() ? json(nullptr) : json(d.ds_version)},
+                      {"params_from", d.params_from}, {"padding", d.padding}, {"ranks", ranks},
+                      {"problems", d.problems}};
+  }
   if (in.index)
     j["index"] = {{"file", in.index->file.empty() ? json(nullptr) : json(in.index->file)},
                   {"checked", in.index->checked}, {"problems", in.index->problems}};

@@ -24,6 +24,33 @@ std::string count_line(const Count& c) {
   return with_commas(c.numel) + " numel in " + counted(c.tensors, "tensor") + ", " + human_bytes(c.bytes);
 }
 
+std::string or_unknown(const std::optional<int64_t>& v) { return v ? with_commas(static_cast<uint64_t>(*v)) : "unknown"; }
+
+// README "DeepSpeed folders": the run in one line, then a row per rank.
+void write_deepspeed(std::ostream& out, const DeepSpeedCheckpoint& d) {
+  std::string v = "ZeRO-" + or_unknown(d.zero_stage) + ", dp world size " + or_unknown(d.dp_world_size);
+  if (d.partition_count && d.partition_count != d.dp_world_size)
+    v += " (partition_count " + or_unknown(d.partition_count) + ")";
+  v += ", " + counted(d.ranks.size(), "rank") + " read";
+  v += d.tag.empty() ? ", " + base_name(d.folder) : ", " + d.tag + " from latest";
+  if (d.global_steps) v += ", global_steps " + or_unknown(d.global_steps);
+  if (!d.ds_version.empty()) v += ", DeepSpeed " + d.ds_version;
+  v += "; parameters from " + d.params_from + ", padding " + with_commas(d.padding);
+  out << "\n";
+  write_field(out, "deepspeed", v);
+  if (!d.ranks.empty()) {
+    TextTable t{{"rank", "file", "fp32 numel", "optimizer numel", "padding"}, {true, false, true, true, true}, {}};
+    for (const DeepSpeedRank& r : d.ranks)
+      t.rows.push_back({std::to_string(r.rank), r.file, std::to_string(r.fp32_numel), std::to_string(r.optimizer_numel),
+                        std::to_string(r.padding)});
+    ptscope::write_table(out, t, "    ");
+  }
+  if (!d.problems.empty()) {
+    out << "    " << counted(d.problems.size(), "problem") << "\n";
+    for (const std::string& p : d.problems) out << "    " << p << "\n";
+  }
+}
+
 void write_summary(std::ostream& out, const Inspection& in, const std::optional<ScanResult>& safety) {
   const Checkpoint& c = in.checkpoint;
   const Summary& s = in.summary;
@@ -79,6 +106,7 @@ void write_summary(std::ostream& out, const Inspection& in, const std::optional<
     out << "\n  files\n";
     ptscope::write_table(out, parts_table(in), "    ");
   }
+  if (in.deepspeed) write_deepspeed(out, *in.deepspeed);
   if (in.index) {
     out << "\n  index   ";
     if (!in.index->checked) out << "none (every shard in the folder read)\n";

@@ -10,7 +10,9 @@
 //      callables.h) and make each call, recorded with its arguments.
 #include "pickle_scan.h"
 
+#include <cctype>
 #include <cstdio>
+#include <optional>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -156,6 +158,16 @@ class Scanner : public PickleObserver {
   Scanner(const PickleSite& site, FindingSink& sink) : site_(site), sink_(sink) {}
 
   ~Scanner() override {
+    if (getattr_at_) {
+      // Imported, and called only as getattr(Class, 'member'), or never.
+      auto [op, at] = *getattr_at_;
+      if (getattr_misused_)
+        report(Severity::Dangerous, "global", kGetattr, at,
+               opcode_name(op) + " imports builtins.getattr: reflection: reaches any attribute", true);
+      else
+        report(Severity::NeedsCode, "global", kGetattr, at,
+               opcode_name(op) + " imports builtins.getattr, called only on a class for a plain attribute", true);
+    }
     for (auto& [key, f] : folded_) sink_.add(std::move(f));
   }
 
@@ -176,6 +188,10 @@ class Scanner : public PickleObserver {
     auto [it, fresh] = names_.emplace(raw, c);
     if (!fresh && c.trust > it->second.trust) it->second = c;  // two splits, one join: the worse
     if (c.trust == Trust::Allowed) return;
+    if (c.name == kGetattr) {  // judged by its calls: see call()
+      if (!getattr_at_) getattr_at_ = {op, offset};
+      return;
+    }
     if (c.trust == Trust::Dangerous) {
       report(Severity::Dangerous, "global", c.name, offset,
              opcode_name(op) + " imports " + c.name + ": " + c.why, true);
@@ -199,11 +215,23 @@ class Scanner : public PickleObserver {
       return;
     }
     const Classified& c = classified(callable);
+    if (args)
+      for (const Value* a : args->items)
+        if (a->kind == Kind::Global && a->s == kGetattr) getattr_misused_ = true;
     if (c.trust == Trust::Allowed) {
       made_by_allowlist_.insert(result);
       return;
     }
     std::string text = call_text + c.name + renderer_.render(args);
+    if (c.name == kGetattr) {
+      std::string attribute = class_attribute(args);
+      if (!attribute.empty()) {
+        report(Severity::NeedsCode, "call", c.name, offset,
+               text + ": looks up " + attribute + " (Python 3.11+ pickles enum members this way)", true);
+        return;
+      }
+      getattr_misused_ = true;
+    }
     if (c.trust == Trust::Dangerous) {
       report(Severity::Dangerous, "call", c.name, offset, text + ": " + c.why, false);
     } else {
@@ -321,6 +349,25 @@ class Scanner : public PickleObserver {
     return out;
   }
 
+  // "Class.member" when args are (a class that is not dangerous, a plain
+  // attribute name that is not dangerous on it): an enum member by name.
+  // Anything else getattr is asked for is reflection.
+  std::string class_attribute(const Value* args) {
+    if (!args || args->items.size() != 2) return "";
+    const Value* owner = args->items[0];
+    const Value* attr = args->items[1];
+    if (owner->kind != Kind::Global || attr->kind != Kind::Str || attr->s.empty()) return "";
+    for (char ch : attr->s)
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) return "";
+    if (attr->s.compare(0, 2, "__") == 0) return "";
+    if (classified(owner).trust == Trust::Dangerous) return "";
+    auto dot = owner->s.rfind('.');
+    if (dot == std::string::npos) return "";
+    Classified member = classify_global(owner->s, attr->s);
+    if (member.trust == Trust::Dangerous) return "";
+    return owner->s + "." + attr->s;
+  }
+
   const Classified& classified(const Value* global) {
     auto it = names_.find(global->s);
     if (it != names_.end()) return it->second;
@@ -365,6 +412,9 @@ class Scanner : public PickleObserver {
   }
 
   static constexpr size_t kMaxUnfolded = 1000;
+  static constexpr const char* kGetattr = "builtins.getattr";
+  std::optional<std::pair<uint8_t, uint64_t>> getattr_at_;  // first import of builtins.getattr
+  bool getattr_misused_ = false;
   const PickleSite& site_;
   FindingSink& sink_;
   Renderer renderer_;
