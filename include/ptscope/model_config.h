@@ -16,7 +16,7 @@ struct ModelConfig {
   std::optional<std::string> model_type, torch_dtype, quant_method;
   std::optional<int64_t> hidden_size, num_attention_heads, num_key_value_heads, head_dim, intermediate_size,
       num_hidden_layers, vocab_size, max_position_embeddings, sliding_window, num_experts, num_experts_per_tok,
-      bits;  // num_experts: num_local_experts or num_experts; bits: quantization_config.bits
+      bits;  // num_experts: num_local_experts, num_experts or n_routed_experts; bits: quantization_config.bits
   std::optional<bool> tie_word_embeddings;
 };
 
