@@ -79,6 +79,7 @@ json file_json(const Inspection& in, const InspectViews& views) {
     put("sliding_window", mc.sliding_window);
     put("num_experts", mc.num_experts);
     put("num_experts_per_tok", mc.num_experts_per_tok);
+    put("moe_intermediate_size", mc.moe_intermediate_size);
     if (mc.quant_method || mc.bits) {
       json q = json::object();
       if (mc.quant_method) q["quant_method"] = *mc.quant_method;
