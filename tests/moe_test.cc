@@ -215,6 +215,7 @@ TEST(Moe, DenseModelsHaveNoExperts) {
   Estimate e = estimate(c, o);
   EXPECT_FALSE(e.moe);
   EXPECT_EQ(find_line(e, "experts", "active per token"), nullptr);
+  EXPECT_TRUE(has_note(e, "--experts-per-token ignored: no tensor is a routed expert's"));
 }
 
 TEST(Moe, NamesThatAreNotRoutedExperts) {

@@ -167,6 +167,8 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
     r.notes.push_back("the file does not tell parameters from buffers: every floating tensor counts as a parameter");
   r.moe = estimate_experts(c, o, m.parameters, r.notes);
   if (r.moe) experts_lines(*r.moe, m.parameters, r.lines);
+  else if (o.experts_per_token)
+    r.notes.push_back("--experts-per-token ignored: no tensor is a routed expert's");
   // A token passes through top-k experts: their FFN widths add up. Without
   // top-k, one expert's width is a lower bound, and the sums say so.
   const std::string experts_missing = "routed experts' activations";
