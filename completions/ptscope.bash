@@ -26,7 +26,7 @@ _ptscope() {
     --device) choices="cpu cuda cuda:0" ;;
     --units) choices="decimal binary both" ;;
     # Numbers, shapes and sizes: nothing to offer.
-    --depth|--group-size|-b|--batch|--seq|--heads|--image|--gpus|-i|--input|--warmup|--iters|--memory-limit)
+    --depth|--group-size|-b|--batch|--seq|--heads|--experts-per-token|--image|--gpus|-i|--input|--warmup|--iters|--memory-limit)
       return ;;
   esac
   if [[ -n $choices ]]; then
@@ -40,7 +40,7 @@ _ptscope() {
         COMPREPLY=($(compgen -W "$flags" -- "$cur"))
         return ;;
     inspect) flags="--tensors --tree --depth --bytes --verify -f --format" ;;
-    estimate) flags="--dtype --group-size --optimizer --mixed-precision -b --batch --seq --heads
+    estimate) flags="--dtype --group-size --optimizer --mixed-precision -b --batch --seq --heads --experts-per-token
                      --image --gpus --strategy --activation-checkpointing --units -f --format" ;;
     profile) flags="-i --input -b --batch --warmup --iters --dtype --train --optimizer --device
                     --counter-overhead --max-batch --memory-limit -f --format" ;;

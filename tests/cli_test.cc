@@ -860,6 +860,83 @@ TEST(CliQuantized, JsonBlockAndStoredBitsDefault) {
   EXPECT_EQ(e["options"]["dtype"], "fp16");
 }
 
+// Issue 12: a mixture of experts in estimate (table and JSON) and inspect,
+// and what is unknown without top-k.
+TEST(CliMoe, EstimateAndInspectAFolderOfExperts) {
+  std::ifstream truth_file(PTSCOPE_SOURCE_DIR "/fixtures/moe/expected.json");
+  auto truth = nlohmann::json::parse(truth_file);
+  const auto& want = truth["mixtral"];
+  Outcome r = ptscope("estimate -f json fixtures/moe/mixtral");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  auto x = j["experts"];
+  EXPECT_EQ(x["naming"], "mixtral");
+  EXPECT_EQ(x["experts"], want["experts"]);
+  EXPECT_EQ(x["moe_layers"], want["moe_layers"]);
+  EXPECT_EQ(x["experts_per_token"], 2);
+  EXPECT_EQ(x["experts_per_token_source"], "config.json");
+  EXPECT_EQ(x["total_parameters"], want["parameters"]);
+  EXPECT_EQ(x["expert_parameters"], want["expert_parameters"]);
+  EXPECT_EQ(x["router_parameters"], want["router_parameters"]);
+  EXPECT_EQ(x["active_parameters"], want["active_parameters"]);
+  EXPECT_EQ(x["expert_bytes"], 4 * want["expert_parameters"].get<uint64_t>());
+  EXPECT_EQ(x["complete"], true);
+  EXPECT_EQ(j["architecture"]["experts"], want["experts"]);
+  EXPECT_EQ(j["flops_per_token"]["forward"], want["forward_flops_per_token"]);
+  bool counted = false;
+  for (const auto& l : j["lines"])
+    if (l["section"] == "experts" && l["name"] == "active per token") {
+      EXPECT_EQ(l["unit"], "parameters");
+      EXPECT_EQ(l["value"], want["active_parameters"]);
+      counted = true;
+    }
+  EXPECT_TRUE(counted);
+  Outcome t = ptscope("estimate fixtures/moe/mixtral");
+  EXPECT_NE(t.out.find("  experts (mixtral naming, top-2 from config.json)\n"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("    active per token                 8,400  P - routed experts"), std::string::npos) << t.out;
+
+  Outcome i = ptscope("inspect fixtures/moe/qwen2_moe");
+  ASSERT_EQ(i.status, 0) << i.err;
+  EXPECT_NE(i.out.find("  experts         qwen2_moe naming: 4 per layer in 2 MoE layers, 4,608 parameters routed, router "
+                       "128, shared 2,336; 8,496 active per token (top-2, config.json)\n"),
+            std::string::npos)
+      << i.out;
+  auto ij = nlohmann::json::parse(ptscope("inspect -f json fixtures/moe/qwen2_moe").out)[0]["experts"];
+  EXPECT_EQ(ij["shared_expert_parameters"], truth["qwen2_moe"]["shared_expert_parameters"]);
+  EXPECT_EQ(ij["active_parameters"], truth["qwen2_moe"]["active_parameters"]);
+  auto dense = nlohmann::json::parse(ptscope("inspect -f json fixtures/tied_lm.pt").out)[0];
+  EXPECT_FALSE(dense.contains("experts"));
+}
+
+TEST(CliMoe, WithoutTopKTheActiveFiguresNeedTheOption) {
+  Outcome r = ptscope("estimate -f json fixtures/moe/mixtral_no_topk");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  EXPECT_EQ(j["experts"]["active_parameters"], nullptr);
+  EXPECT_EQ(j["experts"]["experts_per_token"], nullptr);
+  EXPECT_EQ(j["experts"]["complete"], false);
+  EXPECT_EQ(j["flops_per_token"]["forward"], nullptr);
+  EXPECT_EQ(j["flops_per_token"]["reason"], "needs --experts-per-token");
+  EXPECT_EQ(j["inference"]["complete"], false);
+  EXPECT_EQ(j["inference"]["missing"], nlohmann::json::array({"routed experts' activations"}));
+  Outcome t = ptscope("estimate fixtures/moe/mixtral_no_topk");
+  EXPECT_NE(t.out.find("active per token  unknown (needs --experts-per-token"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("forward per token    unknown (needs --experts-per-token)"), std::string::npos) << t.out;
+  Outcome i = ptscope("inspect fixtures/moe/mixtral_no_topk");
+  EXPECT_NE(i.out.find("active per token: `ptscope estimate --experts-per-token K`"), std::string::npos) << i.out;
+
+  Outcome k = ptscope("estimate -f json --experts-per-token 2 fixtures/moe/mixtral_no_topk");
+  ASSERT_EQ(k.status, 0) << k.err;
+  auto kj = nlohmann::json::parse(k.out)[0];
+  EXPECT_EQ(kj["experts"]["active_parameters"], 8400);
+  EXPECT_EQ(kj["experts"]["experts_per_token_source"], "--experts-per-token");
+  EXPECT_EQ(kj["inference"]["complete"], true);
+  EXPECT_EQ(ptscope("estimate --experts-per-token 0 fixtures/moe/mixtral").status, 2);
+  Outcome big = ptscope("estimate --experts-per-token 5 fixtures/moe/mixtral");
+  EXPECT_EQ(big.status, 1);
+  EXPECT_EQ(big.err, "ptscope: error: fixtures/moe/mixtral: --experts-per-token 5 exceeds the 4 experts a layer holds\n");
+}
+
 }  // namespace
 
 TEST(Cli, ScanExitStatuses) {

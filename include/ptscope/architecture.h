@@ -2,7 +2,8 @@
 // and shapes alone, and the parameter count that architecture implies.
 //
 // Families: gpt2 (HF GPT2), bert (HF BERT/RoBERTa), llama (HF LLaMA,
-// Mistral, Qwen2: grouped-query attention, gated MLP), t5 (HF T5, v1.0 and
+// Mistral, Qwen2: grouped-query attention, gated MLP; Mixtral and Qwen2-MoE:
+// the MLP a mixture of gated experts), t5 (HF T5, v1.0 and
 // gated v1.1), vit (torchvision VisionTransformer), resnet (torchvision
 // ResNet/ResNeXt/Wide ResNet). Keys may sit under any prefix ("module.",
 // "model.", a nested checkpoint's group).
@@ -28,7 +29,9 @@ struct Architecture {
   int64_t heads = 0, kv_heads = 0, head_dim = 0;  // 0: not fixed by the shapes
   int64_t attention_dim = 0;   // query projection width: heads x head_dim
   int64_t kv_dim = 0;          // key/value projection width: kv_heads x head_dim
-  int64_t ffn = 0, vocab = 0;
+  int64_t ffn = 0, vocab = 0;  // ffn: a mixture of experts' is one expert's
+  int64_t experts = 0;         // routed experts per layer; 0: a dense MLP
+  int64_t shared_ffn = 0;      // a shared expert's FFN width (Qwen2-MoE); 0: none
   int64_t positions = 0;       // learned positions (vit: tokens); 0 when none
   int64_t classes = 0;         // vit / resnet classifier outputs
   int64_t patch = 0, channels = 0;  // vit patch size, input channels

@@ -10,6 +10,7 @@
 
 #include "ptscope/architecture.h"
 #include "ptscope/checkpoint.h"
+#include "ptscope/experts.h"
 #include "ptscope/model_config.h"
 #include "ptscope/model_sizes.h"
 #include "ptscope/precision.h"
@@ -30,6 +31,7 @@ struct EstimateOptions {
   int64_t batch = 1;               // per GPU
   std::optional<int64_t> seq;      // tokens per sample; default: what the file fixes
   std::optional<int64_t> heads;    // when the shapes do not fix it
+  std::optional<int64_t> experts_per_token;  // top-k routing, ahead of config.json's num_experts_per_tok
   int64_t image = 224;             // resnet input size
   int64_t gpus = 1;
   Strategy strategy = Strategy::DDP;
@@ -45,13 +47,14 @@ struct EstimateOptions {
 // `known` (its formula says why), and a sum that leaves terms out lists
 // them in `missing` (its value is then a lower bound).
 struct Line {
-  std::string section;   // "inference", "training", "per gpu", "flops"
+  std::string section;   // "experts", "inference", "training", "per gpu", "flops"
   std::string name;
   uint64_t value = 0;
-  bool bytes = true;     // false: FLOPs or a count
+  bool bytes = true;     // false: FLOPs, or a parameter count where `count`
   std::string formula;   // for an unknown figure: the reason
   bool known = true;
   std::vector<std::string> missing;  // terms left out: value is "at least"
+  bool count = false;    // a number of parameters
 };
 
 
@@ -62,6 +65,18 @@ struct Estimate {
   std::string heads_source;    // "shapes", "--heads", "config.json", "head_dim N assumed: ..."; "" when unknown
   int64_t seq = 0;             // tokens used (0: no sequence model)
   std::string seq_source;
+
+  // A mixture of experts: every expert is resident in memory (the weights
+  // and training figures count them all), each token uses top_k of them.
+  struct Moe {
+    Experts experts;
+    int64_t top_k = 0;           // experts per token; 0: unknown
+    std::string top_k_source;    // "--experts-per-token", "config.json"; "" when unknown
+    std::optional<uint64_t> active_parameters;  // per token; unknown without top_k
+    uint64_t expert_bytes = 0;   // the routed experts' weights at the chosen precision
+    std::string expert_bytes_formula;
+  };
+  std::optional<Moe> moe;
 
   struct Inference {
     uint64_t weights = 0;

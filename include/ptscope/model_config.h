@@ -14,9 +14,11 @@ namespace ptscope {
 struct ModelConfig {
   std::string file;  // the config.json read
   std::optional<std::string> model_type, torch_dtype, quant_method;
+  // num_experts: num_local_experts, num_experts or n_routed_experts; moe_intermediate_size: one routed
+  // expert's FFN width (Qwen2-MoE, DeepSeek); bits: quantization_config.bits
   std::optional<int64_t> hidden_size, num_attention_heads, num_key_value_heads, head_dim, intermediate_size,
       num_hidden_layers, vocab_size, max_position_embeddings, sliding_window, num_experts, num_experts_per_tok,
-      bits;  // num_experts: num_local_experts or num_experts; bits: quantization_config.bits
+      moe_intermediate_size, bits;
   std::optional<bool> tie_word_embeddings;
 };
 

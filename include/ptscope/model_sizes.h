@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "ptscope/checkpoint.h"
 
@@ -21,7 +22,8 @@ struct ModelSizes {
 };
 
 // Where the file does not tell parameters from buffers, every floating
-// tensor of the model counts as a parameter.
-ModelSizes model_sizes(const Checkpoint& c);
+// tensor of the model counts as a parameter. With `only`, the sizes of
+// the tensors whose names it accepts (the routed experts, for their memory).
+ModelSizes model_sizes(const Checkpoint& c, bool (*only)(const std::string&) = nullptr);
 
 }  // namespace ptscope

@@ -12,5 +12,6 @@
 #include "ptscope/checkpoint.h"
 #include "ptscope/error.h"
 #include "ptscope/estimate.h"
+#include "ptscope/experts.h"
 #include "ptscope/load.h"
 #include "ptscope/summary.h"

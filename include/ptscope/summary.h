@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ptscope/checkpoint.h"
+#include "ptscope/experts.h"
 #include "ptscope/model_sizes.h"
 #include "ptscope/precision.h"
 
@@ -66,6 +67,7 @@ struct Summary {
   std::vector<SharedStorage> shared;
   Count constants;               // TorchScript constants.pkl
   std::optional<QuantizedSummary> quantized;  // set when the file has quantized weights
+  std::optional<Experts> experts;  // set when the model has routed experts
   ModelSizes model;              // what the precision figures are computed from
   std::vector<PrecisionSize> precisions;  // fp32, fp16, bf16, int8, int4
 };

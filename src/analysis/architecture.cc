@@ -84,11 +84,33 @@ std::optional<Architecture> bert(const ModelKeys& k) {
   return a;
 }
 
+// A LLaMA-family layer's MLP: dense (mlp.gate_proj), or routed gated
+// experts with a router, as Mixtral (block_sparse_moe.experts.N.w1/w2/w3,
+// block_sparse_moe.gate) and Qwen2-MoE (mlp.experts.N.gate_proj/up_proj/
+// down_proj, mlp.gate, and a shared expert with its one-output gate) name
+// them. Every layer is read as layer 0 is; one that is not makes the
+// formula differ from the count, which the estimate notes.
+struct LlamaMlp {
+  std::string dense, experts, first;  // key of the dense gate; experts' stem; first expert's gate
+  std::string shared;                 // shared expert's gate_proj
+};
+
+std::optional<LlamaMlp> llama_mlp(const ModelKeys& k, const std::string& l0) {
+  if (k.has(l0 + "mlp.gate_proj.weight")) return LlamaMlp{l0 + "mlp.gate_proj.weight", "", "", ""};
+  if (k.has(l0 + "block_sparse_moe.experts.0.w1.weight"))
+    return LlamaMlp{"", l0 + "block_sparse_moe.experts.", l0 + "block_sparse_moe.experts.0.w1.weight", ""};
+  if (k.has(l0 + "mlp.experts.0.gate_proj.weight"))
+    return LlamaMlp{"", l0 + "mlp.experts.", l0 + "mlp.experts.0.gate_proj.weight",
+                    l0 + "mlp.shared_expert.gate_proj.weight"};
+  return std::nullopt;
+}
+
 std::optional<Architecture> llama(const ModelKeys& k) {
   auto p = k.prefix_of("embed_tokens.weight");
-  if (!p || !k.has(*p + "layers.0.self_attn.q_proj.weight") || !k.has(*p + "layers.0.mlp.gate_proj.weight"))
-    return std::nullopt;
+  if (!p || !k.has(*p + "layers.0.self_attn.q_proj.weight")) return std::nullopt;
   const std::string l0 = *p + "layers.0.";
+  std::optional<LlamaMlp> mlp = llama_mlp(k, l0);
+  if (!mlp) return std::nullopt;
   Architecture a;
   a.family = "llama";
   a.prefix = *p;
@@ -97,7 +119,12 @@ std::optional<Architecture> llama(const ModelKeys& k) {
   a.layers = k.count_blocks(*p + "layers.");
   a.attention_dim = k.dim(l0 + "self_attn.q_proj.weight", 0);
   a.kv_dim = k.dim(l0 + "self_attn.k_proj.weight", 0);
-  a.ffn = k.dim(l0 + "mlp.gate_proj.weight", 0);
+  bool moe = mlp->dense.empty();
+  a.ffn = k.dim(moe ? mlp->first : mlp->dense, 0);
+  if (moe) {
+    a.experts = k.count_blocks(mlp->experts);
+    a.shared_ffn = k.dim(mlp->shared, 0);
+  }
   a.causal = a.gated_mlp = true;
   // Rotary inv_freq holds head_dim / 2 frequencies: it fixes the head count.
   if (int64_t half = k.dim(l0 + "self_attn.rotary_emb.inv_freq", 0); half > 0) {
@@ -115,14 +142,18 @@ std::optional<Architecture> llama(const ModelKeys& k) {
   a.head_tied = !untied;
   bool qkv_bias = k.has(l0 + "self_attn.q_proj.bias");  // Qwen2
   uint64_t V = u(a.vocab), E = u(a.hidden), L = u(a.layers), Q = u(a.attention_dim), KV = u(a.kv_dim),
-           F = u(a.ffn);
+           F = u(a.ffn), X = u(a.experts), S = u(a.shared_ffn);
+  // Routed experts and their router; a shared expert and its gate.
+  uint64_t mlp_params = moe ? X * 3 * E * F + X * E + (S ? 3 * E * S + E : 0) : 3 * E * F;
+  std::string mlp_text = moe ? std::string("X*3*E*F + X*E") + (S ? " + 3*E*S + E" : "") : "3*E*F";
   a.embedding_parameters = V * E;
-  a.parameters_from_formula = V * E + L * (2 * E * Q + 2 * E * KV + 3 * E * F + 2 * E + (qkv_bias ? Q + 2 * KV : 0)) +
+  a.parameters_from_formula = V * E + L * (2 * E * Q + 2 * E * KV + mlp_params + 2 * E + (qkv_bias ? Q + 2 * KV : 0)) +
                               E + (untied ? V * E : 0);
-  a.formula = std::string("V*E + L*(2*E*Q + 2*E*KV + 3*E*F + 2*E") + (qkv_bias ? " + Q + 2*KV" : "") + ") + E" +
+  a.formula = "V*E + L*(2*E*Q + 2*E*KV + " + mlp_text + " + 2*E" + (qkv_bias ? " + Q + 2*KV" : "") + ") + E" +
               (untied ? " + V*E (untied head)" : "") + "; " +
               sizes({{"V", a.vocab}, {"E", a.hidden}, {"L", a.layers}, {"Q", a.attention_dim}, {"KV", a.kv_dim},
                      {"F", a.ffn}});
+  if (moe) a.formula += " " + sizes({{"X", a.experts}}) + (S ? " " + sizes({{"S", a.shared_ffn}}) : "");
   return a;
 }
 

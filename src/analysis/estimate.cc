@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "estimate_experts.h"
 #include "estimate_workload.h"
 #include "model_tensors.h"
 #include "ptscope/error.h"
@@ -88,7 +89,10 @@ void check_config(const Architecture& a, const ModelConfig& c, std::vector<std::
   };
   check("hidden_size", c.hidden_size, a.hidden);
   check("num_hidden_layers", c.num_hidden_layers, a.layers);
-  check("intermediate_size", c.intermediate_size, a.ffn);
+  // A mixture of experts' FFN is one expert's: moe_intermediate_size where
+  // the config has it (Qwen2-MoE), else intermediate_size (Mixtral).
+  if (a.experts && c.moe_intermediate_size) check("moe_intermediate_size", c.moe_intermediate_size, a.ffn);
+  else check("intermediate_size", c.intermediate_size, a.ffn);
   check("vocab_size", c.vocab_size, a.vocab);
   check("num_attention_heads", c.num_attention_heads, a.heads);
   check("num_key_value_heads", c.num_key_value_heads, a.kv_heads);
@@ -161,6 +165,15 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
   };
   if (!m.from_file_roles)
     r.notes.push_back("the file does not tell parameters from buffers: every floating tensor counts as a parameter");
+  r.moe = estimate_experts(c, o, m.parameters, r.notes);
+  if (r.moe) experts_lines(*r.moe, m.parameters, r.lines);
+  else if (o.experts_per_token)
+    r.notes.push_back("--experts-per-token ignored: no tensor is a routed expert's");
+  // A token passes through top-k experts: their FFN widths add up. Without
+  // top-k, one expert's width is a lower bound, and the sums say so.
+  const std::string experts_missing = "routed experts' activations";
+  bool experts_unknown = false;
+  Architecture routed;
 
   // The workload: activations, KV cache and FLOPs, when the architecture says.
   std::optional<Workload> work;
@@ -168,6 +181,20 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
   if (r.architecture) {
     const Architecture& a = *r.architecture;
     WorkloadInput in{&a, m.parameters, 0, 0, o.batch, o.image, act_bytes, o.activation_checkpointing};
+    if (r.moe && r.moe->active_parameters) {
+      in.parameters = *r.moe->active_parameters;
+      in.active_experts = true;
+    }
+    if (a.experts && r.moe) {
+      routed = a;
+      routed.ffn = std::max<int64_t>(r.moe->top_k, 1) * a.ffn + a.shared_ffn;
+      in.arch = &routed;
+      experts_unknown = !r.moe->top_k;
+      r.notes.push_back("activations take F = " + (r.moe->top_k ? std::to_string(r.moe->top_k) : std::string("1 (at least)")) +
+                        " x the expert FFN " + std::to_string(a.ffn) +
+                        (a.shared_ffn ? " + the shared expert's " + std::to_string(a.shared_ffn) : std::string()) +
+                        " = " + std::to_string(routed.ffn) + ": the widths a token passes through");
+    }
     if (a.family == "resnet") {
       work = resnet_workload(in);
     } else {
@@ -209,11 +236,17 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
   line("inference", "weights", r.inference.weights, wf + " + buffers as stored; P=" + std::to_string(m.parameters));
   if (work) {
     r.inference.activations = work->inference_activations;
-    line("inference", "activations", work->inference_activations, work->inference_formula, true,
-         scores_unknown ? std::vector<std::string>{scores_missing} : std::vector<std::string>{});
+    std::vector<std::string> act_missing;
+    if (scores_unknown) act_missing.push_back(scores_missing);
+    if (experts_unknown) act_missing.push_back(experts_missing);
+    line("inference", "activations", work->inference_activations, work->inference_formula, true, act_missing);
     if (scores_unknown) {
       unknown("inference", "attention scores", "needs --heads: 2*e*a*s^2*b");
       r.inference.missing.push_back(scores_missing);
+    }
+    if (experts_unknown) {
+      unknown("inference", experts_missing.c_str(), std::string(kNeedsTopK) + ": MLP 3*e*s*b*F for k - 1 more experts");
+      r.inference.missing.push_back(experts_missing);
     }
     if (work->kv_cache) {
       r.inference.kv_cache = work->kv_cache;
@@ -244,12 +277,18 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
     line("training", "optimizer state", t.optimizer, of + ", s=" + std::to_string(sb));
     if (work) {
       t.activations = work->training_activations;
-      line("training", "activations", *t.activations, work->training_formula, true,
-           scores_unknown ? std::vector<std::string>{scores_missing} : std::vector<std::string>{});
+      std::vector<std::string> act_missing;
+      if (scores_unknown) act_missing.push_back(scores_missing);
+      if (experts_unknown) act_missing.push_back(experts_missing);
+      line("training", "activations", *t.activations, work->training_formula, true, act_missing);
       if (scores_unknown) {
         unknown("training", "attention scores",
                 std::string("needs --heads: layers x e*a*s^2*b") + (r.architecture->dropout ? " + a*s^2*b*(1+e)" : ""));
         t.missing.push_back(scores_missing);
+      }
+      if (experts_unknown) {
+        unknown("training", experts_missing.c_str(), std::string(kNeedsTopK) + ": layers x 4*e*s*b*F for k - 1 more experts");
+        t.missing.push_back(experts_missing);
       }
     } else {
       unknown("training", "activations", not_recognised);
@@ -282,6 +321,13 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
     unknown("flops", "forward per sample", not_recognised, false);
     unknown("flops", "training per sample", "needs forward", false);
     unknown("flops", "forward per batch", "needs forward", false);
+    return r;
+  }
+  if (r.moe && !r.moe->active_parameters) {  // which experts a token uses is not known
+    r.flops.no_per_token = r.flops.unknown = kNeedsTopK;
+    for (const char* name : {"forward per token", "training per token", "forward per sample", "training per sample",
+                             "forward per batch"})
+      unknown("flops", name, kNeedsTopK, false);
     return r;
   }
   bool per_token = r.architecture->family != "resnet";

@@ -91,7 +91,9 @@ Workload transformer_workload(const WorkloadInput& in) {
   w.forward_per_sample = 2 * (matmul - per_sample_params) * d.s + attention * d.s + 2 * per_sample_params;
   w.forward_per_token = d.s ? w.forward_per_sample / d.s : 0;
   w.flops_formula = std::string("2*N' + ") + (D ? "(4*L + 6*D)" : a.causal ? "2*L" : "4*L") +
-                    "*s*q per token, N' = " + n(matmul) + " (parameters - lookup tables" +
+                    "*s*q per token, N' = " + n(matmul) + " (" +
+                    (in.active_experts ? "active parameters: top-k routed experts, router, shared and dense layers" : "parameters") +
+                    " - lookup tables" +
                     (a.head_tied ? " + tied output head V*h" : "") + ")";
   return w;
 }

@@ -13,11 +13,12 @@ namespace ptscope {
 
 struct WorkloadInput {
   const Architecture* arch = nullptr;
-  uint64_t parameters = 0;     // counted in the file
+  uint64_t parameters = 0;     // counted in the file; a mixture of experts' active per token
   int64_t heads = 0;           // resolved; 0: unknown (no s^2 term)
   int64_t seq = 0, batch = 1, image = 224;
   uint64_t element_bytes = 4;  // activations and KV cache
   bool checkpointing = false;
+  bool active_experts = false; // `parameters` are a token's: top-k routed experts, router, shared
 };
 
 struct Workload {

@@ -34,6 +34,11 @@ Inspection inspect(Model m, const InspectViews& views) {
   i.config = std::move(m.config);
   i.config_problem = std::move(m.config_problem);
   i.deepspeed = std::move(m.deepspeed);
+  const std::optional<Experts>& x = i.summary.experts;
+  if (x && i.config && i.config->num_experts_per_tok && *i.config->num_experts_per_tok <= x->experts) {
+    i.experts_per_token = *i.config->num_experts_per_tok;
+    i.active_parameters = active_parameters(*x, i.summary.model.parameters, i.experts_per_token);
+  }
   return i;
 }
 

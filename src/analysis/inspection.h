@@ -44,6 +44,10 @@ struct Inspection {
   std::optional<ModelConfig> config;  // a folder's config.json (Model::config)
   std::string config_problem;         // Model::config_problem
   std::optional<DeepSpeedCheckpoint> deepspeed;  // Model::deepspeed
+  // A mixture of experts' parameters per token, where config.json's
+  // num_experts_per_tok gives top-k (at most the experts the shapes hold).
+  int64_t experts_per_token = 0;
+  std::optional<uint64_t> active_parameters;
 };
 
 Inspection inspect(Checkpoint c, const InspectViews& views);

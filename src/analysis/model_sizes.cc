@@ -5,10 +5,11 @@
 
 namespace ptscope {
 
-ModelSizes model_sizes(const Checkpoint& c) {
+ModelSizes model_sizes(const Checkpoint& c, bool (*only)(const std::string&)) {
   ModelSizes m;
   m.from_file_roles = c.roles_known;
   for (const Tensor* t : unique_views(model_entries(c))) {
+    if (only && !only(t->name)) continue;
     if (!counts_as_parameter(c, *t)) {
       m.buffer_bytes += t->nbytes();
       continue;

@@ -82,6 +82,7 @@ Summary summarize(const Checkpoint& c) {
     s.groups.push_back(std::move(gs));
   }
   s.quantized = quantized(c);
+  s.experts = find_experts(c);
   s.model = model_sizes(c);
   for (WeightType w : kWeightTypes) {
     PrecisionSize p{w, 0, "", parameters_in(c.file_bytes, w)};

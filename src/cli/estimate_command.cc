@@ -19,7 +19,7 @@ namespace {
 struct EstimateArgs {
   std::string file;
   EstimateOptions options;
-  int64_t seq = 0, heads = 0;
+  int64_t seq = 0, heads = 0, experts_per_token = 0;
   Units units = Units::Both;
   OutputFormat format = OutputFormat::Table;
   bool dtype_given = false;
@@ -29,6 +29,7 @@ struct EstimateArgs {
 int run_estimate(EstimateArgs& a) {
   if (a.seq) a.options.seq = a.seq;
   if (a.heads) a.options.heads = a.heads;
+  if (a.experts_per_token) a.options.experts_per_token = a.experts_per_token;
   std::vector<EstimatedFile> files;
   // A folder or index is one model: its shards merged, its index checked.
   Model m = load_model(a.file);
@@ -110,6 +111,9 @@ Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
   app.add_option("--seq", a->seq, "Tokens per sample (default: the positions the file fixes, else 2048)")
       ->check(CLI::Range(1, 1 << 24));
   app.add_option("--heads", a->heads, "Attention heads, where the shapes do not fix them")
+      ->check(CLI::Range(1, 1 << 16));
+  app.add_option("--experts-per-token", a->experts_per_token,
+                 "Mixture of experts: experts each token is routed to (default: config.json's num_experts_per_tok)")
       ->check(CLI::Range(1, 1 << 16));
   app.add_option("--image", o.image, "Image height = width for CNNs")->check(CLI::Range(8, 1 << 16))->capture_default_str();
   app.add_option("--gpus", o.gpus, "GPUs to shard training over")->check(CLI::Range(1, 1 << 20))->capture_default_str();

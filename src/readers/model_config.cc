@@ -59,7 +59,9 @@ ModelConfig parse_model_config(const std::string& text) {
   set_int(j, "sliding_window", c.sliding_window);
   set_int(j, "num_local_experts", c.num_experts);
   if (!c.num_experts) set_int(j, "num_experts", c.num_experts);
+  if (!c.num_experts) set_int(j, "n_routed_experts", c.num_experts);  // DeepSeek-V2/V3
   set_int(j, "num_experts_per_tok", c.num_experts_per_tok);
+  set_int(j, "moe_intermediate_size", c.moe_intermediate_size);
   if (auto it = j.find("tie_word_embeddings"); it != j.end() && it->is_boolean()) c.tie_word_embeddings = it->get<bool>();
   if (auto q = j.find("quantization_config"); q != j.end() && q->is_object()) {
     set_string(*q, "quant_method", c.quant_method);

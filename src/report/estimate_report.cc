@@ -45,6 +45,8 @@ json architecture_json(const Estimate& e) {
             {"parameters_from_formula", a.parameters_from_formula},
             {"formula", a.formula}};
   if (a.decoder_layers) j["decoder_layers"] = a.decoder_layers;
+  if (a.experts) j["experts"] = a.experts;
+  if (a.shared_ffn) j["shared_ffn"] = a.shared_ffn;
   if (a.positions) j["positions"] = a.positions;
   if (a.classes) j["classes"] = a.classes;
   if (resnet) {
@@ -57,6 +59,33 @@ json architecture_json(const Estimate& e) {
 }
 
 std::string flops(uint64_t n) { return si_prefixed(n, "FLOPs", 2); }
+
+const char* unit_name(const Line& l) { return l.bytes ? "bytes" : l.count ? "parameters" : "flops"; }
+
+std::string value_number(const Line& l, Units units) {
+  return l.bytes ? human_bytes(l.value, units) : l.count ? with_commas(l.value) : flops(l.value);
+}
+
+// The experts, in JSON: what find_experts counted and what the estimate made of it.
+json experts_json(const Estimate& e) {
+  if (!e.moe) return nullptr;
+  const Estimate::Moe& m = *e.moe;
+  const Experts& x = m.experts;
+  return {{"naming", x.naming},
+          {"moe_layers", x.moe_layers},
+          {"experts", x.experts},
+          {"expert_ffn", positive_or_null(x.expert_ffn)},
+          {"experts_per_token", positive_or_null(m.top_k)},
+          {"experts_per_token_source", m.top_k ? json(m.top_k_source) : json(nullptr)},
+          {"total_parameters", e.sizes.parameters},
+          {"expert_parameters", x.expert_parameters},
+          {"one_expert_per_layer_parameters", x.one_expert_per_layer},
+          {"router_parameters", x.router_parameters},
+          {"shared_expert_parameters", x.shared_parameters},
+          {"active_parameters", or_null(m.active_parameters)},
+          {"expert_bytes", m.expert_bytes},
+          {"complete", m.active_parameters.has_value()}};
+}
 
 std::string describe(const Estimate& e) {
   if (!e.architecture) return "not recognised";
@@ -73,7 +102,11 @@ std::string describe(const Estimate& e) {
   s += ", hidden " + std::to_string(a.hidden);
   if (e.heads) s += ", heads " + std::to_string(e.heads) + " (" + e.heads_source + ")";
   if (e.kv_heads && e.kv_heads != e.heads) s += ", kv heads " + std::to_string(e.kv_heads);
-  s += ", ffn " + std::to_string(a.ffn);
+  if (a.experts)
+    s += ", " + std::to_string(a.experts) + " experts of ffn " + std::to_string(a.ffn) +
+         (a.shared_ffn ? " + shared ffn " + std::to_string(a.shared_ffn) : "");
+  else
+    s += ", ffn " + std::to_string(a.ffn);
   if (a.vocab) s += ", vocab " + std::to_string(a.vocab);
   if (a.positions) s += ", positions " + std::to_string(a.positions);
   return s;
@@ -116,7 +149,7 @@ json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions
   json lines = json::array();
   for (const Line& l : e.lines) {
     json j = {{"section", l.section}, {"name", l.name}, {"value", l.known ? json(l.value) : json(nullptr)},
-              {"unit", l.bytes ? "bytes" : "flops"}, {"formula", l.known ? json(l.formula) : json(nullptr)},
+              {"unit", unit_name(l)}, {"formula", l.known ? json(l.formula) : json(nullptr)},
               {"complete", l.known && l.missing.empty()}};
     if (!l.known) j["reason"] = l.formula;
     if (!l.missing.empty()) j["missing"] = l.missing;
@@ -133,6 +166,7 @@ json estimate_json(const Checkpoint& c, const Estimate& e, const EstimateOptions
           {"parameters", {{"tensors", m.parameter_tensors}, {"numel", m.parameters}, {"bytes", m.parameter_bytes}}},
           {"buffer_bytes", e.sizes.buffer_bytes},
           {"architecture", architecture_json(e)},
+          {"experts", experts_json(e)},
           {"inference", inference},
           {"training", training},
           {"flops_per_token", flops_json(e.flops.forward_per_token, e.flops.training_per_token, e.flops.no_per_token)},
@@ -175,9 +209,13 @@ void write_estimate_text(std::ostream& out, const Checkpoint& c, const Estimate&
                  (o.mixed_precision ? ", mixed precision" : "") +
                  (o.activation_checkpointing ? ", activation checkpointing" : "") + ")";
       if (section == "per gpu") title += " (" + counted(static_cast<uint64_t>(o.gpus), "GPU") + ")";
+      if (section == "experts" && e.moe)
+        title += " (" + e.moe->experts.naming + " naming, " +
+                 (e.moe->top_k ? "top-" + std::to_string(e.moe->top_k) + " from " + e.moe->top_k_source
+                               : std::string("experts per token unknown")) + ")";
       out << "\n  " << title << '\n';
     }
-    t.rows.push_back({l.name, value_text(l, l.bytes ? human_bytes(l.value, units) : flops(l.value)),
+    t.rows.push_back({l.name, value_text(l, value_number(l, units)),
                       l.known ? l.formula : ""});
   }
   flush();
@@ -206,7 +244,7 @@ TextTable estimate_table(const Checkpoint& c, const Estimate& e) {
     std::string formula = !l.known ? "unknown: " + l.formula
                           : l.missing.empty() ? l.formula
                                               : "at least; incomplete: " + joined(l.missing) + "; " + l.formula;
-    t.rows.push_back({c.path, l.section, l.name, l.known ? std::to_string(l.value) : "", l.bytes ? "bytes" : "flops",
+    t.rows.push_back({c.path, l.section, l.name, l.known ? std::to_string(l.value) : "", unit_name(l),
                       formula});
   }
   for (const auto& [s, v] : e.training.per_gpu_by_strategy)

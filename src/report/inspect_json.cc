@@ -50,6 +50,19 @@ json file_json(const Inspection& in, const InspectViews& views, const std::optio
     j["quantized"] = {{"tensors", s.quantized->tensors}, {"numel", s.quantized->numel},
                       {"stored_bytes", s.quantized->stored_bytes},
                       {"bits_per_weight", s.quantized->bits_per_weight}, {"schemes", s.quantized->schemes}};
+  if (s.experts) {
+    const Experts& x = *s.experts;
+    j["experts"] = {{"naming", x.naming},
+                    {"moe_layers", x.moe_layers},
+                    {"experts", x.experts},
+                    {"expert_ffn", x.expert_ffn > 0 ? json(x.expert_ffn) : json(nullptr)},
+                    {"expert_parameters", x.expert_parameters},
+                    {"one_expert_per_layer_parameters", x.one_expert_per_layer},
+                    {"router_parameters", x.router_parameters},
+                    {"shared_expert_parameters", x.shared_parameters},
+                    {"experts_per_token", in.experts_per_token ? json(in.experts_per_token) : json(nullptr)},
+                    {"active_parameters", in.active_parameters ? json(*in.active_parameters) : json(nullptr)}};
+  }
   json dtypes = json::object();
   for (const auto& [name, d] : s.dtypes) dtypes[name] = count_json(d);
   j["dtypes"] = dtypes;
@@ -103,6 +116,7 @@ json file_json(const Inspection& in, const InspectViews& views, const std::optio
     put("sliding_window", mc.sliding_window);
     put("num_experts", mc.num_experts);
     put("num_experts_per_tok", mc.num_experts_per_tok);
+    put("moe_intermediate_size", mc.moe_intermediate_size);
     if (mc.quant_method || mc.bits) {
       json q = json::object();
       if (mc.quant_method) q["quant_method"] = *mc.quant_method;

@@ -78,6 +78,17 @@ void write_summary(std::ostream& out, const Inspection& in, const std::optional<
                                       " (counted above at their unquantized shapes), stored in " +
                                       human_bytes(q.stored_bytes) + " at " + bits + " bits per weight; " + schemes);
   }
+  if (s.experts) {
+    const Experts& x = *s.experts;
+    std::string v = x.naming + " naming: " + std::to_string(x.experts) + " per layer in " +
+                    counted(static_cast<uint64_t>(x.moe_layers), "MoE layer") + ", " + with_commas(x.expert_parameters) +
+                    " parameters routed, router " + with_commas(x.router_parameters);
+    if (x.shared_parameters) v += ", shared " + with_commas(x.shared_parameters);
+    v += in.active_parameters ? "; " + with_commas(*in.active_parameters) + " active per token (top-" +
+                                    std::to_string(in.experts_per_token) + ", config.json)"
+                              : "; active per token: `ptscope estimate --experts-per-token K`";
+    write_field(out, "experts", v);
+  }
   for (const GroupSummary& g : s.groups) {
     std::string v = g.kind + ": " + count_line(g.all);
     if (g.parameters) v += "; parameters " + with_commas(g.parameters->numel);

@@ -1,0 +1,126 @@
+// Experts are found by name alone: the expert index, or a fused tensor's
+// leading expert axis, says how many there are, so a config.json that
+// disagrees is caught rather than believed.
+#include "ptscope/experts.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "model_tensors.h"
+#include "sizes.h"
+
+namespace ptscope {
+namespace {
+
+// "model.layers.0.mlp.experts.3.up_proj.weight" -> block "model.layers.0.mlp",
+// rest "3.up_proj.weight". False for names outside any experts module.
+bool split_experts(const std::string& name, std::string* block, std::string* rest) {
+  static const std::string kBare = "experts.", kMark = ".experts.";
+  if (name.compare(0, kBare.size(), kBare) == 0) {
+    *block = "";
+    *rest = name.substr(kBare.size());
+    return true;
+  }
+  size_t at = name.find(kMark);
+  if (at == std::string::npos) return false;
+  *block = name.substr(0, at);
+  *rest = name.substr(at + kMark.size());
+  return true;
+}
+
+// The expert index a ModuleList name starts with ("3.w1.weight" -> 3), and
+// what follows it; -1 for a fused tensor ("gate_up_proj").
+int64_t expert_index(const std::string& rest, std::string* member) {
+  size_t digits = 0;
+  while (digits < rest.size() && digits < 9 && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+  if (digits == 0 || digits >= rest.size() || rest[digits] != '.') return -1;
+  *member = rest.substr(digits + 1);
+  return std::stoll(rest.substr(0, digits));
+}
+
+struct Block {
+  std::set<int64_t> indices;  // ModuleList experts seen
+  int64_t fused_experts = 0;  // a fused tensor's leading axis
+  int64_t ffn = 0;
+  uint64_t routed = 0;
+  bool fused = false;
+};
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+bool routed_expert_name(const std::string& name) {
+  std::string block, rest;
+  return split_experts(name, &block, &rest);
+}
+
+std::optional<Experts> find_experts(const Checkpoint& c) {
+  std::vector<const Tensor*> params;
+  for (const Tensor* t : unique_views(model_entries(c)))
+    if (counts_as_parameter(c, *t)) params.push_back(t);
+  std::map<std::string, Block> blocks;
+  for (const Tensor* t : params) {
+    std::string block, rest, member;
+    if (!split_experts(t->name, &block, &rest)) continue;
+    Block& b = blocks[block];
+    b.routed += t->numel;
+    if (int64_t i = expert_index(rest, &member); i >= 0) {
+      b.indices.insert(i);
+      // The first matrix of a gated expert is [ffn, hidden].
+      if (!b.ffn && (member == "w1.weight" || member == "gate_proj.weight") && t->shape.size() == 2) b.ffn = t->shape[0];
+    } else if (!t->shape.empty()) {
+      b.fused = true;
+      // The expert axis leads: a 3-D weight fixes it over a 2-D bias.
+      if (t->shape.size() >= 3 || !b.fused_experts) b.fused_experts = t->shape[0];
+    }
+  }
+  if (blocks.empty()) return std::nullopt;
+
+  Experts x;
+  bool shared_expert = false, shared_experts = false, router = false, fused = false, mixtral = false;
+  for (const Tensor* t : params) {
+    for (const char* mark : {".gate.", ".router.", ".shared_expert.", ".shared_experts.", ".shared_expert_gate."}) {
+      size_t at = t->name.find(mark);
+      if (at == std::string::npos || !blocks.count(t->name.substr(0, at))) continue;
+      std::string m = mark;
+      if (m == ".gate." || m == ".router.") {
+        x.router_parameters += t->numel;
+        router = router || m == ".router.";
+        shared_experts = shared_experts || ends_with(t->name, ".e_score_correction_bias");
+      } else {
+        x.shared_parameters += t->numel;
+        (m == ".shared_experts." ? shared_experts : shared_expert) = true;
+      }
+      break;
+    }
+  }
+  for (const auto& [name, b] : blocks) {
+    int64_t n = b.fused ? b.fused_experts : static_cast<int64_t>(b.indices.size());
+    if (n <= 0) continue;
+    ++x.moe_layers;
+    x.experts = std::max(x.experts, n);
+    if (!x.expert_ffn) x.expert_ffn = b.ffn;
+    x.expert_parameters += b.routed;
+    x.one_expert_per_layer += b.routed / u(n);
+    fused = fused || b.fused;
+    mixtral = mixtral || ends_with(name, "block_sparse_moe");
+  }
+  if (!x.moe_layers) return std::nullopt;
+  x.naming = fused          ? (router ? "gpt_oss" : "fused")
+             : mixtral      ? "mixtral"
+             : shared_expert ? "qwen2_moe"
+             : shared_experts ? "deepseek"
+                              : "experts";
+  return x;
+}
+
+uint64_t active_parameters(const Experts& x, uint64_t parameters, int64_t top_k) {
+  uint64_t dense = parameters - std::min(parameters, x.expert_parameters);
+  return dense + std::min(x.expert_parameters, u(top_k) * x.one_expert_per_layer);
+}
+
+}  // namespace ptscope
