@@ -967,3 +967,56 @@ TEST(Cli, InspectShowsTheVerdict) {
             std::string::npos)
       << r.out;
 }
+
+// ptscope diff: exit 0 same, 3 different, 1 unreadable, 2 usage.
+TEST(CliDiff, ExitStatuses) {
+  EXPECT_EQ(ptscope("diff fixtures/diff/base.pt fixtures/diff/base.safetensors").status, 0);
+  EXPECT_EQ(ptscope("diff fixtures/diff/base.pt fixtures/diff/strided.pt").status, 0);
+  EXPECT_EQ(ptscope("diff fixtures/diff/base.pt fixtures/diff/finetuned.pt").status, 3);
+  EXPECT_EQ(ptscope("diff --structure fixtures/diff/base.pt fixtures/diff/finetuned.pt").status, 0);
+  EXPECT_EQ(ptscope("diff fixtures/diff/base.pt fixtures/diff/missing.pt").status, 1);
+  EXPECT_EQ(ptscope("diff fixtures/diff/base.pt").status, 2);
+  EXPECT_EQ(ptscope("diff --frobnicate fixtures/diff/base.pt fixtures/diff/fp16.pt").status, 2);
+}
+
+TEST(CliDiff, TableSaysWhatChanged) {
+  Outcome r = ptscope("diff fixtures/diff/base.pt fixtures/diff/fp16.pt");
+  ASSERT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.out.find("fc1.weight            dtype float32 -> float16; values within float16 rounding (max |d| 0.00012"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("bytes float16       0    552  +552"), std::string::npos) << r.out;
+  Outcome p = ptscope("diff fixtures/diff/renamed.pt fixtures/diff/finetuned.pt");
+  EXPECT_NE(p.out.find("renamed         prefix 'module.' -> '' on 9 tensors"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("fc2.weight  module.fc2.weight  max |d| 0.0333, rel L2 0.0683, 100.00% of 64 changed"),
+            std::string::npos)
+      << p.out;
+}
+
+TEST(CliDiff, JsonHasTheDocumentedFields) {
+  Outcome r = ptscope("diff -f json fixtures/diff/base.pt fixtures/diff/added_removed.pt");
+  ASSERT_EQ(r.status, 3) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  for (const char* key : {"a", "b", "added", "removed", "renamed", "changed", "unchanged", "totals"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["added"][0]["name"], "head.scale");
+  EXPECT_EQ(j["removed"][0]["name"], "fc2.bias");
+  EXPECT_EQ(j["unchanged"], 8);
+  EXPECT_EQ(j["totals"]["tensors"]["delta"], 0);
+  EXPECT_EQ(j["totals"]["parameters"]["a"], 244);
+  Outcome p = ptscope("diff -f json fixtures/diff/base.pt fixtures/diff/pruned.pt");
+  auto c = nlohmann::json::parse(p.out)[0]["changed"][0];
+  EXPECT_EQ(c["name"], "fc1.weight");
+  EXPECT_TRUE(c["shape"].is_null());
+  EXPECT_EQ(c["values"]["changed_elements"], 64);
+  EXPECT_EQ(c["values"]["changed_fraction"], 0.5);
+}
+
+// Values are read from the files, never through LibTorch.
+TEST(CliDiff, NeverLoadsLibTorch) {
+  Outcome r = ptscope("diff fixtures/diff/base.pt fixtures/diff/finetuned.pt", "LD_DEBUG=files");
+  ASSERT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("libspdlog"), std::string::npos) << "LD_DEBUG gave no log";
+  EXPECT_EQ(r.err.find("libtorch"), std::string::npos);
+  EXPECT_EQ(r.err.find("libc10"), std::string::npos);
+}

@@ -32,5 +32,6 @@ Run setup_profile(CLI::App& app, const GlobalOptions& global);
 Run setup_estimate(CLI::App& app, const GlobalOptions& global);
 Run setup_backend(CLI::App& app, const GlobalOptions& global);
 Run setup_scan(CLI::App& app, const GlobalOptions& global);
+Run setup_diff(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace ptscope::cli

@@ -9,6 +9,8 @@
 #include "commands.h"
 #include "dtype_names.h"
 #include "estimate_report.h"
+#include "html_page.h"
+#include "html_reports.h"
 #include "numbers.h"
 #include "ptscope/error.h"
 #include "ptscope/load.h"
@@ -24,6 +26,7 @@ struct EstimateArgs {
   OutputFormat format = OutputFormat::Table;
   bool dtype_given = false;
   bool strategy_given = false;  // --strategy or --gpus on the command line
+  std::string html;             // --html FILE
 };
 
 int run_estimate(EstimateArgs& a) {
@@ -78,6 +81,7 @@ int run_estimate(EstimateArgs& a) {
                       " estimates it as trained");
   files.push_back({std::move(c), std::move(e)});
   write_report(std::cout, EstimateReport(files, a.options, a.units), a.format);
+  if (!a.html.empty()) write_html_file(a.html, estimate_html(files.front(), a.options));
   std::vector<std::string> problems = index ? index->problems : std::vector<std::string>{};
   if (deepspeed) problems.insert(problems.end(), deepspeed->problems.begin(), deepspeed->problems.end());
   for (const std::string& p : problems) spdlog::error("{}: {}", a.file, p);
@@ -90,6 +94,7 @@ Run setup_estimate(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<EstimateArgs>();
   EstimateOptions& o = a->options;
   app.add_option("file", a->file, "Checkpoint (.pt/.pth zip or legacy, TorchScript, safetensors), model folder, DeepSpeed or DCP checkpoint folder, or shard index file")->required();
+  app.add_option("--html", a->html, "Also write a self-contained HTML page (memory per strategy, treemap, tensor table) to this file");
   std::vector<std::string> dtypes = float_dtype_names();
   dtypes.insert(dtypes.end(), {"int8", "int4"});
   add_choice<WeightType>(app, "--dtype", o.dtype, dtypes, weight_type_from_name,

@@ -10,6 +10,8 @@
 #include "commands.h"
 #include "progress.h"
 #include "backend.h"
+#include "html_page.h"
+#include "html_reports.h"
 #include "inspect_report.h"
 #include "numbers.h"
 #include "ptscope/error.h"
@@ -25,6 +27,7 @@ struct InspectArgs {
   OutputFormat format = OutputFormat::Table;
   bool verify = false;
   bool progress = false;
+  std::string html;  // --html FILE: the first file's page
 };
 
 VerifyTensor verify_tensor(const Checkpoint& c, const Tensor& t, std::string name) {
@@ -145,6 +148,13 @@ int run_inspect(const InspectArgs& a) {
   }
   progress.clear();
   write_report(std::cout, InspectReport(files, a.views), a.format);
+  if (!a.html.empty()) {
+    if (files.size() != 1) {
+      spdlog::error("--html writes one page: give one file");
+      return kUsage;
+    }
+    if (files.front().inspection) write_html_file(a.html, inspect_html(*files.front().inspection));
+  }
   int status = kOk;
   for (const InspectedFile& f : files) {
     if (!f.error.empty()) return kFileError;
@@ -166,6 +176,7 @@ Run setup_inspect(CLI::App& app, const GlobalOptions& global) {
       ->needs(tree)
       ->capture_default_str();
   app.add_flag("--bytes", a->views.bytes, "Label every byte range of the file");
+  app.add_option("--html", a->html, "Also write a self-contained HTML page (treemap, byte map, tensor table) to this file");
   app.add_flag("--verify", a->verify,
                "Also read every tensor's data through LibTorch: check it against the metadata, count NaN/Inf");
   return [a, &global] {

@@ -68,7 +68,7 @@ std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e) {
   if (!unknown.empty()) return unknown;
   const CLI::App* command = chosen_command(app);
   if (!command && dynamic_cast<const CLI::RequiredError*>(&e))
-    return "a command is required: inspect, profile, estimate, scan or backend (see ptscope --help)";
+    return "a command is required: inspect, profile, estimate, diff, scan or backend (see ptscope --help)";
   std::string message = e.what();
   if (command) message += " (see ptscope " + command->get_name() + " --help)";
   return message;
@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
       {"inspect", "Count parameters, tensors and bytes; map every byte", setup_inspect},
       {"profile", "Run a TorchScript model: FLOPs, activation memory, latency", setup_profile},
       {"estimate", "Memory for inference and training, FLOPs per token, from the file alone", setup_estimate},
+      {"diff", "What changed between two checkpoints: tensors, shapes, dtypes, values", setup_diff},
       {"scan", "Is it safe to load? Every pickle judged as Python would run it", setup_scan},
       {"backend", "Load the LibTorch backend and report on it", setup_backend},
   };
