@@ -2,7 +2,8 @@
 # Installs what ptscope needs to build and test, from Debian 12's packages.
 # Idempotent: when everything is there it only asks dpkg, and returns in
 # well under a second. --fixtures adds what scripts/make_fixtures.py and the
-# benchmarks need (Debian's python3-torch, torchvision, hyperfine, unzip).
+# benchmarks need (Debian's python3-torch, torchvision, hyperfine, unzip),
+# and chromium, which renders the --html pages in tests/html_browser_test.py.
 set -euo pipefail
 
 packages=(
@@ -14,7 +15,7 @@ packages=(
   groff-base              # the install test renders the man page (scripts/check_install.sh)
 )
 if [[ "${1:-}" == "--fixtures" ]]; then
-  packages+=(python3-torch python3-torchvision hyperfine unzip time)
+  packages+=(python3-torch python3-torchvision hyperfine unzip time chromium)
 fi
 
 missing=()

@@ -9,7 +9,7 @@ table{border-collapse:collapse}td,th{padding:2px 10px 2px 0;text-align:left;vert
 .fields th{font-weight:600;white-space:nowrap}.fields td{word-break:break-all}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 #treemap svg,#bytemap svg{display:block;border:1px solid #ccd}
-#treemap rect{stroke:#fff;stroke-width:1;cursor:pointer}#treemap text{font-size:11px;fill:#fff;pointer-events:none}
+#treemap rect{stroke:#fff;stroke-width:1.5;cursor:pointer}#treemap text{font-size:11px;fill:#fff;pointer-events:none}
 .crumbs a{cursor:pointer;color:#2558a6;text-decoration:underline}.crumbs{margin:4px 0}
 .legend span{display:inline-block;margin-right:14px;white-space:nowrap}
 .sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
@@ -69,11 +69,22 @@ function nodeColor(n,i){
 }
 function drawTreemap(items){
   var s=section('treemap','Parameters by module');
-  var note=el('div',null,'Area is numel. Click a module to zoom in.');s.appendChild(note);
+  s.appendChild(el('div',null,'Area is numel; each module shows its submodules. Click a module to zoom in.'));
   var crumbs=el('div',{'class':'crumbs'});s.appendChild(crumbs);
-  var W=1000,H=420,svg=sv('svg',{width:W,height:H,viewBox:'0 0 '+W+' '+H});s.appendChild(svg);
+  var W=1000,H=380,svg=sv('svg',{width:W,height:H,viewBox:'0 0 '+W+' '+H});s.appendChild(svg);
   var top=tree(items);
+  function sorted(n){return Array.from(n.kids.values()).filter(function(k){return k.size>0;}).sort(function(a,b){return b.size-a.size;});}
+  function rect(n,r,fill,trail,depth){
+    var g=sv('g',{});var e=sv('rect',{x:r.x,y:r.y,width:Math.max(r.w,0),height:Math.max(r.h,0),fill:fill,'fill-opacity':depth?0.85:1,'data-module':n.full});
+    var tip=sv('title',{});tip.textContent=n.full+': '+fmt(n.size)+' numel';e.appendChild(tip);
+    if(n.kids.size)e.addEventListener('click',function(ev){ev.stopPropagation();show(n,trail.concat([n]));});
+    g.appendChild(e);
+    if(r.w>40&&r.h>14){var t=sv('text',{x:r.x+4,y:r.y+12});t.textContent=n.name.slice(0,Math.floor(r.w/7));g.appendChild(t);}
+    svg.appendChild(g);
+  }
   function show(n,trail){
+    // A module with one submodule says nothing: go down to where it branches.
+    while(n.kids.size===1&&Array.from(n.kids.values())[0].kids.size){n=Array.from(n.kids.values())[0];trail=trail.concat([n]);}
     while(svg.firstChild)svg.removeChild(svg.firstChild);
     while(crumbs.firstChild)crumbs.removeChild(crumbs.firstChild);
     trail.forEach(function(t,i){
@@ -82,14 +93,13 @@ function drawTreemap(items){
       if(i<trail.length-1)a.addEventListener('click',function(){show(t,trail.slice(0,i+1));});
       crumbs.appendChild(a);
     });
-    var kids=Array.from(n.kids.values()).filter(function(k){return k.size>0;}).sort(function(a,b){return b.size-a.size;});
-    squarify(kids,0,0,W,H).forEach(function(r,i){
-      var g=sv('g',{});var rect=sv('rect',{x:r.x,y:r.y,width:Math.max(r.w,0),height:Math.max(r.h,0),fill:nodeColor(r.item,i)});
-      var tip=sv('title',{});tip.textContent=r.item.full+': '+fmt(r.item.size)+' numel';rect.appendChild(tip);
-      if(r.item.kids.size)rect.addEventListener('click',function(){show(r.item,trail.concat([r.item]));});
-      g.appendChild(rect);
-      if(r.w>40&&r.h>14){var t=sv('text',{x:r.x+4,y:r.y+13});t.textContent=r.item.name.slice(0,Math.floor(r.w/7));g.appendChild(t);}
-      svg.appendChild(g);
+    squarify(sorted(n),0,0,W,H).forEach(function(r,i){
+      var fill=nodeColor(r.item,i);
+      rect(r.item,r,fill,trail,0);
+      if(r.item.kids.size&&r.w>30&&r.h>40)  // the next level inside, below the label
+        squarify(sorted(r.item),r.x+3,r.y+16,r.w-6,r.h-19).forEach(function(q,j){
+          rect(q.item,q,Object.keys(q.item.status).length?nodeColor(q.item,j):fill,trail.concat([r.item]),1);
+        });
     });
   }
   show(top,[top]);
