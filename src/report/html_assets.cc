@@ -6,6 +6,7 @@ const char* const kPageCss = R"CSS(
 body{font:14px/1.4 system-ui,sans-serif;margin:16px 24px;color:#1d232a;background:#fff;max-width:1200px}
 h1{font-size:20px;margin:0 0 8px;word-break:break-all}h2{font-size:16px;margin:18px 0 6px}
 table{border-collapse:collapse}td,th{padding:2px 10px 2px 0;text-align:left;vertical-align:top}
+.top{display:flex;flex-wrap:wrap;gap:8px 48px}.side th{border-bottom:1px solid #999}.side td.num{padding-left:14px}
 .fields th{font-weight:600;white-space:nowrap}.fields td{word-break:break-all}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 #treemap svg,#bytemap svg{display:block;border:1px solid #ccd}

@@ -21,6 +21,7 @@ std::string diff_html(const Diff& d) {
   for (const Rename& r : d.renamed)
     p.summary.push_back({"rename", r.prefix ? "prefix '" + r.from + "' -> '" + r.to + "' on " + counted(r.tensors, "tensor")
                                             : r.from + " -> " + r.to, ""});
+  p.side_columns = {"figure", "a", "b", "delta"};
   for (const TotalRow& r : d.totals) {
     auto v = [](const std::optional<uint64_t>& x) { return x ? with_commas(*x) : std::string("unknown"); };
     std::string delta;
@@ -28,7 +29,7 @@ std::string diff_html(const Diff& d) {
       int64_t dl = static_cast<int64_t>(*r.b) - static_cast<int64_t>(*r.a);
       delta = (dl > 0 ? "+" : dl < 0 ? "-" : "") + with_commas(static_cast<uint64_t>(dl < 0 ? -dl : dl));
     }
-    p.summary.push_back({r.label, v(r.a) + " -> " + v(r.b) + (delta.empty() ? "" : " (" + delta + ")"), ""});
+    p.side_rows.push_back({r.label, v(r.a), v(r.b), delta});
   }
   // Every tensor of either side with its status: the treemap colours the
   // modules by what happened to them, the table lists them.

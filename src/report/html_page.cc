@@ -48,13 +48,25 @@ std::string render_page(const PageData& page) {
   h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
        "script-src 'unsafe-inline'; img-src data:\">\n";
   h += "<title>" + html_escape(page.title) + "</title>\n<style>" + std::string(kPageCss) + "</style></head>\n<body>\n";
-  h += "<h1>" + html_escape(page.title) + "</h1>\n<section id=\"summary\"><h2>Summary</h2><table class=\"fields\">\n";
+  h += "<h1>" + html_escape(page.title) + "</h1>\n<div class=\"top\"><section id=\"summary\"><h2>Summary</h2><table class=\"fields\">\n";
   for (const PageField& f : page.summary) {
     h += "<tr><th>" + html_escape(f.label) + "</th><td";
     if (!f.total.empty()) h += " data-total=\"" + html_escape(f.total) + "\"";
     h += ">" + html_escape(f.value) + "</td></tr>\n";
   }
-  h += "</table></section>\n<div id=\"sections\"></div>\n";
+  h += "</table></section>\n";
+  if (!page.side_columns.empty()) {
+    h += "<section id=\"side\"><h2>Totals</h2><table class=\"side\"><tr>";
+    for (const std::string& c : page.side_columns) h += "<th>" + html_escape(c) + "</th>";
+    h += "</tr>\n";
+    for (const auto& row : page.side_rows) {
+      h += "<tr>";
+      for (size_t i = 0; i < row.size(); ++i) h += (i ? "<td class=\"num\">" : "<td>") + html_escape(row[i]) + "</td>";
+      h += "</tr>\n";
+    }
+    h += "</table></section>\n";
+  }
+  h += "</div>\n<div id=\"sections\"></div>\n";
   h += "<script type=\"application/json\" id=\"data\">" + script_json(page.sections) + "</script>\n";
   h += "<script>" + std::string(kPageJs) + "</script>\n</body></html>\n";
   return h;

@@ -23,6 +23,9 @@ struct PageField {
 struct PageData {
   std::string title;
   std::vector<PageField> summary;
+  // A table beside the summary (diff: figure, a, b, delta); none when empty.
+  std::vector<std::string> side_columns;
+  std::vector<std::vector<std::string>> side_rows;
   // Sections drawn by the script; each is skipped where absent (null):
   //   treemap: [{name, numel, status?}] (tensors, split into modules at dots)
   //   bytemap: [{label, bytes}]
