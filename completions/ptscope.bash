@@ -12,7 +12,7 @@ _ptscope() {
   local sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      inspect|estimate|profile|backend) sub=${words[i]}; break ;;
+      inspect|estimate|profile|diff|backend) sub=${words[i]}; break ;;
     esac
   done
 
@@ -36,12 +36,13 @@ _ptscope() {
 
   local flags
   case $sub in
-    "") [[ $cur == -* ]] && flags="-v --verbose -h --help --version" || flags="inspect estimate profile backend"
+    "") [[ $cur == -* ]] && flags="-v --verbose -h --help --version" || flags="inspect estimate profile diff backend"
         COMPREPLY=($(compgen -W "$flags" -- "$cur"))
         return ;;
-    inspect) flags="--tensors --tree --depth --bytes --verify -f --format" ;;
+    inspect) flags="--tensors --tree --depth --bytes --verify --html -f --format" ;;
+    diff) flags="--structure --html -f --format" ;;
     estimate) flags="--dtype --group-size --optimizer --mixed-precision -b --batch --seq --heads --experts-per-token
-                     --image --gpus --strategy --activation-checkpointing --units -f --format" ;;
+                     --image --gpus --strategy --activation-checkpointing --units --html -f --format" ;;
     profile) flags="-i --input -b --batch --warmup --iters --dtype --train --optimizer --device
                     --counter-overhead --max-batch --memory-limit -f --format" ;;
     backend) flags="" ;;

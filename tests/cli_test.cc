@@ -982,7 +982,7 @@ TEST(CliDiff, ExitStatuses) {
 TEST(CliDiff, TableSaysWhatChanged) {
   Outcome r = ptscope("diff fixtures/diff/base.pt fixtures/diff/fp16.pt");
   ASSERT_EQ(r.status, 3) << r.err;
-  EXPECT_NE(r.out.find("fc1.weight            dtype float32 -> float16; values within float16 rounding (max |d| 0.00012"),
+  EXPECT_NE(r.out.find("fc1.weight       dtype float32 -> float16; values within float16 rounding (max |d| 0.00012"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("bytes float16       0    552  +552"), std::string::npos) << r.out;

@@ -1,5 +1,6 @@
 #include "diff_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
@@ -98,8 +99,13 @@ void DiffReport::write_table(std::ostream& out) const {
   list("added", d_.added);
   list("removed", d_.removed);
   if (!d_.changed.empty()) {
-    TextTable t{{"name", "was", "change"}, {false, false, false}, {}};
-    for (const TensorChange& c : d_.changed) t.rows.push_back({c.name, c.from, change_text(c)});
+    // "was" only where some tensor was renamed.
+    bool renamed = std::any_of(d_.changed.begin(), d_.changed.end(), [](const TensorChange& c) { return !c.from.empty(); });
+    TextTable t{{"name", "change"}, {false, false}, {}};
+    if (renamed) t = {{"name", "was", "change"}, {false, false, false}, {}};
+    for (const TensorChange& c : d_.changed)
+      t.rows.push_back(renamed ? std::vector<std::string>{c.name, c.from, change_text(c)}
+                               : std::vector<std::string>{c.name, change_text(c)});
     out << "\n  changed\n";
     ptscope::write_table(out, t, "    ");
   }
