@@ -977,6 +977,7 @@ TEST(CliDiff, ExitStatuses) {
   EXPECT_EQ(ptscope("diff fixtures/diff/base.pt fixtures/diff/missing.pt").status, 1);
   EXPECT_EQ(ptscope("diff fixtures/diff/base.pt").status, 2);
   EXPECT_EQ(ptscope("diff --frobnicate fixtures/diff/base.pt fixtures/diff/fp16.pt").status, 2);
+  EXPECT_EQ(ptscope("inspect --html /dev/null fixtures/views.pt fixtures/tied_lm.pt").status, 2);  // one page, one file
 }
 
 TEST(CliDiff, TableSaysWhatChanged) {

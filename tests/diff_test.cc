@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <set>
 
 #include "decode.h"
@@ -12,6 +14,8 @@
 #include "file_values.h"
 #include "fixture_files.h"
 #include "ptscope/load.h"
+#include "torch_file_builder.h"
+#include "zip_builder.h"
 #include "value_compare.h"
 
 namespace ptscope {
@@ -239,6 +243,51 @@ TEST(Diff, OneCoincidenceIsNoMapping) {
   EXPECT_TRUE(d.renamed.empty());  // one tensor is not a consistent prefix change
   EXPECT_EQ(names(d.removed), std::set<std::string>{"x.w"});
   EXPECT_EQ(names(d.added), std::set<std::string>{"z.w"});
+}
+
+// Values that cannot be streamed are said so, never guessed: the pair is
+// compared by shape and dtype and listed with the reason.
+TEST(Diff, UnreadableValuesAreNotCompared) {
+  std::string pkl = test::state_pickle(test::TensorSpec{}).bytes;
+  std::string data(24, '\0');
+  float one = 1.0f;
+  std::memcpy(&data[0], &one, 4);
+  test::ZipBuilder::Options o;
+  o.align = true;
+  test::ZipBuilder z(o);
+  z.add_deflated("archive/data/0", data).add("archive/data.pkl", pkl).add("archive/version", "3\n");
+  std::string stored_path = testing::TempDir() + "diff_stored.pt", deflated_path = testing::TempDir() + "diff_deflated.pt";
+  std::ofstream(stored_path, std::ios::binary) << test::torch_zip(pkl, "0", data).bytes;
+  std::ofstream(deflated_path, std::ios::binary) << z.build();
+  Model a = load_model(stored_path), b = load_model(deflated_path);
+  FileValues v;
+  Diff d = diff_models(a, b, &v);
+  EXPECT_TRUE(d.same());
+  ASSERT_EQ(d.not_compared.size(), 1u);
+  EXPECT_EQ(d.not_compared[0].first, "w");
+  EXPECT_EQ(d.not_compared[0].second, "a deflated zip record");
+
+  // Sparse tensors: the entry is one tensor over its parts.
+  Model s = load_model(fixture("sparse/sparse_state_dict.pt"));
+  Diff ds = diff_models(s, s, &v);
+  EXPECT_TRUE(ds.same());
+  EXPECT_EQ(ds.not_compared.size(), 2u);  // COO and CSR; the dense bias is compared
+  for (const auto& [name, why] : ds.not_compared) EXPECT_EQ(why.rfind("a sparse_", 0), 0u) << name << ": " << why;
+}
+
+// Quantized dtypes are compared byte for byte; shards of a folder are read
+// where each tensor lies.
+TEST(Diff, QuantizedAndFoldersCompareTheirBytes) {
+  Model q = load_model(fixture("quantized/static_per_channel_state_dict.pt"));
+  FileValues v;
+  Diff dq = diff_models(q, q, &v);
+  EXPECT_TRUE(dq.same());
+  EXPECT_TRUE(dq.not_compared.empty());
+  Model f = load_model(fixture("folders/llama_safetensors")), g = load_model(fixture("folders/llama_bin"));
+  ASSERT_GT(f.files.size(), 1u);
+  Diff dfg = diff_models(f, g, &v);
+  EXPECT_TRUE(dfg.same()) << dfg.changed.size() << " changed, " << dfg.added.size() << " added";
+  EXPECT_EQ(dfg.unchanged.size(), dfg.ia.summary.all.tensors);
 }
 
 }  // namespace

@@ -131,6 +131,10 @@ int run_inspect(const InspectArgs& a) {
     spdlog::error("--format csv/tsv writes one table: choose one of --tensors, --tree, --bytes");
     return kUsage;
   }
+  if (!a.html.empty() && a.files.size() != 1) {
+    spdlog::error("--html writes one page: give one file");
+    return kUsage;
+  }
   std::vector<InspectedFile> files;
   // One small file reads in milliseconds: progress for several, or for
   // LibTorch reading every tensor.
@@ -148,13 +152,7 @@ int run_inspect(const InspectArgs& a) {
   }
   progress.clear();
   write_report(std::cout, InspectReport(files, a.views), a.format);
-  if (!a.html.empty()) {
-    if (files.size() != 1) {
-      spdlog::error("--html writes one page: give one file");
-      return kUsage;
-    }
-    if (files.front().inspection) write_html_file(a.html, inspect_html(*files.front().inspection));
-  }
+  if (!a.html.empty() && files.front().inspection) write_html_file(a.html, inspect_html(*files.front().inspection));
   int status = kOk;
   for (const InspectedFile& f : files) {
     if (!f.error.empty()) return kFileError;
