@@ -16,6 +16,7 @@
 #include "ptscope/load.h"
 #include "torch_file_builder.h"
 #include "zip_builder.h"
+#include "tensor_layout.h"
 #include "value_compare.h"
 
 namespace ptscope {
@@ -162,6 +163,32 @@ TEST(Values, StridedViewsStreamInLogicalOrder) {
     tf.stream(t, [&](const uint8_t*, size_t k) { n += k; }, 8);  // tiny chunks: many calls
     EXPECT_EQ(n, t.numel) << t.name;
   }
+}
+
+// The three ways through a strided view (one window over its extent,
+// slabs along its unit-stride dimension, chunked windows) give the same
+// elements: a window of a few bytes forces the other two.
+TEST(Values, EveryPathThroughAViewAgrees) {
+  for (const char* f : {"views.pt", "legacy_views.pt", "diff/strided.pt", "dtypes.pt"}) {
+    Model m = load_model(fixture(f));
+    const Checkpoint& c = m.files.front();
+    TensorFile whole(c);
+    size_t strided = 0;
+    for (const Tensor& t : c.tensors) {
+      if (!whole.unreadable(t).empty()) continue;
+      strided += t.stride != contiguous_strides(t.shape);
+      uint64_t h = hash_values(whole, t).hash;
+      // 64 and 100 bytes: slabs of several rows (fc1.weight: 2 and 3, the last one short).
+      for (size_t window : {1, 16, 64, 100}) EXPECT_EQ(hash_values(TensorFile(c, window), t).hash, h) << f << " " << t.name << " " << window;
+    }
+    if (std::string(f) != "dtypes.pt") EXPECT_GT(strided, 0u) << f;
+  }
+  Model a = load_model(fixture("diff/base.pt")), b = load_model(fixture("diff/strided.pt"));
+  TensorFile fa(a.files.front()), fb(b.files.front(), 16);
+  for (const Tensor& t : a.files.front().tensors)
+    if (t.name == "fc1.weight")
+      for (const Tensor& u : b.files.front().tensors)
+        if (u.name == "fc1.weight") EXPECT_TRUE(compare_values(fa, t, fb, u).equal);
 }
 
 TEST(Decode, Float16AndBFloat16) {

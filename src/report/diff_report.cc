@@ -70,7 +70,9 @@ std::string describe_values(const ValueDiff& v, DType b) {
   if (!v.compared) return "not compared: " + v.reason;
   if (v.equal) return "values equal";
   char pct[32];
-  std::snprintf(pct, sizeof pct, "%.2f%%", 100.0 * static_cast<double>(v.changed) / static_cast<double>(v.numel));
+  double fraction = 100.0 * static_cast<double>(v.changed) / static_cast<double>(v.numel);
+  // Two decimals, or three significant digits where that would read 0.00%.
+  std::snprintf(pct, sizeof pct, fraction >= 0.01 ? "%.2f%%" : "%.3g%%", fraction);
   std::string s = "max |d| " + num(v.max_abs_diff) + ", rel L2 " + num(v.rel_l2) + ", " + pct + " of " +
                   with_commas(v.numel) + " changed";
   if (v.within_rounding && *v.within_rounding) return std::string("values within ") + dtype_name(b) + " rounding (" + s + ")";
