@@ -9,6 +9,8 @@ One small model's state_dict, base.pt, and what people do to it:
     torch.nn.utils.prune.l1_unstructured then prune.remove leave it;
   * fp16.pt: every floating tensor .half(), the int64 counter kept;
   * renamed.pt: every key under `module.`, as nn.DataParallel saves it;
+  * renamed_one.pt: fc2.weight saved as `classifier.kernel`, nothing else
+    renamed (same data under another name, no prefix change);
   * base.safetensors: base.pt converted to safetensors (the same tensors);
   * added_removed.pt: fc2.bias dropped, a `head.scale` tensor added;
   * strided.pt: base with fc1.weight saved as a transposed view of a
@@ -106,13 +108,14 @@ def main():
 
     fp16 = {k: v.half() if v.is_floating_point() else v for k, v in base.items()}
     renamed = {"module." + k: v for k, v in base.items()}
+    renamed_one = {("classifier.kernel" if k == "fc2.weight" else k): v for k, v in base.items()}
     added_removed = {k: v for k, v in base.items() if k != "fc2.bias"}
     added_removed["head.scale"] = torch.ones(4)
     strided = dict(base)
     strided["fc1.weight"] = base["fc1.weight"].t().contiguous().t()  # stride (1, 16)
     assert strided["fc1.weight"].stride() == (1, 16)
 
-    pairs = {"finetuned.pt": finetuned, "pruned.pt": pruned, "fp16.pt": fp16, "renamed.pt": renamed,
+    pairs = {"finetuned.pt": finetuned, "pruned.pt": pruned, "fp16.pt": fp16, "renamed.pt": renamed, "renamed_one.pt": renamed_one,
              "added_removed.pt": added_removed, "strided.pt": strided}
     torch.save(base, out / "base.pt")
     for name, sd in pairs.items():

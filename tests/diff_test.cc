@@ -104,6 +104,23 @@ TEST(Diff, PrefixChangeIsOneMapping) {
   EXPECT_FALSE(d.same());
 }
 
+TEST(Diff, SameDataUnderAnotherNameIsARename) {
+  nlohmann::json e = read_fixture_json("fixtures/diff/expected.json")["renamed_one.pt"];
+  EXPECT_EQ(e["removed"], nlohmann::json::array({"fc2.weight"}));  // torch, by name
+  EXPECT_EQ(e["added"], nlohmann::json::array({"classifier.kernel"}));
+  Diff d = diff_pair("renamed_one.pt");
+  ASSERT_EQ(d.renamed.size(), 1u);
+  EXPECT_FALSE(d.renamed[0].prefix);
+  EXPECT_EQ(d.renamed[0].from, "fc2.weight");
+  EXPECT_EQ(d.renamed[0].to, "classifier.kernel");
+  EXPECT_TRUE(d.added.empty() && d.removed.empty() && d.changed.empty());
+  EXPECT_EQ(d.unchanged.size(), 8u);
+  // Without values there is no evidence: an added and a removed tensor.
+  Diff s = diff_pair("renamed_one.pt", false);
+  EXPECT_TRUE(s.renamed.empty());
+  EXPECT_EQ(names(s.added), std::set<std::string>{"classifier.kernel"});
+}
+
 TEST(Diff, StructureOnlyReadsNoValues) {
   Diff d = diff_pair("finetuned.pt", false);
   EXPECT_FALSE(d.values_compared);
