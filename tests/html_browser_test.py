@@ -107,6 +107,11 @@ def drawn(name, d, table_rows):
           name + ": tensor table has %d rows (%s)" % (table_rows, tables[0]["data-rows"] if tables else "none"))
 
 
+def treemap_total(d):
+    found = [int(a["data-treemap-total"]) for t, a in d.attrs if t == "svg" and "data-treemap-total" in a]
+    return found[0] if found else None
+
+
 def safetensors(path, names):
     header, blobs, off = {}, b"", 0
     for n in names:
@@ -140,6 +145,8 @@ def main():
     for key in ("parameters", "buffers"):
         check(number(d.totals.get(key, "")) == j[key]["numel"], "inspect: %s equals JSON's numel" % key)
     drawn("inspect", d, j["tensors"])
+    check(treemap_total(d) == j["parameters"]["numel"],
+          "inspect: the treemap's area is the parameters, tied weights once (%s)" % treemap_total(d))
 
     # diff
     page = os.path.join(out, "diff.html")
@@ -169,6 +176,7 @@ def main():
     bars = [int(a["data-bar-total"]) for t, a in d.attrs if t == "text" and "data-bar-total" in a]
     want = [j["inference"]["total_bytes"]] + list(j["training"]["per_gpu_bytes_by_strategy"].values())
     check(bars == want, "estimate: stacked bars add up to JSON's inference and per-GPU totals %s (page %s)" % (want, bars))
+    check(treemap_total(d) == params, "estimate: the treemap's area is the parameters")
     tensors = json.loads(run(ptscope, ["inspect", "-f", "json", f], src).stdout)[0]["tensors"]
     drawn("estimate", d, tensors)
 

@@ -74,6 +74,7 @@ function drawTreemap(items){
   var crumbs=el('div',{'class':'crumbs'});s.appendChild(crumbs);
   var W=1000,H=380,svg=sv('svg',{width:W,height:H,viewBox:'0 0 '+W+' '+H});s.appendChild(svg);
   var top=tree(items);
+  svg.setAttribute('data-treemap-total',top.size);
   function sorted(n){return Array.from(n.kids.values()).filter(function(k){return k.size>0;}).sort(function(a,b){return b.size-a.size;});}
   function rect(n,r,fill,trail,depth){
     var g=sv('g',{});var e=sv('rect',{x:r.x,y:r.y,width:Math.max(r.w,0),height:Math.max(r.h,0),fill:fill,'fill-opacity':depth?0.85:1,'data-module':n.full});

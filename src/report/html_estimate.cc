@@ -35,12 +35,9 @@ std::string estimate_html(const EstimatedFile& f, const EstimateOptions& o) {
   p.sections["stacks"] = {{"title", "Memory per GPU by strategy"},
                           {"series", json::array({"weights", "gradients", "optimizer state", "activations and KV cache"})},
                           {"bars", bars}};
-  json tm = json::array(), rows = json::array();
-  for (const Tensor& t : f.checkpoint.tensors) {
-    if (t.role == Role::Parameter) tm.push_back({{"name", t.name}, {"numel", t.numel}});
-    rows.push_back(html_tensor_row(t));
-  }
-  p.sections["treemap"] = tm;
+  json rows = json::array();
+  for (const Tensor& t : f.checkpoint.tensors) rows.push_back(html_tensor_row(t));
+  p.sections["treemap"] = html_parameter_treemap(f.checkpoint);
   p.sections["table"] = {{"columns", json::array({{{"name", "name"}, {"numeric", false}}, {{"name", "dtype"}, {"numeric", false}},
                                                   {{"name", "shape"}, {"numeric", false}}, {{"name", "numel"}, {"numeric", true}},
                                                   {{"name", "bytes"}, {"numeric", true}}, {{"name", "role"}, {"numeric", false}}})},

@@ -1,3 +1,6 @@
+#include <set>
+#include <tuple>
+
 #include "diff_report.h"
 #include "html_page.h"
 #include "html_reports.h"
@@ -23,6 +26,19 @@ json html_dtypes(const Summary& s) {
   return out;
 }
 
+json html_parameter_treemap(const Checkpoint& c) {
+  json tm = json::array();
+  // Tied weights once, under the first name, as model.parameters() yields them.
+  std::set<std::tuple<int, uint64_t, std::vector<int64_t>, std::vector<int64_t>>> seen;
+  for (const Tensor& t : c.tensors)
+    if (t.role == Role::Parameter && (t.storage < 0 || seen.insert({t.storage, t.storage_offset, t.shape, t.stride}).second))
+      tm.push_back({{"name", t.name}, {"numel", t.numel}});
+  for (const LogicalTensor& l : c.logical) tm.push_back({{"name", l.tensor.name}, {"numel", l.tensor.numel}});
+  if (tm.empty())  // the file does not tell parameters apart: every tensor
+    for (const Tensor& t : c.tensors) tm.push_back({{"name", t.name}, {"numel", t.numel}});
+  return tm;
+}
+
 std::string inspect_html(const Inspection& in) {
   const Checkpoint& c = in.checkpoint;
   const Summary& s = in.summary;
@@ -41,14 +57,9 @@ std::string inspect_html(const Inspection& in) {
                 "overhead_bytes"}};
   // The treemap shows the model's parameters where the file tells them
   // apart; otherwise every tensor.
-  json tm = json::array(), rows = json::array();
-  for (const Tensor& t : c.tensors)
-    if (t.role == Role::Parameter) tm.push_back({{"name", t.name}, {"numel", t.numel}});
-  for (const LogicalTensor& l : c.logical) tm.push_back({{"name", l.tensor.name}, {"numel", l.tensor.numel}});
-  if (tm.empty())
-    for (const Tensor& t : c.tensors) tm.push_back({{"name", t.name}, {"numel", t.numel}});
+  json rows = json::array();
   for (const Tensor& t : c.tensors) rows.push_back(html_tensor_row(t));
-  p.sections["treemap"] = tm;
+  p.sections["treemap"] = html_parameter_treemap(c);
   p.sections["bytemap"] = html_bytemap(in.byte_map);
   p.sections["dtypes"] = html_dtypes(s);
   p.sections["table"] = {{"columns", json::array({{{"name", "name"}, {"numeric", false}}, {{"name", "dtype"}, {"numeric", false}},

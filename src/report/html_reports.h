@@ -18,5 +18,8 @@ std::string estimate_html(const EstimatedFile& f, const EstimateOptions& options
 nlohmann::ordered_json html_tensor_row(const Tensor& t);
 nlohmann::ordered_json html_bytemap(const std::vector<ByteMapRow>& rows);
 nlohmann::ordered_json html_dtypes(const Summary& s);
+// The treemap's items: the parameters (tied ones once, quantized ones at
+// their logical size), or every tensor where the file does not say.
+nlohmann::ordered_json html_parameter_treemap(const Checkpoint& c);
 
 }  // namespace ptscope
