@@ -1013,6 +1013,15 @@ TEST(CliDiff, JsonHasTheDocumentedFields) {
   EXPECT_EQ(c["values"]["changed_fraction"], 0.5);
 }
 
+// A DCP folder's values are not read yet: said so, per tensor, never guessed.
+TEST(CliDiff, DcpValuesAreNotCompared) {
+  Outcome r = ptscope("diff fixtures/dcp/one_rank fixtures/dcp/two_ranks -f json");
+  ASSERT_EQ(r.status, 0) << r.err;  // the same model saved over one and two ranks
+  auto j = nlohmann::json::parse(r.out)[0];
+  ASSERT_EQ(j["not_compared"].size(), 4u);  // model.w, model.b, emb, step
+  for (const auto& n : j["not_compared"]) EXPECT_EQ(n["reason"], "a DCP tensor (its chunks are not streamed yet)");
+}
+
 // Values are read from the files, never through LibTorch.
 TEST(CliDiff, NeverLoadsLibTorch) {
   Outcome r = ptscope("diff fixtures/diff/base.pt fixtures/diff/finetuned.pt", "LD_DEBUG=files");

@@ -23,6 +23,8 @@ TensorFile::TensorFile(const Checkpoint& c, size_t window_bytes)
 
 std::string TensorFile::unreadable(const Tensor& t) const {
   if (t.layout != Layout::Strided) return std::string("a ") + layout_name(t.layout) + " tensor";
+  // DCP's tensors are chunks in .distcp files that the model does not point to.
+  if (c_.format == Format::DistributedCheckpoint) return "a DCP tensor (its chunks are not streamed yet)";
   if (t.storage < 0 || static_cast<size_t>(t.storage) >= c_.storages.size()) return "no data in the file";
   const Storage& s = c_.storages[static_cast<size_t>(t.storage)];
   if (!s.file_offset) return "no data in the file";
