@@ -114,6 +114,10 @@ void check_extension(FileScan& f, const std::string& path, const std::string& fo
              ": tools that choose their reader by the name are misled");
 }
 
+bool looks_like_pickle(const ByteSource& src) {
+  return src.read_string(0, 1, "first byte") == "\x80";
+}
+
 Verdict verdict_of(const std::vector<Finding>& findings) {
   Verdict v = Verdict::Safe;
   for (const Finding& f : findings) {
@@ -135,11 +139,17 @@ ScanResult scan_file(const std::string& path, const ScanOptions& options) {
     auto src = open_file(path);
     FileScan f(path, r, options);
     Place file{*src, 0, true, "", 0};
-    if (looks_like_safetensors(*src)) r.format = scan_safetensors(f, file);
-    else if (looks_like_npy(*src)) r.format = scan_npy(f, file);
-    else r.format = scan_torch_load(f, file);
-    if (fs::path(path).filename() == ".metadata" && r.format.compare(0, 6, "pickle") == 0)
-      r.format = "torch.distributed.checkpoint .metadata (a pickle; DCP reads it with pickle.load)";
+    if (looks_like_safetensors(*src)) {
+      r.format = scan_safetensors(f, file);
+    } else if (looks_like_npy(*src)) {
+      r.format = scan_npy(f, file);
+    } else if (fs::path(path).filename() == ".metadata" && src->size() && looks_like_pickle(*src)) {
+      // torch.distributed.checkpoint's FileSystemReader: pickle.load(f).
+      f.pickle(file, 0, src->size(), ".metadata", "pickle.load in torch.distributed.checkpoint");
+      r.format = "torch.distributed.checkpoint .metadata (a pickle)";
+    } else {
+      r.format = scan_torch_load(f, file);
+    }
     check_extension(f, path, r.format);
   } catch (const Error& e) {
     ScanResult failed;
