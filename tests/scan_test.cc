@@ -409,6 +409,7 @@ TEST(ScanFixtures, RealCheckpointsAreNeverDangerous) {
   EXPECT_EQ(verdict("tied_lm.pt"), Verdict::Safe);
   EXPECT_EQ(verdict("cnn_legacy.pt"), Verdict::Safe);
   EXPECT_EQ(verdict("model.safetensors"), Verdict::Safe);
+  EXPECT_EQ(verdict("dtypes.pt"), Verdict::Safe);  // a storage that starts with 0x80 is not a pickle
   EXPECT_EQ(verdict("whole_module.pt"), Verdict::NeedsCode);
   EXPECT_EQ(verdict("training_checkpoint.pt"), Verdict::NeedsCode);  // argparse.Namespace
   EXPECT_EQ(verdict("scripted_cnn.pt"), Verdict::NeedsCode);

@@ -242,7 +242,9 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
     if (!reader.empty()) {
       read_storages = reader == "torch.load";
       storage_keys.insert(ps.storage_keys.begin(), ps.storage_keys.end());
-    } else if (ps.complete || ps.ran_anything) {
+    } else if (!ps.complete && !ps.ran_anything) {
+      f.drop_last_pickle();  // storage bytes that happen to start like a pickle
+    } else {
       f.note(Severity::Warning, "pickle-outside-data-pkl", where.name(e.name), where.at(e.data_offset),
              "a pickle outside data.pkl: torch.load never unpickles it, but a tool or a later "
              "pickle.load might");
