@@ -63,11 +63,20 @@ PickleScan FileScan::pickle(const Place& where, uint64_t begin, uint64_t end, co
   site.in_file = where.in_file;
   site.depth = where.depth;
   site.nested = [this](const std::string& bytes, const std::string& rec, int depth, bool torch_file) {
-    if (depth > 4) {
+    if (depth > kMaxNestingDepth) {
       note(Severity::Dangerous, "nesting", rec, std::nullopt,
            "pickles nested more than 4 deep inside pickles: only an attack needs this");
       return;
     }
+    // One bytes object loaded a million times from the memo must not be
+    // scanned a million times: a budget over the whole file.
+    if (++nested_scans_ > kMaxNestedScans || bytes.size() > kMaxNestedBytes - nested_bytes_) {
+      note(Severity::Dangerous, "nesting", rec, std::nullopt,
+           "more nested pickles than ptscope scans in one file (" + std::to_string(kMaxNestedScans) +
+               ", or " + std::to_string(kMaxNestedBytes >> 20) + " MiB): only an attack needs this many");
+      return;
+    }
+    nested_bytes_ += bytes.size();
     MemorySource inner(bytes);
     Place p{inner, 0, false, rec, depth};
     if (torch_file) scan_torch_load(*this, p);
