@@ -3,8 +3,9 @@
 memory fence, and checks each run the way issue 14 asks:
 
   exit 0 or 1 (3 allowed for scan), at most one line on stderr, under
-  MAX_SECONDS of wall time, peak RSS under MAX_RSS, no raw control byte on
-  stdout, and valid JSON where JSON was asked for.
+  MAX_SECONDS of CPU (and MAX_WALL_SECONDS of wall time), peak RSS under
+  MAX_RSS, no raw control byte on stdout, and valid JSON where JSON was
+  asked for.
 
     hostile_files.py PTSCOPE SOURCE_DIR [--report]
 
@@ -21,15 +22,19 @@ import tempfile
 import threading
 import time
 
+# Issue 14 asks for 2 s. Measured as CPU time (user + system), which the
+# other jobs of a loaded machine do not inflate; wall time is the hang guard
+# (a read blocked on a FIFO costs no CPU), at a bound loose enough for -j2.
 MAX_SECONDS = 2.0
+MAX_WALL_SECONDS = 10.0
 MAX_RSS = 256 << 20
 FENCE = 1 << 30
 
 # Control bytes a terminal acts on: C0 except newline, DEL, and the UTF-8
 # encoding of C1 (0xC2 0x80..0x9F).
-def control_byte(out):
+def control_byte(out, allowed=b'\n'):
     for k, b in enumerate(out):
-        if (b < 0x20 and b != 0x0a) or b == 0x7f:
+        if (b < 0x20 and b not in allowed) or b == 0x7f:
             return k
         if b == 0xc2 and k + 1 < len(out) and 0x80 <= out[k + 1] <= 0x9f:
             return k
@@ -41,12 +46,13 @@ def fence():
 
 
 def run(cmd):
-    """(exit status or None when killed, stdout, stderr, seconds, peak RSS
-    bytes) of one run: os.wait4 gives this child's own rusage."""
+    """(exit status or None when killed, stdout, stderr, wall seconds, CPU
+    seconds, peak RSS bytes) of one run: os.wait4 gives this child's own
+    rusage."""
     with tempfile.TemporaryFile() as o, tempfile.TemporaryFile() as e:
         start = time.monotonic()
         p = subprocess.Popen(cmd, stdout=o, stderr=e, preexec_fn=fence)
-        killer = threading.Timer(MAX_SECONDS * 10, p.kill)
+        killer = threading.Timer(MAX_WALL_SECONDS * 2, p.kill)
         killer.start()
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.monotonic() - start
@@ -55,7 +61,8 @@ def run(cmd):
         o.seek(0)
         e.seek(0)
         rc = os.waitstatus_to_exitcode(status)
-        return (None if rc < 0 else rc), o.read(), e.read(), wall, usage.ru_maxrss * 1024
+        cpu = usage.ru_utime + usage.ru_stime
+        return (None if rc < 0 else rc), o.read(), e.read(), wall, cpu, usage.ru_maxrss * 1024
 
 
 def main():
@@ -78,22 +85,25 @@ def main():
                     ('scan', [b'scan', path], False),
                     ('scan -f json', [b'-f', b'json', b'scan', path], True)]
             for what, args, want_json in runs:
-                rc, out, err, wall, rss = run([ptscope.encode()] + args)
+                rc, out, err, wall, cpu, rss = run([ptscope.encode()] + args)
                 name = f.decode('utf-8', 'backslashreplace')
                 label = '%s: %s' % (name, what)
                 problems = []
                 allowed = (0, 1, 3) if what.startswith('scan') else (0, 1)
                 if rc is None:
-                    problems.append('killed (a signal, or past %.0f s)' % (MAX_SECONDS * 10))
+                    problems.append('killed (a signal, or past %.0f s)' % (MAX_WALL_SECONDS * 2))
                 elif rc not in allowed:
                     problems.append('exit %d' % rc)
                 if err.count(b'\n') > 1 or (err and not err.endswith(b'\n')):
                     problems.append('stderr is not one line: %r' % err[:300])
-                if wall > MAX_SECONDS:
-                    problems.append('took %.2f s' % wall)
+                if cpu > MAX_SECONDS:
+                    problems.append('took %.2f s of CPU' % cpu)
+                if wall > MAX_WALL_SECONDS:
+                    problems.append('took %.2f s of wall time' % wall)
                 if rss > MAX_RSS:
                     problems.append('peak RSS %d MiB' % (rss >> 20))
-                k = control_byte(out)
+                # Newlines end lines; TSV's tab is its separator.
+                k = control_byte(out, b'\n\t' if 'tsv' in what else b'\n')
                 if k is not None:
                     problems.append('raw control byte on stdout: %r' % out[max(0, k - 20):k + 20])
                 if want_json and rc == 0:
@@ -102,8 +112,8 @@ def main():
                     except (UnicodeDecodeError, ValueError) as e:
                         problems.append('invalid JSON: %s' % e)
                 if report:
-                    print('%-60s exit %s  %.3f s  %4d MiB  %s' % (
-                        label[:60], rc, wall, rss >> 20, err.decode('utf-8', 'backslashreplace').strip()[:100]))
+                    print('%-60s exit %s  cpu %.3f s  wall %.3f s  %4d MiB  %s' % (
+                        label[:60], rc, cpu, wall, rss >> 20, err.decode('utf-8', 'backslashreplace').strip()[:100]))
                 for p in problems:
                     failures.append('%s: %s' % (label, p))
     for f in failures:

@@ -139,6 +139,24 @@ TEST(StateWalkLimits, SharedContainersNameBoundedEntries) {
             walk_error(shared_lists(9), l));
 }
 
+// Entry names are charged apart from the paths built on the way
+// (limits::kMaxNameBytes): exactly their total passes, one byte less not.
+TEST(StateWalkLimits, EntryNamesChargedToTheNameBudget) {
+  std::string pkl = shared_lists(6);  // 64 entries
+  MemorySource src(pkl);
+  TorchHooks hooks(TorchHooks::Flavor::Zip);
+  auto p = Pickle::parse(src, 0, src.size(), "data.pkl", &hooks);
+  uint64_t total = 0;
+  for (const Tensor& t : walk_state(p->root(), hooks.tensors).tensors) total += t.name.size();
+  ASSERT_EQ(64u * 11, total);  // "0.1.0.1.0.1" and the like
+  WalkLimits l;
+  l.max_name_bytes = total;
+  EXPECT_EQ("no error", walk_error(pkl, l));
+  l.max_name_bytes = total - 1;
+  EXPECT_EQ("tensor names add up to more than " + std::to_string(total - 1) + " bytes at byte 2",
+            walk_error(pkl, l));
+}
+
 TEST(StateWalkLimits, LongKeysNameBoundedBytes) {
   // One 64 KiB key, memoized, on every level of a 150-deep chain of dicts
   // {key: {key: ...}}: the names would add up to 700 MiB (the default limit

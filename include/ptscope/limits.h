@@ -54,13 +54,14 @@ constexpr uint64_t kEntriesPerPickleByte = 1;
 constexpr uint64_t kMaxNameBytes = uint64_t{64} << 20;
 constexpr uint64_t kMaxPathBytes = uint64_t{1} << 30;
 
+// --- estimate --------------------------------------------------------------------
+// No figure wraps: the model state (16 bytes per parameter plus buffers),
+// one bound over the activation terms and the FLOPs are checked in 64 bits
+// (analysis/sizes.h, checked_product), an overflow is an error.
+
 // --- safetensors -----------------------------------------------------------------
 // The safetensors library's MAX_HEADER_SIZE.
 constexpr uint64_t kMaxSafetensorsHeader = 100'000'000;
 constexpr int kMaxSafetensorsDepth = 16;  // JSON nesting of the header
-
-// --- distributed checkpoints -------------------------------------------------------
-// Ranks of a DeepSpeed or DCP checkpoint read as one model.
-constexpr uint64_t kMaxRanks = 64;
 
 }  // namespace ptscope::limits
