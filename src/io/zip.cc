@@ -132,8 +132,10 @@ void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e
 void size_descriptors(const ByteSource& src, ZipArchive& zip) {
   std::vector<ZipEntry*> by_offset;
   for (ZipEntry& e : zip.entries) by_offset.push_back(&e);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const ZipEntry* a, const ZipEntry* b) { return a->header_offset < b->header_offset; });
+  // Stable: entries at one offset keep central order, so an overlap error
+  // names the same two entries every time.
+  std::stable_sort(by_offset.begin(), by_offset.end(),
+                   [](const ZipEntry* a, const ZipEntry* b) { return a->header_offset < b->header_offset; });
   for (size_t i = 0; i < by_offset.size(); ++i) {
     ZipEntry& e = *by_offset[i];
     if (!e.has_descriptor) continue;
