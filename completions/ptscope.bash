@@ -27,7 +27,7 @@ _ptscope() {
     --units) choices="decimal binary both" ;;
     --fail-on) choices="needs-code dangerous" ;;
     # Numbers, shapes and sizes: nothing to offer.
-    --depth|--group-size|-b|--batch|--seq|--heads|--experts-per-token|--image|--gpus|-i|--input|--warmup|--iters|--memory-limit)
+    --depth|--group-size|-b|--batch|--seq|--heads|--experts-per-token|--image|--gpus|-i|--input|--warmup|--iters|--memory-limit|--timeout)
       return ;;
   esac
   if [[ -n $choices ]]; then
@@ -44,7 +44,7 @@ _ptscope() {
     estimate) flags="--dtype --group-size --optimizer --mixed-precision -b --batch --seq --heads --experts-per-token
                      --image --gpus --strategy --activation-checkpointing --units -f --format" ;;
     profile) flags="-i --input -b --batch --warmup --iters --dtype --train --optimizer --device
-                    --counter-overhead --max-batch --memory-limit -f --format" ;;
+                    --counter-overhead --max-batch --memory-limit --timeout -f --format" ;;
     scan) flags="--crc --fail-on -f --format" ;;
     backend) flags="" ;;
   esac
