@@ -12,7 +12,7 @@ _ptscope() {
   local sub="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      inspect|estimate|profile|diff|backend) sub=${words[i]}; break ;;
+      inspect|estimate|profile|diff|scan|backend) sub=${words[i]}; break ;;
     esac
   done
 
@@ -25,8 +25,9 @@ _ptscope() {
     --strategy) choices="ddp zero1 zero2 zero3 fsdp" ;;
     --device) choices="cpu cuda cuda:0" ;;
     --units) choices="decimal binary both" ;;
+    --fail-on) choices="needs-code dangerous" ;;
     # Numbers, shapes and sizes: nothing to offer.
-    --depth|--group-size|-b|--batch|--seq|--heads|--experts-per-token|--image|--gpus|-i|--input|--warmup|--iters|--memory-limit)
+    --depth|--group-size|-b|--batch|--seq|--heads|--experts-per-token|--image|--gpus|-i|--input|--warmup|--iters|--memory-limit|--timeout)
       return ;;
   esac
   if [[ -n $choices ]]; then
@@ -36,7 +37,7 @@ _ptscope() {
 
   local flags
   case $sub in
-    "") [[ $cur == -* ]] && flags="-v --verbose -h --help --version" || flags="inspect estimate profile diff backend"
+    "") [[ $cur == -* ]] && flags="-v --verbose -h --help --version" || flags="inspect estimate profile diff scan backend"
         COMPREPLY=($(compgen -W "$flags" -- "$cur"))
         return ;;
     inspect) flags="--tensors --tree --depth --bytes --verify --html -f --format" ;;
@@ -44,7 +45,8 @@ _ptscope() {
     estimate) flags="--dtype --group-size --optimizer --mixed-precision -b --batch --seq --heads --experts-per-token
                      --image --gpus --strategy --activation-checkpointing --units --html -f --format" ;;
     profile) flags="-i --input -b --batch --warmup --iters --dtype --train --optimizer --device
-                    --counter-overhead --max-batch --memory-limit -f --format" ;;
+                    --counter-overhead --max-batch --memory-limit --timeout -f --format" ;;
+    scan) flags="--crc --fail-on -f --format" ;;
     backend) flags="" ;;
   esac
   if [[ $cur == -* ]]; then

@@ -84,7 +84,8 @@ complete_words() {
 }
 expect() { local want=$1; shift; local got; got=$(complete_words "$@")
   [[ $got == "$want" ]] || fail "completing '$*': '$got', expected '$want'"; }
-expect "inspect estimate profile diff backend" ptscope ""
+expect "inspect estimate profile diff scan backend" ptscope ""
+expect "needs-code dangerous" ptscope scan --fail-on ""
 expect "zero1 zero2 zero3" ptscope estimate --strategy z
 expect "fp32 fp16 bf16 int8 int4" ptscope estimate --dtype ""
 expect "fp32 fp16 bf16" ptscope profile m.pt --dtype ""

@@ -108,6 +108,30 @@ TEST(WriteTable, ShortensLongNamesToSixtyColumns) {
   EXPECT_NE(csv.str().find(name), std::string::npos);
 }
 
+// A name from a file cannot forge a row or reach the terminal: control
+// characters are escaped as \xHH in CSV and TSV as in tables (issue 14).
+TEST(WriteDelimited, EscapesControlCharacters) {
+  TextTable t{{"name", "numel"},
+              {false, true},
+              {{"row\nforged,1", "1"}, {"title\x1b]0;x\x07", "2"}, {"tab\there \"q\"", "3"},
+               {"csi\u009b31m", "4"}}};
+  std::ostringstream csv, tsv;
+  write_delimited(csv, t, ',');
+  write_delimited(tsv, t, '\t');
+  EXPECT_EQ(csv.str(),
+            "name,numel\n"
+            "\"row\\x0aforged,1\",1\n"
+            "title\\x1b]0;x\\x07,2\n"
+            "\"tab\\x09here \"\"q\"\"\",3\n"
+            "csi\\x9b31m,4\n");
+  EXPECT_EQ(tsv.str(),
+            "name\tnumel\n"
+            "row\\x0aforged,1\t1\n"
+            "title\\x1b]0;x\\x07\t2\n"
+            "tab\\x09here \"q\"\t3\n"
+            "csi\\x9b31m\t4\n");
+}
+
 TEST(WriteTable, NeverCutsTheLastColumn) {
   // estimate's formulas: nothing follows them, and they must be read whole.
   std::string formula(90, 'x');

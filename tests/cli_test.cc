@@ -162,6 +162,17 @@ TEST(CliProfile, CountsMacsPerOpAndModule) {
   EXPECT_EQ(j["parameters"]["bytes"], 330 * 4);
 }
 
+// --timeout ends a LibTorch run that goes on too long (the file's forward
+// may never return) with one error line and status 1. Here 100,000 timed
+// runs of a small CNN against a 1-second limit.
+TEST(CliProfile, TimeoutStopsALongRun) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/scripted_cnn.pt --input 1x3x16x16 --iters 100000 --warmup 0 --timeout 1");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "ptscope: error: fixtures/scripted_cnn.pt: LibTorch ran longer than --timeout 1 s: stopped\n");
+}
+
 // CSV and TSV: the ops and modules, with the file in the first column.
 TEST(CliProfile, CsvStartsWithTheFile) {
   if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";

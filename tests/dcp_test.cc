@@ -37,6 +37,10 @@ TEST(Dcp, FoldersReadToTheTruth) {
     for (const auto& row : in.byte_map)
       if (row.label == "tensor data") data = row.bytes;
     EXPECT_EQ(data, e["tensor_bytes"].get<uint64_t>());
+    // The chunks are the storage; everything else in the folder is overhead.
+    EXPECT_EQ(in.summary.storage_bytes, e["tensor_bytes"].get<uint64_t>());
+    EXPECT_EQ(in.summary.overhead_bytes,
+              static_cast<int64_t>(e["file_bytes"].get<uint64_t>() - e["tensor_bytes"].get<uint64_t>()));
   }
 }
 

@@ -111,6 +111,27 @@ TEST(Folder, ConfigDisagreeingWithTheShapesIsANoteAndTheShapesWin) {
                           "width: not used"));
 }
 
+// GPT-2's and T5's config.json spell the sizes their own way
+// (transformers' GPT2Config/T5Config attribute_map); the canonical name wins.
+TEST(ModelConfig, ReadsTransformersAliases) {
+  ModelConfig gpt2 = parse_model_config(R"({"model_type": "gpt2", "n_embd": 768, "n_head": 12, "n_layer": 12,
+      "n_positions": 1024, "n_inner": null, "vocab_size": 50257})");
+  EXPECT_EQ(gpt2.hidden_size, 768);
+  EXPECT_EQ(gpt2.num_attention_heads, 12);
+  EXPECT_EQ(gpt2.num_hidden_layers, 12);
+  EXPECT_EQ(gpt2.max_position_embeddings, 1024);
+  EXPECT_FALSE(gpt2.intermediate_size);
+  ModelConfig t5 = parse_model_config(R"({"model_type": "t5", "d_model": 512, "num_heads": 8, "num_layers": 6,
+      "d_ff": 2048, "d_kv": 64})");
+  EXPECT_EQ(t5.hidden_size, 512);
+  EXPECT_EQ(t5.num_attention_heads, 8);
+  EXPECT_EQ(t5.num_hidden_layers, 6);
+  EXPECT_EQ(t5.intermediate_size, 2048);
+  EXPECT_EQ(t5.head_dim, 64);
+  ModelConfig both = parse_model_config(R"({"hidden_size": 64, "n_embd": 128})");
+  EXPECT_EQ(both.hidden_size, 64);
+}
+
 TEST(ModelConfig, ReadsOnlyFieldsOfTheExpectedType) {
   ModelConfig c = parse_model_config(R"({"model_type": "mixtral", "hidden_size": "64", "num_attention_heads": -4,
       "num_key_value_heads": 1e3, "head_dim": 1099511627777, "vocab_size": 32000, "tie_word_embeddings": true,

@@ -163,16 +163,71 @@ TEST(SafetensorsTest, MetadataAndOrder) {
   EXPECT_EQ(8 + header.size() + 3 + 2, c.storages[1].file_offset);
 }
 
-TEST(SafetensorsTest, EmptyHeaderAndUnusedData) {
+TEST(SafetensorsTest, EmptyHeader) {
   Checkpoint c = read(safetensors_bytes("{}", ""));
   EXPECT_TRUE(c.tensors.empty());
   ASSERT_EQ(1u, c.regions.size());
   EXPECT_EQ(10u, c.regions[0].size);
-  // Data no tensor claims is not labelled: the map need not cover the file.
-  Checkpoint d = read(one_tensor("U8", "[1]", "[1,2]", "xyz"));
-  ASSERT_EQ(2u, d.regions.size());
-  EXPECT_EQ(d.regions[0].size + 1, d.regions[1].offset);
-  EXPECT_EQ(1u, d.regions[1].size);
+}
+
+// The safetensors library's strictness (tensor.rs: Metadata::validate and
+// read_metadata): tensors, ordered by data_offsets, tile the data exactly.
+TEST(SafetensorsErrors, Tiling) {
+  auto two = [](const std::string& a, const std::string& b, size_t data) {
+    return safetensors_bytes(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":)" + a +
+                                 R"(},"b":{"dtype":"U8","shape":[2],"data_offsets":)" + b + "}}",
+                             std::string(data, 'x'));
+  };
+  struct Case {
+    const char* name;
+    std::string bytes;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {"back to back", two("[0,2]", "[2,4]", 4), "no error"},
+      {"back to back, listed in reverse", two("[2,4]", "[0,2]", 4), "no error"},
+      {"overlap", two("[0,2]", "[1,3]", 4),
+       "m.safetensors: safetensors tensors 'a' and 'b' overlap at byte 8"},
+      {"same bytes", two("[0,2]", "[0,2]", 2),
+       "m.safetensors: safetensors tensors 'a' and 'b' overlap at byte 8"},
+      {"hole", two("[0,2]", "[3,5]", 5),
+       "m.safetensors: safetensors tensor 'b' starts at data offset 3, leaving a hole of 1 bytes "
+       "at byte 8"},
+      {"hole at the start", two("[1,3]", "[3,5]", 5),
+       "m.safetensors: safetensors tensor 'a' starts at data offset 1, leaving a hole of 1 bytes "
+       "at byte 8"},
+      {"data after the last tensor", two("[0,2]", "[2,4]", 5),
+       "m.safetensors: safetensors tensors end at data offset 4 but the file holds 5 data bytes "
+       "at byte 8"},
+      {"data and no tensor", safetensors_bytes("{}", "x"),
+       "m.safetensors: safetensors tensors end at data offset 0 but the file holds 1 data bytes "
+       "at byte 8"},
+      {"a name twice",
+       safetensors_bytes(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                         R"("a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                         "xx"),
+       "m.safetensors: safetensors header names 'a' twice at byte 8"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(c.expected, read_error(c.bytes));
+  }
+}
+
+// limits::kMaxTensorDims bounds every array of the header, before it is
+// kept: a shape of 64 dimensions is read, one of 65 refused.
+TEST(SafetensorsErrors, ArraysAtMostTheDimensionLimit) {
+  auto ones = [](size_t n) {
+    std::string s = "[";
+    for (size_t i = 0; i < n; ++i) s += i ? ",1" : "1";
+    return s + "]";
+  };
+  EXPECT_EQ(64u, read(one_tensor("U8", ones(64), "[0,1]", "x")).tensors[0].shape.size());
+  EXPECT_EQ("m.safetensors: safetensors tensor 'w' has an array of more than 64 items at byte 8",
+            read_error(one_tensor("U8", ones(65), "[0,1]", "x")));
+  EXPECT_EQ("m.safetensors: safetensors tensor '__metadata__' has an array of more than 64 items "
+            "at byte 8",
+            read_error(safetensors_bytes(R"({"__metadata__":{"k":)" + ones(65) + "}}", "")));
 }
 
 TEST(SafetensorsErrors, Header) {
@@ -186,6 +241,12 @@ TEST(SafetensorsErrors, Header) {
   test::poke_le(past_end, 0, 1000, 8);
   std::string huge = good;
   test::poke_le(huge, 0, 200u << 20, 8);
+  // limits::kMaxSafetensorsHeader, the safetensors library's MAX_HEADER_SIZE:
+  // at the limit the length is allowed (and then runs past the end), one
+  // byte over it is refused.
+  std::string at_limit = good, over_limit = good;
+  test::poke_le(at_limit, 0, 100'000'000, 8);
+  test::poke_le(over_limit, 0, 100'000'001, 8);
   std::string max_u64 = good;
   test::poke_le(max_u64, 0, ~uint64_t{0}, 8);
   const Case cases[] = {
@@ -197,10 +258,17 @@ TEST(SafetensorsErrors, Header) {
        "m.safetensors: safetensors header: " + std::to_string(good.size() - 16) +
            " bytes run past the end of the data (20 bytes) at byte 8"},
       {"header over 100 MiB", huge,
-       "m.safetensors: safetensors header of 209715200 bytes is over the 100 MiB limit at byte 0"},
+       "m.safetensors: safetensors header of 209715200 bytes is over the 100000000-byte limit "
+       "at byte 0"},
+      {"header at the limit", at_limit,
+       "m.safetensors: safetensors header: 100000000 bytes run past the end of the data (" +
+           std::to_string(good.size()) + " bytes) at byte 8"},
+      {"header one byte over the limit", over_limit,
+       "m.safetensors: safetensors header of 100000001 bytes is over the 100000000-byte limit "
+       "at byte 0"},
       {"header length 2**64-1", max_u64,
-       "m.safetensors: safetensors header of 18446744073709551615 bytes is over the 100 MiB "
-       "limit at byte 0"},
+       "m.safetensors: safetensors header of 18446744073709551615 bytes is over the "
+       "100000000-byte limit at byte 0"},
       {"not an object", safetensors_bytes("{}", "").replace(8, 2, "[]"),
        "m.safetensors: not a PyTorch checkpoint: no zip signature, safetensors header or pickle "
        "protocol marker at byte 0"},
@@ -212,16 +280,16 @@ TEST(SafetensorsErrors, Header) {
 }
 
 TEST(SafetensorsErrors, AHugeHeaderIsNotAllocated) {
-  // 100 MiB declared, 20 bytes present: the length is checked against the
+  // 100 MB declared, 20 bytes present: the length is checked against the
   // file before a buffer is made. The child may grow by 32 MiB only.
   std::string bytes = safetensors_bytes("{}", "");
-  test::poke_le(bytes, 0, 100u << 20, 8);
+  test::poke_le(bytes, 0, 100'000'000, 8);
   bytes += std::string(10, ' ');
   EXPECT_EXIT(
       {
         test::limit_address_space(32u << 20);
         std::exit(read_error(bytes) ==
-                          "m.safetensors: safetensors header: 104857600 bytes run past the end "
+                          "m.safetensors: safetensors header: 100000000 bytes run past the end "
                           "of the data (20 bytes) at byte 8"
                       ? 0
                       : 1);

@@ -330,6 +330,22 @@ TEST(ScanContainer, SafetensorsStrictness) {
                           "warning safetensors-header 8: the data has a 4-byte hole at data offset 4: safetensors' own loader refuses this file"}));
 }
 
+// An array longer than limits::kMaxTensorDims stops the header check with a
+// note, not a claim that the library refuses it (it has no such bound).
+TEST(ScanContainer, SafetensorsLongArrayIsNotScanned) {
+  std::string shape = "[1";
+  for (int i = 1; i < 65; ++i) shape += ",1";
+  std::string header = R"({"w":{"dtype":"U8","shape":)" + shape + R"(],"data_offsets":[0,1]}})";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  bytes += header + std::string(1, '\0');
+  ScanResult r = scan_file(write_temp("long.safetensors", bytes));
+  EXPECT_EQ(r.verdict, Verdict::Safe);
+  EXPECT_EQ(lines(r), (std::vector<std::string>{
+                          "info not-scanned 8: safetensors tensor 'w' has an array of more than 64 items: ptscope "
+                          "reads no longer array, the rest of the header was not checked"}));
+}
+
 TEST(ScanContainer, NumpyObjectArray) {
   PickleAsm p;
   p.proto(3);
@@ -409,6 +425,7 @@ TEST(ScanFixtures, RealCheckpointsAreNeverDangerous) {
   EXPECT_EQ(verdict("tied_lm.pt"), Verdict::Safe);
   EXPECT_EQ(verdict("cnn_legacy.pt"), Verdict::Safe);
   EXPECT_EQ(verdict("model.safetensors"), Verdict::Safe);
+  EXPECT_EQ(verdict("dtypes.pt"), Verdict::Safe);  // a storage that starts with 0x80 is not a pickle
   EXPECT_EQ(verdict("whole_module.pt"), Verdict::NeedsCode);
   EXPECT_EQ(verdict("training_checkpoint.pt"), Verdict::NeedsCode);  // argparse.Namespace
   EXPECT_EQ(verdict("scripted_cnn.pt"), Verdict::NeedsCode);

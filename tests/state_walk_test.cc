@@ -134,15 +134,33 @@ TEST(StateWalkLimits, SharedContainersNameBoundedEntries) {
   EXPECT_EQ("no error", walk_error(shared_lists(9), l));  // 512 entries
   EXPECT_EQ("object graph names more than 1000 tensor entries at byte 2",
             walk_error(shared_lists(10), l));
-  l.max_name_bytes = 5000;
+  l.max_path_bytes = 5000;
   EXPECT_EQ("object graph paths add up to more than 5000 bytes at byte 2",
             walk_error(shared_lists(9), l));
+}
+
+// Entry names are charged apart from the paths built on the way
+// (limits::kMaxNameBytes): exactly their total passes, one byte less not.
+TEST(StateWalkLimits, EntryNamesChargedToTheNameBudget) {
+  std::string pkl = shared_lists(6);  // 64 entries
+  MemorySource src(pkl);
+  TorchHooks hooks(TorchHooks::Flavor::Zip);
+  auto p = Pickle::parse(src, 0, src.size(), "data.pkl", &hooks);
+  uint64_t total = 0;
+  for (const Tensor& t : walk_state(p->root(), hooks.tensors).tensors) total += t.name.size();
+  ASSERT_EQ(64u * 11, total);  // "0.1.0.1.0.1" and the like
+  WalkLimits l;
+  l.max_name_bytes = total;
+  EXPECT_EQ("no error", walk_error(pkl, l));
+  l.max_name_bytes = total - 1;
+  EXPECT_EQ("tensor names add up to more than " + std::to_string(total - 1) + " bytes at byte 2",
+            walk_error(pkl, l));
 }
 
 TEST(StateWalkLimits, LongKeysNameBoundedBytes) {
   // One 64 KiB key, memoized, on every level of a 150-deep chain of dicts
   // {key: {key: ...}}: the names would add up to 700 MiB (the default limit
-  // is 256 MiB; here 1 MiB, reached at the dict 6 levels down).
+  // is 1 GiB; here 1 MiB, reached at the dict 6 levels down).
   PickleAsm a;
   a.proto(2).str(std::string(64 << 10, 'k')).put(op::LONG_BINPUT).u32(1000).put(op::POP);
   a.put(op::NONE).put(op::BINPUT).u8(0);
@@ -154,7 +172,7 @@ TEST(StateWalkLimits, LongKeysNameBoundedBytes) {
         .put(op::SETITEMS).put(op::BINPUT).u8(i);
   }
   WalkLimits l;
-  l.max_name_bytes = 1 << 20;
+  l.max_path_bytes = 1 << 20;
   EXPECT_EQ("object graph paths add up to more than 1048576 bytes at byte " +
                 std::to_string(dict_at[150 - 6 - 1]),
             walk_error(a.stop().bytes(), l));

@@ -28,7 +28,8 @@ std::string zip_error(const std::string& bytes) {
 
 std::string record_error(const std::string& bytes, const ZipEntry& e, uint64_t limit) {
   try {
-    read_zip_record(MemorySource(bytes), e, limit);
+    InflateBudget budget(bytes.size());
+    read_zip_record(MemorySource(bytes), e, limit, budget);
   } catch (const Error& err) {
     return err.describe();
   }
@@ -303,7 +304,8 @@ TEST(ZipTest, RealFixtureDeflatedCode) {
   EXPECT_EQ(8, code->method);
   EXPECT_EQ(983u, code->size);
   EXPECT_EQ(410u, code->compressed_size);
-  std::string text = read_zip_record(src, *code, 1 << 20);
+  InflateBudget budget(bytes.size());
+  std::string text = read_zip_record(src, *code, 1 << 20, budget);
   EXPECT_EQ(983u, text.size());
   EXPECT_EQ(0u, text.find("class "));
   EXPECT_EQ("", tiling_problem(regions_of(zip), bytes.size()));
@@ -320,9 +322,10 @@ TEST(ZipRecordTest, StoredAndDeflated) {
   const ZipEntry& deflated = zip.entries[1];
   EXPECT_EQ(8, deflated.method);
   EXPECT_LT(deflated.compressed_size, deflated.size);
-  EXPECT_EQ(text, read_zip_record(src, zip.entries[0], text.size()));
-  EXPECT_EQ(text, read_zip_record(src, deflated, text.size()));
-  EXPECT_EQ("", read_zip_record(src, zip.entries[2], 0));
+  InflateBudget budget(bytes.size());
+  EXPECT_EQ(text, read_zip_record(src, zip.entries[0], text.size(), budget));
+  EXPECT_EQ(text, read_zip_record(src, deflated, text.size(), budget));
+  EXPECT_EQ("", read_zip_record(src, zip.entries[2], 0, budget));
 }
 
 TEST(ZipRecordTest, Errors) {
@@ -333,8 +336,7 @@ TEST(ZipRecordTest, Errors) {
       .add_raw("bad", "not a deflate stream", 8, 20)
       .add_raw("short", ZipBuilder::deflate_raw(text), 8, 99)
       .add_raw("long", ZipBuilder::deflate_raw(text), 8, 101)
-      .add_raw("bz", "xx", 12, 2)
-      .add_raw("sizes", "xx", 0, 3);
+      .add_raw("bz", "xx", 12, 2);
   std::string bytes = z.build();
   ZipArchive zip = read_zip(MemorySource(bytes));
   const auto& L = z.layout();
@@ -356,13 +358,16 @@ TEST(ZipRecordTest, Errors) {
                    std::to_string(L.data_offset[4])},
       {5, 100, "zip: record 'bz' uses unsupported compression method 12 at byte " +
                    std::to_string(L.header_offset[5])},
-      {6, 100, "zip: stored record 'sizes' has different sizes at byte " +
-                   std::to_string(L.header_offset[6])},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(zip.entries[c.entry].name);
     EXPECT_EQ(c.expected, record_error(bytes, zip.entries[c.entry], c.limit));
   }
+  // read_zip refuses such a record (ZipErrors.StoredSizes); an entry made
+  // by hand still meets the check here.
+  ZipEntry sizes = zip.entries[0];
+  sizes.size = 11;
+  EXPECT_EQ("zip: stored record 's' has different sizes at byte 0", record_error(bytes, sizes, 100));
 }
 
 TEST(ZipRecordTest, HugeDeclaredSizesAreRefusedBeforeAllocating) {

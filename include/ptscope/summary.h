@@ -73,5 +73,8 @@ struct Summary {
 };
 
 Summary summarize(const Checkpoint& c);
+// Sets storage_bytes and the overhead that follows from it: a folder's
+// storages are the sum of its files'.
+void set_storage_bytes(Summary& s, uint64_t file_bytes, uint64_t storage_bytes);
 
 }  // namespace ptscope

@@ -154,6 +154,12 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
   r.sizes = model_sizes(c);
   r.architecture = recognize_architecture(c);
   const ModelSizes& m = r.sizes;
+  // Every model-state figure is at most 16 bytes per parameter plus the
+  // buffers (both below 2**62 by the readers' numel bound): checked once
+  // here, they cannot wrap below.
+  checked_product({m.parameters, 16}, "16 bytes for each of " + std::to_string(m.parameters) + " parameters");
+  if (checked_product({m.parameters, 16}, "model state") > ~uint64_t{0} - m.buffer_bytes)
+    throw Error("estimate: model state overflows 64-bit arithmetic");
   bool quantized = o.dtype == WeightType::INT8 || o.dtype == WeightType::INT4;
   uint64_t act_bytes = o.mixed_precision || o.dtype != WeightType::FP32 ? 2 : 4;
   auto line = [&](const char* section, const char* name, uint64_t v, std::string f, bool bytes = true,
@@ -343,8 +349,9 @@ Estimate estimate(const Checkpoint& c, const EstimateOptions& o) {
   }
   r.flops.forward_per_sample = fwd_sample;
   r.flops.training_per_sample = train_factor * fwd_sample;
-  r.flops.forward_per_batch = fwd_sample * u(o.batch);
-  r.flops.training_per_batch = train_factor * fwd_sample * u(o.batch);
+  r.flops.training_per_sample = checked_product({train_factor, fwd_sample}, "training FLOPs per sample");
+  r.flops.forward_per_batch = checked_product({fwd_sample, u(o.batch)}, "FLOPs per batch");
+  r.flops.training_per_batch = checked_product({train_factor, fwd_sample, u(o.batch)}, "training FLOPs per batch");
   std::string sample = per_token ? "per token x s=" + std::to_string(r.seq) : work->flops_formula;
   line("flops", "forward per sample", fwd_sample, sample, false);
   line("flops", "training per sample", train_factor * fwd_sample, std::to_string(train_factor) + " x forward", false);

@@ -42,6 +42,16 @@ Workload transformer_workload(const WorkloadInput& in) {
   Dims d{in.element_bytes, u(in.seq), u(in.batch), u(a.hidden), u(a.attention_dim), u(a.kv_dim), u(a.ffn),
          u(in.heads), u(a.vocab), a.dropout, a.gated_mlp};
   uint64_t L = u(a.layers), D = u(a.decoder_layers);
+  // One bound over every term below: each is at most e*s*b times a width,
+  // times a*s for the scores, times the layers, and the sums have fewer
+  // than 64 terms. If the bound fits, nothing below wraps.
+  uint64_t width = std::max({d.h, d.q + 2 * d.kv, 4 * d.f, d.V, uint64_t{1}});
+  checked_product({std::max<uint64_t>(d.e, 4), std::max<uint64_t>(d.s, 1), std::max<uint64_t>(d.b, 1), width,
+                   std::max<uint64_t>(d.a, 1) * std::max<uint64_t>(d.s, 1) + 1, L + 2 * D + 4, 64},
+                  "activation memory at --seq " + std::to_string(in.seq) + " --batch " + std::to_string(in.batch));
+  checked_product({std::max<uint64_t>(in.parameters, d.V * d.h) + (L + 2 * D + 4) * 8 * d.q * std::max<uint64_t>(d.s, 1),
+                   std::max<uint64_t>(d.s, 1), 8},
+                  "FLOPs at --seq " + std::to_string(in.seq));
   uint64_t sbh = d.s * d.b * d.h;
   Workload w;
 
@@ -102,6 +112,11 @@ Workload resnet_workload(const WorkloadInput& in) {
   const Architecture& a = *in.arch;
   std::vector<ConvLayer> layers = resnet_layers(a, in.image);
   uint64_t e = in.element_bytes, b = u(in.batch), macs = 0, saved = 0, peak = 0;
+  // ResNet's sizes come from the recognised family (bounded); the batch and
+  // image size come from the command line.
+  checked_product({std::max<uint64_t>(b, 1), std::max<uint64_t>(e, 8), uint64_t{1} << 12,
+                   std::max<uint64_t>(u(in.image), 1), std::max<uint64_t>(u(in.image), 1), uint64_t{1} << 16},
+                  "activation memory at --batch " + std::to_string(in.batch) + " --image " + std::to_string(in.image));
   for (const ConvLayer& l : layers) {
     uint64_t out = u(l.out_channels) * u(l.out_size) * u(l.out_size);
     uint64_t input = u(l.in_channels) * u(l.in_size) * u(l.in_size);

@@ -29,6 +29,9 @@ Inspection inspect(Model m, const InspectViews& views) {
   i.byte_map = byte_map(all_ranges);
   i.checkpoint = merge_checkpoints(std::move(m.files), m.path);
   i.summary = summarize(i.checkpoint);
+  uint64_t stored = 0;  // DCP's chunks, which no torch storage holds, included
+  for (const InspectedPart& p : i.parts) stored += p.storage_bytes;
+  set_storage_bytes(i.summary, i.checkpoint.file_bytes, stored);
   if (views.tree) i.tree = module_tree(i.checkpoint, views.depth);
   i.index = std::move(m.index);
   i.config = std::move(m.config);

@@ -1,4 +1,5 @@
 #include "ptscope/summary.h"
+#include "region_labels.h"
 
 #include "model_tensors.h"
 
@@ -38,6 +39,13 @@ std::optional<QuantizedSummary> quantized(const Checkpoint& c) {
 
 }  // namespace
 
+void set_storage_bytes(Summary& s, uint64_t file_bytes, uint64_t storage_bytes) {
+  s.storage_bytes = storage_bytes;
+  s.overhead_bytes = static_cast<int64_t>(file_bytes) - static_cast<int64_t>(storage_bytes);
+  s.overhead_percent =
+      file_bytes ? 100.0 * static_cast<double>(s.overhead_bytes) / static_cast<double>(file_bytes) : 0.0;
+}
+
 Summary summarize(const Checkpoint& c) {
   Summary s;
   std::set<ViewKey> views;
@@ -53,10 +61,12 @@ Summary summarize(const Checkpoint& c) {
     if (t.storage >= 0) by_storage[t.storage].push_back(&t);
   }
   for (const Tensor& t : c.constants) s.constants.add(t);
-  s.overhead_bytes = static_cast<int64_t>(c.file_bytes) - static_cast<int64_t>(s.storage_bytes);
-  s.overhead_percent = c.file_bytes ? 100.0 * static_cast<double>(s.overhead_bytes) /
-                                          static_cast<double>(c.file_bytes)
-                                    : 0.0;
+  // DCP's tensors have no torch storage: their bytes are the chunks the
+  // data files hold, which the reader labelled.
+  if (c.format == Format::DistributedCheckpoint)
+    for (const Region& r : c.regions)
+      if (r.label == label::kTensorData) s.storage_bytes += r.size;
+  set_storage_bytes(s, c.file_bytes, s.storage_bytes);
 
   for (const auto& [storage, members] : by_storage) {
     if (members.size() < 2) continue;

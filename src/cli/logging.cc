@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "progress.h"
+#include "table.h"
 
 namespace ptscope::cli {
 namespace {
@@ -14,9 +15,14 @@ namespace {
 class ClearProgressSink : public spdlog::sinks::sink {
  public:
   explicit ClearProgressSink(std::shared_ptr<spdlog::sinks::sink> inner) : inner_(std::move(inner)) {}
+  // Every line escaped here, once: a file name or a message quoting a file's
+  // bytes can hold a newline (a second, forged line) or a terminal escape.
   void log(const spdlog::details::log_msg& msg) override {
     clear_progress_line();
-    inner_->log(msg);
+    std::string text = printable(std::string(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg escaped = msg;
+    escaped.payload = spdlog::string_view_t(text.data(), text.size());
+    inner_->log(escaped);
   }
   void flush() override { inner_->flush(); }
   void set_pattern(const std::string& pattern) override { inner_->set_pattern(pattern); }

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "deadline.h"
 #include "dtype_names.h"
 #include "progress.h"
 #include "backend.h"
@@ -17,6 +18,7 @@
 #include "ptscope/error.h"
 #include "ptscope/load.h"
 #include "report.h"
+#include "table.h"
 
 namespace ptscope::cli {
 namespace {
@@ -32,6 +34,9 @@ struct ProfileArgs {
   std::string dtype = kDefaults.dtype, optimizer = kDefaults.optimizer, device = kDefaults.device;
   bool train = false, counter_overhead = false, max_batch = false, progress = false;
   uint64_t memory_limit = kDefaults.memory_limit;
+  // Seconds LibTorch may run the file's code (load, warm-up, timed runs,
+  // batch search): generous, since a real model on a CPU can take minutes.
+  unsigned timeout = 900;
   OutputFormat format = OutputFormat::Table;
 };
 
@@ -86,6 +91,11 @@ int run_profile(const ProfileArgs& a) {
   Progress progress(a.progress);
   progress.update("running " + a.file + " on " + a.device + (a.max_batch ? ", searching the largest batch" : ""));
   try {
+    // The forward is the file's own code: one that never returns is ended
+    // with one error line, not waited on.
+    Deadline deadline(a.timeout, std::string(a.progress ? "\r\033[K" : "") + "ptscope: error: " +
+                                     printable(a.file) + ": LibTorch ran longer than --timeout " +
+                                     std::to_string(a.timeout) + " s: stopped\n");
     r = backend->profile(req, &detail);
     progress.clear();
   } catch (const Error& e) {
@@ -148,6 +158,10 @@ Run setup_profile(CLI::App& app, const GlobalOptions& global) {
   app.add_flag("--max-batch", a->max_batch,
                "Also find the largest batch whose forward fits (out of memory, or over --memory-limit)")
       ->excludes(train);
+  app.add_option("--timeout", a->timeout,
+                 "Seconds LibTorch may run the model (load, warm-up, timed runs) before ptscope stops it; 0: no limit")
+      ->check(CLI::Range(0, 7 * 24 * 3600))
+      ->capture_default_str();
   app.add_option("--memory-limit", a->memory_limit,
                  "With --max-batch: bytes the forward may use, weights and inputs included (e.g. 2GB, 512MiB)")
       ->transform(CLI::AsSizeValue(true));

@@ -74,10 +74,17 @@ uint64_t ByteSource::read_u64(uint64_t pos, const char* what) const {
   return read_le<uint64_t>(*this, pos, what);
 }
 
+// stat before open: opening a FIFO for reading blocks until a writer comes,
+// and a device may act on being opened. O_NONBLOCK as well, for the race
+// where the path is swapped for a FIFO between the two calls; the fstat
+// after open is the check that counts.
 std::unique_ptr<ByteSource> open_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Error(std::string("cannot open: ") + std::strerror(errno));
   struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error(std::string("cannot open: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw Error("not a regular file");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw Error(std::string("cannot open: ") + std::strerror(errno));
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     throw Error("not a regular file");

@@ -3,6 +3,7 @@
 #include "pickle.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
@@ -19,10 +20,21 @@ Value* Value::get(const std::string& key) const {
   return nullptr;
 }
 
+void Pickle::charge(uint64_t bytes, uint64_t offset) {
+  graph_bytes_ += bytes;
+  if (graph_bytes_ > max_graph_bytes_)
+    throw Error("pickle values need more than " + std::to_string(max_graph_bytes_) +
+                    " bytes of memory",
+                offset);
+}
+
+void Pickle::charge_items(size_t n, uint64_t offset) { charge(n * sizeof(Value*), offset); }
+
 Value* Pickle::make(Kind k, uint64_t offset) {
   if (count_ >= max_values_)
     throw Error("pickle makes more than " + std::to_string(max_values_) + " values",
                 offset);
+  charge(sizeof(Value), offset);
   if (count_ == block_end_) {
     size_t n = std::min(kBlock, std::max(kFirstBlock, 2 * (block_end_ - block_begin_)));
     blocks_.push_back(std::make_unique<Value[]>(n));
@@ -41,6 +53,10 @@ class Unpickler {
             PickleObserver* observer)
       : p_(p), in_(in), hooks_(hooks), limits_(limits), observer_(observer) {
     p_.max_values_ = limits.max_values;
+    uint64_t span = in.remaining();
+    p_.max_graph_bytes_ = limits.graph_floor +
+                          std::min<uint64_t>(span, UINT64_MAX / 2 / std::max<uint64_t>(limits.graph_per_byte, 1)) *
+                              limits.graph_per_byte;
   }
 
   Value* run() {
@@ -99,6 +115,7 @@ class Unpickler {
   }
   void push_seq(Kind k, std::vector<Value*> items) {
     Value* x = make(k);
+    p_.charge_items(items.size(), op_at_);
     x->items = std::move(items);
     push(x);
   }
@@ -201,6 +218,7 @@ class Unpickler {
         if (args && !args->items.empty() && args->items[0]->kind == Kind::List)
           for (Value* pair : args->items[0]->items)
             if (pair->kind == Kind::Tuple && pair->items.size() == 2) {
+              p_.charge_items(2, op_at_);
               d->items.push_back(pair->items[0]);
               d->items.push_back(pair->items[1]);
             }
@@ -208,7 +226,10 @@ class Unpickler {
       }
       if (n == "builtins.set" || n == "builtins.frozenset" || n == "__builtin__.set") {
         Value* s = make(Kind::Set);
-        if (args && !args->items.empty()) s->items = args->items[0]->items;
+        if (args && !args->items.empty()) {
+          p_.charge_items(args->items[0]->items.size(), op_at_);
+          s->items = args->items[0]->items;
+        }
         return s;
       }
     }
@@ -218,7 +239,8 @@ class Unpickler {
     return o;
   }
 
-  static void set_items(Value* target, const std::vector<Value*>& kv) {
+  void set_items(Value* target, const std::vector<Value*>& kv) {
+    p_.charge_items(kv.size(), op_at_);
     target->items.insert(target->items.end(), kv.begin(), kv.end());
   }
 
@@ -340,6 +362,7 @@ class Unpickler {
         set_items(top(), kwargs->items);
         if (observer_) {  // it sees the keywords as a last argument
           Value* all = make(Kind::Tuple);
+          p_.charge_items(args->items.size() + 1, op_at_);
           all->items = args->items;
           all->items.push_back(kwargs);
           observer_->call(op, cls, all, top(), op_at_);
@@ -351,6 +374,7 @@ class Unpickler {
         std::string name = in_.line();
         Value* args = make(Kind::Tuple);
         args->items = pop_mark();
+        p_.charge_items(args->items.size(), op_at_);
         push_global(op, std::move(module), std::move(name));
         Value* cls = pop();
         return call(op, cls, args);
@@ -359,6 +383,7 @@ class Unpickler {
         auto items = pop_mark();
         if (items.empty()) fail("OBJ without a class");
         Value* args = make(Kind::Tuple);
+        p_.charge_items(items.size() - 1, op_at_);
         args->items.assign(items.begin() + 1, items.end());
         return call(op, items[0], args);
       }

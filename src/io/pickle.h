@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "byte_source.h"
+#include "ptscope/limits.h"
 
 namespace ptscope {
 
@@ -80,10 +81,16 @@ class PickleObserver {
   virtual void persistent_id(const Value* /*pid*/, uint64_t /*offset*/) {}
 };
 
+// Defaults from ptscope/limits.h. The graph budget is the one that keeps
+// memory in proportion to the pickle: values made and references held,
+// charged at their size, against graph_floor + graph_per_byte * the bytes
+// the pickle may span.
 struct PickleLimits {
-  size_t max_stack = 1 << 20;      // values on the stack at once
-  size_t max_values = 50u << 20;   // values made in all
-  size_t max_memo = 1 << 22;       // distinct memo slots
+  size_t max_stack = limits::kMaxPickleStack;  // values on the stack at once
+  size_t max_values = 50u << 20;               // values made in all
+  size_t max_memo = limits::kMaxPickleMemo;    // distinct memo slots
+  uint64_t graph_floor = limits::kPickleGraphFloor;
+  uint64_t graph_per_byte = limits::kPickleGraphPerByte;
 };
 
 class Pickle {
@@ -101,6 +108,8 @@ class Pickle {
   uint64_t end() const { return end_; }  // offset just past STOP
   int protocol() const { return protocol_; }
   Value* make(Kind k, uint64_t offset);
+  // Charges `n` references added to a container made at `offset`.
+  void charge_items(size_t n, uint64_t offset);
   // Every GLOBAL named, in order of first appearance.
   const std::vector<std::string>& globals() const { return globals_; }
 
@@ -117,6 +126,8 @@ class Pickle {
   uint64_t end_ = 0;
   int protocol_ = 0;
   size_t max_values_ = 0;
+  uint64_t graph_bytes_ = 0, max_graph_bytes_ = 0;
+  void charge(uint64_t bytes, uint64_t offset);
   std::vector<std::string> globals_;
 };
 

@@ -132,8 +132,10 @@ void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e
 void size_descriptors(const ByteSource& src, ZipArchive& zip) {
   std::vector<ZipEntry*> by_offset;
   for (ZipEntry& e : zip.entries) by_offset.push_back(&e);
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const ZipEntry* a, const ZipEntry* b) { return a->header_offset < b->header_offset; });
+  // Stable: entries at one offset keep central order, so an overlap error
+  // names the same two entries every time.
+  std::stable_sort(by_offset.begin(), by_offset.end(),
+                   [](const ZipEntry* a, const ZipEntry* b) { return a->header_offset < b->header_offset; });
   for (size_t i = 0; i < by_offset.size(); ++i) {
     ZipEntry& e = *by_offset[i];
     if (!e.has_descriptor) continue;
@@ -147,6 +149,14 @@ void size_descriptors(const ByteSource& src, ZipArchive& zip) {
     }
     bool sig = at + 4 <= zip.cd_offset && src.read_u32(at, "zip data descriptor") == kDescriptorSig;
     e.descriptor_bytes = (sig ? 4 : 0) + bare;
+  }
+  // Each record ends before the next begins: one set of bytes, one entry.
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const ZipEntry& a = *by_offset[i - 1];
+    const ZipEntry& b = *by_offset[i];
+    if (a.data_offset + a.compressed_size + a.descriptor_bytes > b.header_offset)
+      throw Error("zip: records '" + a.name + "' and '" + b.name + "' overlap",
+                  b.header_offset);
   }
 }
 
@@ -190,6 +200,11 @@ ZipArchive read_zip(const ByteSource& src) {
       throw Error("zip: local header of '" + e.name + "' lies past the records",
                   at + 42);
     read_local_header(src, zip, e);
+    if (e.method == 0 && e.size != e.compressed_size)
+      throw Error("zip: stored record '" + e.name + "' has " +
+                      std::to_string(e.compressed_size) + " bytes but declares " +
+                      std::to_string(e.size),
+                  at);
     zip.entries.push_back(std::move(e));
     p += kCentralBytes + name_len + extra_len + comment_len;
   }
@@ -213,7 +228,22 @@ const ZipEntry* ZipArchive::find(const std::string& rel) const {
   return it == index.end() ? nullptr : &entries[it->second];
 }
 
-std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit) {
+InflateBudget::InflateBudget(uint64_t file_bytes)
+    : left_(limits::kInflateFloor +
+            std::min(file_bytes, UINT64_MAX / 4 / limits::kInflatePerFileByte) *
+                limits::kInflatePerFileByte),
+      total_(left_) {}
+
+void InflateBudget::take(uint64_t n, const ZipEntry& e) {
+  if (n > left_)
+    throw Error("zip: records inflate to more than " + std::to_string(total_) +
+                    " bytes in all, at '" + e.name + "'",
+                e.data_offset);
+  left_ -= n;
+}
+
+std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit,
+                            InflateBudget& budget) {
   if (e.size > limit)
     throw Error("zip: record '" + e.name + "' declares " + std::to_string(e.size) +
                     " bytes, more than the " + std::to_string(limit) + " allowed",
@@ -230,17 +260,31 @@ std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t l
   if (e.compressed_size > 0xffffffffu)
     throw Error("zip: deflated record '" + e.name + "' is too large to inflate", e.header_offset);
   std::string in = src.read_string(e.data_offset, e.compressed_size, "zip record");
-  std::string out(static_cast<size_t>(e.size), '\0');
+  // Inflated a chunk at a time: the output grows with what the data
+  // proves, and stops one byte past what the header declares.
+  constexpr size_t kChunk = 1 << 16;
+  std::string out;
   z_stream z{};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw Error("zip: cannot start inflate");
   z.next_in = reinterpret_cast<Bytef*>(in.data());
   z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int rc = inflate(&z, Z_FINISH);
-  uint64_t produced = z.total_out;
+  int rc = Z_OK;
+  while (rc == Z_OK && out.size() <= e.size) {
+    size_t have = out.size();
+    out.resize(have + kChunk);
+    z.next_out = reinterpret_cast<Bytef*>(out.data() + have);
+    z.avail_out = static_cast<uInt>(kChunk);
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.resize(have + kChunk - z.avail_out);
+    try {
+      budget.take(out.size() - have, e);
+    } catch (...) {
+      inflateEnd(&z);
+      throw;
+    }
+  }
   inflateEnd(&z);
-  if (rc != Z_STREAM_END || produced != e.size)
+  if (rc != Z_STREAM_END || out.size() != e.size)
     throw Error("zip: record '" + e.name + "' does not inflate to its declared " +
                     std::to_string(e.size) + " bytes",
                 e.data_offset);

@@ -18,6 +18,7 @@
 
 #include "byte_source.h"
 #include "ptscope/checkpoint.h"
+#include "ptscope/limits.h"
 
 namespace ptscope {
 
@@ -52,11 +53,31 @@ struct ZipArchive {
 };
 
 bool looks_like_zip(const ByteSource& src);
+// Refuses what torch never writes and a reader could be fooled by: records
+// that overlap (two central entries over the same bytes), and a stored
+// record whose sizes differ (a zip64 size of 1 EiB over 4 bytes).
 ZipArchive read_zip(const ByteSource& src);
 
+// Inflated bytes one file may produce in all (ptscope/limits.h): the
+// archive's readers share one, so neither many records nor many central
+// entries can multiply a deflate bomb.
+class InflateBudget {
+ public:
+  explicit InflateBudget(uint64_t file_bytes);
+  // Takes n more bytes; throws Error naming the record when over.
+  void take(uint64_t n, const ZipEntry& e);
+  uint64_t total() const { return total_; }
+
+ private:
+  uint64_t left_, total_;
+};
+
 // The record's bytes, inflated if deflated. `limit` caps the size so a
-// header cannot make us allocate more than the caller expects.
-std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit);
+// header cannot make us allocate more than the caller expects; inflated
+// bytes are charged to `budget` as they come, and memory grows with what
+// inflates, never with what the header declares.
+std::string read_zip_record(const ByteSource& src, const ZipEntry& e, uint64_t limit,
+                            InflateBudget& budget);
 
 // Where the archive that ends at src's last byte starts, from its end
 // records alone: the central directory ends where the end records begin, and

@@ -22,6 +22,17 @@ void set_int(const json& j, const char* key, std::optional<int64_t>& out) {
   if (v >= 1 && v <= kMaxValue) out = v;
 }
 
+// transformers' own spellings of the same sizes: each config class's
+// attribute_map (GPT2Config, T5Config, BloomConfig, FalconConfig, OPTConfig,
+// GPTJConfig, ...) aliases the canonical name to the one its JSON holds.
+// The canonical name wins where both are present.
+void set_int_any(const json& j, std::initializer_list<const char*> keys, std::optional<int64_t>& out) {
+  for (const char* k : keys) {
+    set_int(j, k, out);
+    if (out) return;
+  }
+}
+
 void set_string(const json& j, const char* key, std::optional<std::string>& out) {
   auto it = j.find(key);
   if (it != j.end() && it->is_string() && it->get_ref<const std::string&>().size() <= 256)
@@ -48,14 +59,14 @@ ModelConfig parse_model_config(const std::string& text) {
   ModelConfig c;
   set_string(j, "model_type", c.model_type);
   set_string(j, "torch_dtype", c.torch_dtype);
-  set_int(j, "hidden_size", c.hidden_size);
-  set_int(j, "num_attention_heads", c.num_attention_heads);
-  set_int(j, "num_key_value_heads", c.num_key_value_heads);
-  set_int(j, "head_dim", c.head_dim);
-  set_int(j, "intermediate_size", c.intermediate_size);
-  set_int(j, "num_hidden_layers", c.num_hidden_layers);
+  set_int_any(j, {"hidden_size", "n_embd", "d_model"}, c.hidden_size);
+  set_int_any(j, {"num_attention_heads", "n_head", "num_heads", "encoder_attention_heads"}, c.num_attention_heads);
+  set_int_any(j, {"num_key_value_heads", "num_kv_heads", "multi_query_group_num"}, c.num_key_value_heads);
+  set_int_any(j, {"head_dim", "d_kv"}, c.head_dim);
+  set_int_any(j, {"intermediate_size", "n_inner", "d_ff", "ffn_dim", "encoder_ffn_dim"}, c.intermediate_size);
+  set_int_any(j, {"num_hidden_layers", "n_layer", "num_layers", "encoder_layers"}, c.num_hidden_layers);
   set_int(j, "vocab_size", c.vocab_size);
-  set_int(j, "max_position_embeddings", c.max_position_embeddings);
+  set_int_any(j, {"max_position_embeddings", "n_positions", "n_ctx", "seq_length"}, c.max_position_embeddings);
   set_int(j, "sliding_window", c.sliding_window);
   set_int(j, "num_local_experts", c.num_experts);
   if (!c.num_experts) set_int(j, "num_experts", c.num_experts);

@@ -4,7 +4,14 @@
 // start, plus an optional "__metadata__" map of strings.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <functional>
+#include <numeric>
+#include <unordered_set>
+
+#include "json_entries.h"
 #include "ptscope/error.h"
+#include "ptscope/limits.h"
 #include "reader.h"
 #include "region_labels.h"
 #include "tensor_layout.h"
@@ -12,8 +19,9 @@
 namespace ptscope {
 namespace {
 
-constexpr uint64_t kMaxHeader = 100u << 20;  // the safetensors library's own limit
-constexpr int kMaxDepth = 16;
+using json = nlohmann::json;
+constexpr uint64_t kMaxHeader = limits::kMaxSafetensorsHeader;
+constexpr int kMaxDepth = limits::kMaxSafetensorsDepth;
 
 uint64_t header_length(const ByteSource& src) { return src.read_u64(0, "safetensors header length"); }
 
@@ -29,14 +37,17 @@ void check_depth(const std::string& json) {
     } else if (ch == '"') {
       in_string = true;
     } else if (ch == '{' || ch == '[') {
-      if (++depth > kMaxDepth) throw Error("safetensors header nests deeper than 16 levels", 8 + i);
+      if (++depth > kMaxDepth)
+        throw Error("safetensors header nests deeper than " + std::to_string(kMaxDepth) +
+                        " levels",
+                    8 + i);
     } else if (ch == '}' || ch == ']') {
       --depth;
     }
   }
 }
 
-uint64_t json_uint(const nlohmann::ordered_json& v, const std::string& what) {
+uint64_t json_uint(const json& v, const std::string& what) {
   if (!v.is_number_unsigned()) throw Error("safetensors tensor '" + what + "' is not a non-negative integer", 8);
   return v.get<uint64_t>();
 }
@@ -54,32 +65,33 @@ class SafetensorsReader : public Reader {
 
   Checkpoint read(const ByteSource& src, const RootVisitor&) const override {
     uint64_t n = header_length(src);
-    if (n > kMaxHeader) throw Error("safetensors header of " + std::to_string(n) + " bytes is over the 100 MiB limit", 0);
+    if (n > kMaxHeader)
+      throw Error("safetensors header of " + std::to_string(n) + " bytes is over the " +
+                      std::to_string(kMaxHeader) + "-byte limit",
+                  0);
     std::string text = src.read_string(8, n, "safetensors header");
     check_depth(text);
-    nlohmann::ordered_json header;
-    try {
-      header = nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error("safetensors header is not valid JSON", 8 + (e.byte > 0 ? e.byte - 1 : 0));
-    }
-    if (!header.is_object()) throw Error("safetensors header is not a JSON object", 8);
 
     Checkpoint c;
     c.format = Format::Safetensors;
     c.roles_known = true;  // a flat name -> tensor map, like a state_dict
     c.regions.push_back({0, 8 + n, label::kSafetensorsHeader, -1});
     uint64_t base = 8 + n, data_bytes = src.size() - base;
-    for (const auto& [name, entry] : header.items()) {
+    std::unordered_set<std::string> names;
+    std::vector<std::pair<uint64_t, uint64_t>> extents;  // data_offsets, per tensor
+    for_each_json_entry(text, 8, [&](const std::string& name, json& entry) {
+      if (!names.insert(name).second)
+        throw Error("safetensors header names '" + name + "' twice", 8);
       if (name == "__metadata__") {
         if (!entry.is_object()) throw Error("safetensors __metadata__ is not an object", 8);
         for (const auto& [k, v] : entry.items())
           c.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
-        continue;
+        return;
       }
       c.tensors.push_back(read_tensor(name, entry, data_bytes));
       Tensor& t = c.tensors.back();
       uint64_t begin = json_uint(entry["data_offsets"][0], name);
+      extents.emplace_back(begin, begin + t.nbytes());
       Storage s;
       s.key = name;
       s.dtype = t.dtype;
@@ -88,17 +100,50 @@ class SafetensorsReader : public Reader {
       c.storages.push_back(s);
       t.storage = static_cast<int>(c.storages.size() - 1);
       c.regions.push_back({base + begin, s.nbytes, label::kTensorData, t.storage});
-    }
+    });
+    check_tiling(c.tensors, extents, data_bytes);
     return c;
   }
 
  private:
-  static Tensor read_tensor(const std::string& name, const nlohmann::ordered_json& entry,
+  // As the safetensors library validates (tensor.rs, Metadata::validate
+  // and read_metadata): ordered by data_offsets, each tensor starts where
+  // the one before ends, and the last ends where the file does.
+  static void check_tiling(const std::vector<Tensor>& tensors,
+                           const std::vector<std::pair<uint64_t, uint64_t>>& extents,
+                           uint64_t data_bytes) {
+    std::vector<size_t> order(extents.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return extents[a] < extents[b]; });
+    uint64_t end = 0;
+    const Tensor* last = nullptr;
+    for (size_t i : order) {
+      auto [b, e] = extents[i];
+      if (b < end)
+        throw Error("safetensors tensors '" + last->name + "' and '" + tensors[i].name +
+                        "' overlap",
+                    8);
+      if (b > end)
+        throw Error("safetensors tensor '" + tensors[i].name + "' starts at data offset " +
+                        std::to_string(b) + ", leaving a hole of " + std::to_string(b - end) +
+                        " bytes",
+                    8);
+      end = e;
+      last = &tensors[i];
+    }
+    if (end != data_bytes)
+      throw Error("safetensors tensors end at data offset " + std::to_string(end) +
+                      " but the file holds " + std::to_string(data_bytes) + " data bytes",
+                  8);
+  }
+
+  static Tensor read_tensor(const std::string& name, json& entry,
                             uint64_t data_bytes) {
     if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
         !entry.contains("data_offsets"))
       throw Error("safetensors tensor '" + name + "' lacks dtype, shape or data_offsets", 8);
-    const auto& dt = entry["dtype"];
+    const json& dt = entry["dtype"];
     auto dtype = dt.is_string() ? dtype_from_safetensors(dt.get<std::string>()) : std::nullopt;
     if (!dtype) throw Error("safetensors tensor '" + name + "' has an unknown dtype " + dt.dump(), 8);
     const auto& shape = entry["shape"];

@@ -14,8 +14,6 @@
 namespace ptscope {
 namespace {
 
-constexpr uint64_t kMaxPickle = uint64_t{1} << 30;
-constexpr uint64_t kMaxCode = uint64_t{64} << 20;
 constexpr uint64_t kMaxMetadataRecord = 256;
 
 bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
@@ -32,11 +30,12 @@ bool is_metadata_record(const std::string& rel) {
 // Stored records are parsed where they lie, so offsets in errors are file
 // offsets; deflated ones are inflated first and say so.
 std::unique_ptr<TorchPickle> parse_record(const ByteSource& src, const ZipEntry& e,
-                                          const std::string& rel, const ClassDecls* decls) {
+                                          const std::string& rel, const ClassDecls* decls,
+                                          InflateBudget& budget) {
   if (e.method == 0)
     return parse_torch_pickle(src, e.data_offset, e.data_offset + e.size, rel,
                               TorchHooks::Flavor::Zip, decls);
-  MemorySource inflated(read_zip_record(src, e, kMaxPickle));
+  MemorySource inflated(read_zip_record(src, e, limits::kMaxPickleRecord, budget));
   return parse_torch_pickle(inflated, 0, inflated.size(), rel + " (inflated)",
                             TorchHooks::Flavor::Zip, decls);
 }
@@ -50,24 +49,25 @@ class ZipReader : public Reader {
     const ZipEntry* pkl = zip.find("data.pkl");
     if (!pkl) throw Error("zip archive has no data.pkl record: not a torch checkpoint", 0);
     bool script = zip.find("constants.pkl") != nullptr;
+    InflateBudget budget(src.size());
     ClassDecls decls;
     for (const ZipEntry& e : zip.entries) {
       std::string module = code_module_name(zip.rel(e));
       if (!module.empty()) {
         script = true;
-        parse_class_decls(module, read_zip_record(src, e, kMaxCode), decls);
+        parse_class_decls(module, read_zip_record(src, e, limits::kMaxCodeRecord, budget), decls);
       }
     }
 
     Checkpoint c;
     c.format = script ? Format::TorchScript : Format::TorchZip;
-    auto state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr);
+    auto state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr, budget);
     if (visit) visit(*state->pickle->root());
     std::vector<int> index = add_storages(zip, state->hooks, "data/", c);
     adopt_state(*state, index, c);
 
     if (const ZipEntry* consts = script ? zip.find("constants.pkl") : nullptr) {
-      auto k = parse_record(src, *consts, "constants.pkl", nullptr);
+      auto k = parse_record(src, *consts, "constants.pkl", nullptr, budget);
       std::vector<int> none(k->hooks.storages.size(), -1);
       adopt_tensors(*k, none, c.constants);
     }

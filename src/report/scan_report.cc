@@ -27,12 +27,16 @@ std::string verdict_text(const ScanResult& r) {
 std::string safety_line(const ScanResult& r) {
   if (!r.error.empty()) return "not scanned: " + r.error;
   std::string line = verdict_name(r.verdict);
+  // The most severe finding, a named one first: "needs-code: argparse.Namespace"
+  // says more than the opcode weights_only refused.
+  const Finding* top = nullptr;
   for (const Finding& f : r.findings) {
-    if (f.severity < Severity::NeedsCode) break;  // most severe first
-    line += ": " + (f.global.empty() ? f.kind : f.global) + " (" + f.record +
-            (f.offset ? " at byte " + std::to_string(*f.offset) : "") + ")";
-    break;
+    if (f.severity < Severity::NeedsCode || (top && f.severity < top->severity)) break;
+    if (!top || (top->global.empty() && !f.global.empty())) top = &f;
   }
+  if (top)
+    line += ": " + (top->global.empty() ? top->kind : top->global) + " (" + top->record +
+            (top->offset ? " at byte " + std::to_string(*top->offset) : "") + ")";
   size_t weighty = 0;
   for (const Finding& f : r.findings) weighty += f.severity >= Severity::NeedsCode;
   if (r.verdict != Verdict::Safe) line += "; ptscope scan for all " + std::to_string(weighty) + " findings";

@@ -81,15 +81,13 @@ void write_field(std::ostream& out, const std::string& name, const std::string& 
 }
 
 void write_delimited(std::ostream& out, const TextTable& t, char sep) {
-  // CSV quotes a cell only when it must; TSV replaces tabs and newlines.
-  auto cell = [sep](const std::string& v) {
-    if (sep == '\t') {
-      std::string s = v;
-      std::replace(s.begin(), s.end(), '\t', ' ');
-      std::replace(s.begin(), s.end(), '\n', ' ');
-      return s;
-    }
-    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+  // Control characters escaped as in tables, so a newline in a name cannot
+  // forge a row and an escape sequence reaches no terminal; then CSV quotes
+  // a cell only when it must (a comma or a quote), and TSV's tabs are
+  // escaped with the rest.
+  auto cell = [sep](const std::string& raw) {
+    std::string v = printable(raw);
+    if (sep == '\t' || v.find_first_of(",\"") == std::string::npos) return v;
     std::string q = "\"";
     for (char ch : v) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
     return q + "\"";

@@ -53,6 +53,11 @@ class FileScan : public FindingSink {
   const ScanOptions& options_;
   std::map<std::string, size_t> per_kind_;
   std::pair<size_t, size_t> last_mark_{0, 0};  // pickles, findings before the last pickle
+  static constexpr int kMaxNestingDepth = 4;
+  static constexpr size_t kMaxNestedScans = 256;
+  static constexpr uint64_t kMaxNestedBytes = 256ull << 20;
+  size_t nested_scans_ = 0;
+  uint64_t nested_bytes_ = 0;
 };
 
 // What torch.load does with these bytes: a zip archive (torch.save since

@@ -433,7 +433,7 @@ PickleScan scan_pickle(const ByteSource& src, uint64_t begin, uint64_t end,
   Scanner scanner(site, sink);
   ScanHooks hooks;
   PickleLimits limits;
-  limits.max_values = 8u << 20;  // a scan holds values, not tensors: 8M is ~100x a large model's
+  limits.max_values = 4u << 20;  // ~25x the values of a 100k-tensor model's data.pkl
   try {
     auto p = Pickle::parse(src, begin, end, site.record, &hooks, limits, &scanner);
     out.complete = true;

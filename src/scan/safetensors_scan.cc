@@ -10,13 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "file_scan.h"
+#include "json_entries.h"
 #include "ptscope/dtype.h"
 #include "ptscope/error.h"
+#include "ptscope/limits.h"
 
 namespace ptscope {
 namespace {
 
-constexpr uint64_t kMaxHeader = 100'000'000;  // safetensors' MAX_HEADER_SIZE
+constexpr uint64_t kMaxHeader = limits::kMaxSafetensorsHeader;
 
 void strict(FileScan& f, const Place& where, const std::string& what) {
   f.note(Severity::Warning, "safetensors-header", where.record, where.at(8),
@@ -38,48 +40,29 @@ std::string scan_safetensors(FileScan& f, const Place& where) {
     strict(f, where, "a header of " + std::to_string(n) + " bytes, over the 100 MB limit");
     return format;
   }
-  // Depth is refused as it is reached, before nlohmann builds (and then
-  // recursively destroys) a hostile nest.
-  nlohmann::json::parser_callback_t shallow = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-    if (depth > 16) throw Error("safetensors header nests deeper than 16 levels", 8);
-    return true;
-  };
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(where.src.read_string(8, n, "safetensors header"), shallow, false);
-  } catch (const Error& e) {
-    strict(f, where, e.message());
-    return format;
-  }
-  if (!header.is_object()) {
-    strict(f, where, "the header is not a JSON object");
-    return format;
-  }
   uint64_t data_size = where.src.size() - 8 - n;
   std::vector<std::pair<uint64_t, uint64_t>> spans;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string& name = it.key();
-    const nlohmann::json& v = it.value();
+  auto entry = [&](const std::string& name, nlohmann::json& v) {
     if (name == "__metadata__") {
       if (!v.is_object()) {
         strict(f, where, "__metadata__ is not an object");
-        continue;
+        return;
       }
       for (auto m = v.begin(); m != v.end(); ++m)
         if (!m.value().is_string()) strict(f, where, "__metadata__ value '" + m.key() + "' is not a string");
-      continue;
+      return;
     }
     if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets") ||
         !v["dtype"].is_string() || !v["shape"].is_array() || !v["data_offsets"].is_array() ||
         v["data_offsets"].size() != 2 || !v["data_offsets"][0].is_number_unsigned() ||
         !v["data_offsets"][1].is_number_unsigned()) {
       strict(f, where, "tensor '" + name + "' lacks a string dtype, a shape or two data_offsets");
-      continue;
+      return;
     }
     uint64_t b = v["data_offsets"][0].get<uint64_t>(), e = v["data_offsets"][1].get<uint64_t>();
     if (e < b || e > data_size) {
       strict(f, where, "tensor '" + name + "' has data_offsets outside the data");
-      continue;
+      return;
     }
     auto dtype = dtype_from_safetensors(v["dtype"].get<std::string>());
     uint64_t numel = 1;
@@ -96,6 +79,19 @@ std::string scan_safetensors(FileScan& f, const Place& where) {
       strict(f, where, "tensor '" + name + "' spans " + std::to_string(e - b) + " bytes, its shape needs " +
                            std::to_string(numel * dtype_size(*dtype)));
     spans.emplace_back(b, e);
+  };
+  // One entry at a time, linear in the header (io/json_entries.h).
+  try {
+    for_each_json_entry(where.src.read_string(8, n, "safetensors header"), 8, entry);
+  } catch (const Error& e) {
+    // Syntax and nesting are the library's rules; the array bound is ours
+    // (limits::kMaxTensorDims), which the library does not have.
+    if (e.message().find("items") != std::string::npos)
+      f.note(Severity::Info, "not-scanned", where.record, where.at(8),
+             e.message() + ": ptscope reads no longer array, the rest of the header was not checked");
+    else
+      strict(f, where, e.message());
+    return format;
   }
   std::sort(spans.begin(), spans.end());
   uint64_t at = 0;

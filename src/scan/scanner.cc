@@ -63,11 +63,20 @@ PickleScan FileScan::pickle(const Place& where, uint64_t begin, uint64_t end, co
   site.in_file = where.in_file;
   site.depth = where.depth;
   site.nested = [this](const std::string& bytes, const std::string& rec, int depth, bool torch_file) {
-    if (depth > 4) {
+    if (depth > kMaxNestingDepth) {
       note(Severity::Dangerous, "nesting", rec, std::nullopt,
            "pickles nested more than 4 deep inside pickles: only an attack needs this");
       return;
     }
+    // One bytes object loaded a million times from the memo must not be
+    // scanned a million times: a budget over the whole file.
+    if (++nested_scans_ > kMaxNestedScans || bytes.size() > kMaxNestedBytes - nested_bytes_) {
+      note(Severity::Dangerous, "nesting", rec, std::nullopt,
+           "more nested pickles than ptscope scans in one file (" + std::to_string(kMaxNestedScans) +
+               ", or " + std::to_string(kMaxNestedBytes >> 20) + " MiB): only an attack needs this many");
+      return;
+    }
+    nested_bytes_ += bytes.size();
     MemorySource inner(bytes);
     Place p{inner, 0, false, rec, depth};
     if (torch_file) scan_torch_load(*this, p);
@@ -114,6 +123,10 @@ void check_extension(FileScan& f, const std::string& path, const std::string& fo
              ": tools that choose their reader by the name are misled");
 }
 
+bool looks_like_pickle(const ByteSource& src) {
+  return src.read_string(0, 1, "first byte") == "\x80";
+}
+
 Verdict verdict_of(const std::vector<Finding>& findings) {
   Verdict v = Verdict::Safe;
   for (const Finding& f : findings) {
@@ -135,11 +148,17 @@ ScanResult scan_file(const std::string& path, const ScanOptions& options) {
     auto src = open_file(path);
     FileScan f(path, r, options);
     Place file{*src, 0, true, "", 0};
-    if (looks_like_safetensors(*src)) r.format = scan_safetensors(f, file);
-    else if (looks_like_npy(*src)) r.format = scan_npy(f, file);
-    else r.format = scan_torch_load(f, file);
-    if (fs::path(path).filename() == ".metadata" && r.format.compare(0, 6, "pickle") == 0)
-      r.format = "torch.distributed.checkpoint .metadata (a pickle; DCP reads it with pickle.load)";
+    if (looks_like_safetensors(*src)) {
+      r.format = scan_safetensors(f, file);
+    } else if (looks_like_npy(*src)) {
+      r.format = scan_npy(f, file);
+    } else if (fs::path(path).filename() == ".metadata" && src->size() && looks_like_pickle(*src)) {
+      // torch.distributed.checkpoint's FileSystemReader: pickle.load(f).
+      f.pickle(file, 0, src->size(), ".metadata", "pickle.load in torch.distributed.checkpoint");
+      r.format = "torch.distributed.checkpoint .metadata (a pickle)";
+    } else {
+      r.format = scan_torch_load(f, file);
+    }
     check_extension(f, path, r.format);
   } catch (const Error& e) {
     ScanResult failed;

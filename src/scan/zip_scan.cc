@@ -24,7 +24,6 @@
 namespace ptscope {
 namespace {
 
-constexpr uint64_t kMaxPickleRecord = 1ull << 30;  // inflated pickles held in memory
 constexpr uint64_t kMaxUnreadInflate = 64ull << 20;  // records torch never reads
 
 std::string hex32(uint32_t v) {
@@ -55,14 +54,15 @@ struct RecordBytes {
   std::optional<Place> place;
 };
 
-RecordBytes record_bytes(const Place& where, const ZipEntry& e, const std::string& record) {
+RecordBytes record_bytes(const Place& where, const ZipEntry& e, const std::string& record,
+                         InflateBudget& budget) {
   RecordBytes r;
   if (e.method == 0 && e.compressed_size == e.size) {
     r.owned = std::make_unique<SliceSource>(where.src, e.data_offset, e.size);
     r.place.emplace(Place{*r.owned, where.base + e.data_offset, where.in_file, where.name(record), where.depth});
     return r;
   }
-  r.owned = std::make_unique<MemorySource>(read_zip_record(where.src, e, kMaxPickleRecord));
+  r.owned = std::make_unique<MemorySource>(read_zip_record(where.src, e, limits::kMaxPickleRecord, budget));
   r.place.emplace(Place{*r.owned, 0, false, where.name(record), where.depth});
   return r;
 }
@@ -147,6 +147,7 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
   };
   bool torchscript = false, has_data_pkl = false, npz = true;
   std::map<std::string, int> seen;
+  InflateBudget budget(where.src.size());
   for (const ZipEntry& e : zip.entries) {
     if (rel(e) == "constants.pkl") torchscript = true;
     if (rel(e) == "data.pkl") has_data_pkl = true;
@@ -215,7 +216,7 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
     else if (torch_reads && torchscript && r.compare(0, 5, "code/") == 0 && ends_with(".debug_pkl"))
       reader = "torch.jit.load, for source ranges";
     if (is_npy) {
-      RecordBytes b = record_bytes(where, e, e.name);
+      RecordBytes b = record_bytes(where, e, e.name, budget);
       scan_npy(f, *b.place);
       continue;
     }
@@ -227,7 +228,7 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
                  " bytes that torch never reads was not inflated to look for a pickle");
       continue;
     }
-    RecordBytes b = record_bytes(where, e, e.name);
+    RecordBytes b = record_bytes(where, e, e.name, budget);
     if (reader.empty()) {
       // Storages may start with 0x80 by chance: only a pickle that parses
       // or does something before it breaks is reported.
@@ -242,7 +243,9 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
     if (!reader.empty()) {
       read_storages = reader == "torch.load";
       storage_keys.insert(ps.storage_keys.begin(), ps.storage_keys.end());
-    } else if (ps.complete || ps.ran_anything) {
+    } else if (!ps.complete && !ps.ran_anything) {
+      f.drop_last_pickle();  // storage bytes that happen to start like a pickle
+    } else {
       f.note(Severity::Warning, "pickle-outside-data-pkl", where.name(e.name), where.at(e.data_offset),
              "a pickle outside data.pkl: torch.load never unpickles it, but a tool or a later "
              "pickle.load might");

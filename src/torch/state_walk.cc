@@ -31,13 +31,10 @@ class Walker {
       : pool_(pool), decls_(decls), limits_(limits), out_(out) {}
 
   void visit(const Value* v, const std::string& path, int depth) {
-    if (++visits_ > limits_.max_visits)
-      throw Error("object graph has more than " + std::to_string(limits_.max_visits) +
-                      " paths to walk",
-                  v->offset);
-    if ((name_bytes_ += path.size()) > limits_.max_name_bytes)
+    step(1, v);
+    if ((path_bytes_ += path.size()) > limits_.max_path_bytes)
       throw Error("object graph paths add up to more than " +
-                      std::to_string(limits_.max_name_bytes) + " bytes",
+                      std::to_string(limits_.max_path_bytes) + " bytes",
                   v->offset);
     if (depth > limits_.max_depth)
       throw Error("objects nested deeper than " + std::to_string(limits_.max_depth) +
@@ -58,6 +55,14 @@ class Walker {
   }
 
  private:
+  // Charges n steps of work done at `v`: visits, members and lookups alike.
+  void step(uint64_t n, const Value* v) {
+    if ((visits_ += n) > limits_.max_visits)
+      throw Error("object graph has more than " + std::to_string(limits_.max_visits) +
+                      " paths to walk",
+                  v->offset);
+  }
+
   void visit_pairs(const std::vector<Value*>& kv, const std::string& path, int depth) {
     for (size_t i = 0; i + 1 < kv.size(); i += 2) {
       std::string key = key_text(kv[i]);
@@ -70,6 +75,10 @@ class Walker {
     if (out_.tensors.size() >= limits_.max_entries)
       throw Error("object graph names more than " + std::to_string(limits_.max_entries) +
                       " tensor entries",
+                  v->offset);
+    if ((name_bytes_ += name.size()) > limits_.max_name_bytes)
+      throw Error("tensor names add up to more than " +
+                      std::to_string(limits_.max_name_bytes) + " bytes",
                   v->offset);
     Tensor t = pool_[static_cast<size_t>(v->i)];
     t.name = name;
@@ -185,6 +194,7 @@ class Walker {
           visit_script_getstate(state, path))
         return;
     }
+    if (state && state->kind == Kind::Dict) step(state->items.size(), state);  // the lookups
     if (state && state->kind == Kind::Dict && has_key(state, "_parameters") &&
         has_key(state, "_modules"))
       return visit_nn_module(state, path, depth);
@@ -200,27 +210,45 @@ class Walker {
   }
 
   // A pickled torch.nn.Module: __dict__ holds _parameters, _buffers, _modules.
+  // Every member looked at is a step: a module shared by many paths is
+  // walked once per path, and its members with it.
   void visit_nn_module(const Value* state, const std::string& path, int depth) {
     out_.exact_roles = true;
+    const Value *params = nullptr, *buffers = nullptr, *mods = nullptr, *np = nullptr,
+                *packed = nullptr;
+    step(state->items.size() / 2, state);
+    for (size_t i = 0; i + 1 < state->items.size(); i += 2) {
+      const Value* k = state->items[i];
+      if (k->kind != Kind::Str) continue;
+      const Value* v = state->items[i + 1];
+      // The first of each, as Value::get finds it.
+      if (k->s == "_parameters" && !params) params = v;
+      else if (k->s == "_buffers" && !buffers) buffers = v;
+      else if (k->s == "_modules" && !mods) mods = v;
+      else if (k->s == "_non_persistent_buffers_set" && !np) np = v;
+      else if (k->s == "_packed_params" && !packed) packed = v;
+    }
     std::unordered_set<std::string> transient;
-    if (const Value* np = state->get("_non_persistent_buffers_set"))
+    if (np) {
+      step(np->items.size(), np);
       for (const Value* k : np->items) transient.insert(key_text(k));
-    auto members = [&](const char* field, Role role, const char* rule) {
-      const Value* d = state->get(field);
+    }
+    auto members = [&](const Value* d, Role role, const char* rule) {
       if (!d || d->kind != Kind::Dict) return;
+      step(d->items.size() / 2, d);
       for (size_t i = 0; i + 1 < d->items.size(); i += 2) {
         const Value* t = d->items[i + 1];
+        if (t->kind != Kind::Tensor) continue;
         std::string name = key_text(d->items[i]);
-        if (t->kind != Kind::Tensor || transient.count(name)) continue;
+        if (transient.count(name)) continue;
         emit(t, join(path, name), role, rule);
       }
     };
-    members("_parameters", Role::Parameter, "nn.Module _parameters");
-    members("_buffers", Role::Buffer, "nn.Module _buffers");
+    members(params, Role::Parameter, "nn.Module _parameters");
+    members(buffers, Role::Buffer, "nn.Module _buffers");
     // torch.ao LinearPackedParams keeps its weight in a plain attribute.
-    if (const Value* pp = state->get("_packed_params"); pp && pp->kind == Kind::Object &&
-                                                         packed_payload(pp))
-      visit(pp, join(path, "_packed_params"), depth + 1);
+    if (packed && packed->kind == Kind::Object && packed_payload(packed))
+      visit(packed, join(path, "_packed_params"), depth + 1);
     // torch.ao dynamic LSTM/GRU: PackedParameter keeps its cell params in a
     // plain attribute, `param`.
     for (size_t i = 0; i + 1 < state->items.size(); i += 2) {
@@ -228,7 +256,7 @@ class Walker {
       if (a->kind == Kind::Object && cell_payload(a))
         visit(a, join(path, key_text(state->items[i])), depth + 1);
     }
-    if (const Value* mods = state->get("_modules"); mods && mods->kind == Kind::Dict)
+    if (mods && mods->kind == Kind::Dict)
       for (size_t i = 0; i + 1 < mods->items.size(); i += 2)
         visit(mods->items[i + 1], join(path, key_text(mods->items[i])), depth + 1);
   }
@@ -239,6 +267,7 @@ class Walker {
   void visit_script_module(const Value* state, const ClassDecl& decl,
                            const std::string& path, int depth) {
     out_.exact_roles = true;
+    step(state->items.size() / 2, state);
     for (size_t i = 0; i + 1 < state->items.size(); i += 2) {
       std::string name = key_text(state->items[i]);
       const Value* val = state->items[i + 1];
@@ -261,7 +290,7 @@ class Walker {
   const ClassDecls* decls_;
   WalkLimits limits_;
   WalkResult& out_;
-  uint64_t visits_ = 0, name_bytes_ = 0;
+  uint64_t visits_ = 0, name_bytes_ = 0, path_bytes_ = 0;
   std::unordered_set<const Value*> on_path_;
   std::string top_key_;  // the root key being walked
 };

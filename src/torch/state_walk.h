@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ptscope/checkpoint.h"
+#include "ptscope/limits.h"
 #include "pickle.h"
 
 namespace ptscope {
@@ -20,13 +21,19 @@ struct ClassDecl {
 };
 using ClassDecls = std::map<std::string, ClassDecl>;  // "__torch__.a.b.Cls" -> decl
 
+// Defaults from ptscope/limits.h; the caller narrows max_entries to the
+// pickle's size (limits::kEntriesPerPickleByte).
 struct WalkLimits {
-  int max_depth = 200;
-  uint64_t max_visits = 20'000'000;
+  int max_depth = limits::kMaxWalkDepth;
+  // Every step is a visit: a container item, a module member, an attribute
+  // looked up. Shared containers bring the same steps back once per path.
+  uint64_t max_visits = limits::kMaxWalkVisits;
   // A few hundred bytes of shared or long-keyed containers can name
-  // exponentially many entries, or very long ones: bound both.
-  uint64_t max_entries = uint64_t{1} << 20;       // tensor entries named
-  uint64_t max_name_bytes = uint64_t{256} << 20;  // bytes of all the paths built
+  // exponentially many entries, or very long ones: bound both, and the
+  // bytes of every path built on the way.
+  uint64_t max_entries = limits::kMaxEntries;         // tensor entries named
+  uint64_t max_name_bytes = limits::kMaxNameBytes;    // bytes of the entries' names
+  uint64_t max_path_bytes = limits::kMaxPathBytes;    // bytes of all the paths built
 };
 
 // The group of loose top-level tensors with state_dict names beside

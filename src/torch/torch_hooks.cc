@@ -3,6 +3,7 @@
 #include "tensor_layout.h"
 
 #include "ptscope/error.h"
+#include "ptscope/limits.h"
 
 namespace ptscope {
 namespace {
@@ -23,6 +24,10 @@ int64_t need_int(const Value* v, const char* what, uint64_t at) {
 std::vector<int64_t> need_ints(const Value* v, const char* what, uint64_t at) {
   if (!v || (v->kind != Kind::Tuple && v->kind != Kind::List))
     throw Error(std::string("tensor ") + what + " is not a tuple", at);
+  if (v->items.size() > limits::kMaxTensorDims)
+    throw Error(std::string("tensor ") + what + " has " + std::to_string(v->items.size()) +
+                    " dimensions, more than " + std::to_string(limits::kMaxTensorDims),
+                at);
   std::vector<int64_t> out;
   for (const Value* x : v->items) out.push_back(need_int(x, what, at));
   return out;
@@ -290,10 +295,26 @@ Value* TorchHooks::call(Pickle& p, Value* callable, Value* args) {
       f == "torch._utils._rebuild_parameter_with_state")
     return rebuild_parameter(p, args);
   // Tensor subclasses: (func, new_type, args, state); the data is func(args).
+  // func may be _rebuild_from_type_v2 again (a subclass of a subclass), and
+  // APPEND can make args contain itself: unwrapped a bounded number of times.
   if (f == "torch._tensor._rebuild_from_type_v2" || f == "torch._tensor._rebuild_from_type") {
+    if (rebuild_nesting_ >= limits::kMaxRebuildNesting)
+      throw Error("_rebuild_from_type_v2 nested more than " +
+                      std::to_string(limits::kMaxRebuildNesting) + " deep",
+                  at);
     Value* func = const_cast<Value*>(arg(args, 0));
     Value* inner = const_cast<Value*>(arg(args, 2));
-    if (func && inner && func->kind == Kind::Global) return call(p, func, inner);
+    if (!func || !inner || func->kind != Kind::Global) return nullptr;
+    ++rebuild_nesting_;
+    Value* v = nullptr;
+    try {
+      v = call(p, func, inner);
+    } catch (...) {
+      --rebuild_nesting_;
+      throw;
+    }
+    --rebuild_nesting_;
+    return v;
   }
   return nullptr;
 }

@@ -50,6 +50,7 @@ class TorchHooks : public PickleHooks {
 
   Flavor flavor_;
   std::map<std::string, int> by_key_;
+  int rebuild_nesting_ = 0;  // _rebuild_from_type_v2 calls being unwrapped
 };
 
 }  // namespace ptscope

@@ -2,6 +2,8 @@
 
 #include "torch_ao.h"
 
+#include <algorithm>
+
 namespace ptscope {
 
 std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t begin,
@@ -10,7 +12,13 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
                                                 const ClassDecls* decls) {
   auto tp = std::make_unique<TorchPickle>(flavor);
   tp->pickle = Pickle::parse(src, begin, end, what, &tp->hooks);
-  tp->walk = walk_state(tp->pickle->root(), tp->hooks.tensors, decls);
+  // Entries in proportion to the pickle: shared containers cannot turn a
+  // few hundred bytes into millions of names.
+  WalkLimits limits;
+  uint64_t bytes = tp->pickle->end() - begin;
+  limits.max_entries = std::min(limits.max_entries,
+                                bytes * ptscope::limits::kEntriesPerPickleByte);
+  tp->walk = walk_state(tp->pickle->root(), tp->hooks.tensors, decls, limits);
   return tp;
 }
 
