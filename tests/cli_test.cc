@@ -195,11 +195,26 @@ TEST(CliProfile, TrainingStepSplitsMemory) {
   EXPECT_GT(t["activations_bytes"].get<int64_t>(), 0);
 }
 
-TEST(CliProfile, StateDictHasNothingToRun) {
+// A state_dict of no family profile builds is turned away before LibTorch
+// is loaded, in one line naming what was looked for and what was found.
+TEST(CliProfile, UnrecognisedStateDictSaysWhatItLookedFor) {
   Outcome r = ptscope("profile fixtures/cnn_state_dict.pt --input 1x3x16x16");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "ptscope: error: fixtures/cnn_state_dict.pt: holds a torch-zip checkpoint (tensors only): "
-                   "there is no architecture to run; use `ptscope inspect` to count its parameters\n");
+  EXPECT_EQ(r.err,
+            "ptscope: error: fixtures/cnn_state_dict.pt: holds a torch-zip state_dict of no architecture profile "
+            "can build: looked for GPT-2 (wte.weight, h.0.attn.c_attn.weight), the LLaMA family "
+            "(embed_tokens.weight, layers.0.self_attn.q_proj.weight), BERT (embeddings.word_embeddings.weight), "
+            "T5 (shared.weight), ViT (conv_proj.weight) and ResNet (conv1.weight, layer1.0.conv1.weight, "
+            "fc.weight); found 15 tensors (conv1.weight, conv1.bias, bn1.weight, ...)\n");
+}
+
+// A recognised family the plugin does not build yet says so.
+TEST(CliProfile, FamilyNotBuiltYetSaysSo) {
+  Outcome r = ptscope("profile fixtures/arch/bert_tiny.pt --input 1x8:int64");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("holds a bert state_dict, which profile cannot build yet (it builds resnet, llama, gpt2)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(CliProfile, WrongInputsNameTheSignature) {
