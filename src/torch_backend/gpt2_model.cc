@@ -77,22 +77,23 @@ class Gpt2 : public BuiltRunnable {
     return one_argument(given, "forward(input_ids: Tensor)", {"input_ids", wte_.size(0)});
   }
 
-  c10::IValue forward(const std::vector<c10::IValue>& inputs) override {
+  c10::IValue run(const std::vector<c10::IValue>& inputs) override {
     const at::Tensor& ids = inputs.at(0).toTensor();
     if (ids.dim() != 2) throw BackendError("input_ids must be BATCHxSEQ, e.g. --input 1x128");
     int64_t S = ids.size(1);
     if (S > wpe_.size(0))
       throw BackendError("gpt2 has " + std::to_string(wpe_.size(0)) + " positions: --input asks for " +
                          std::to_string(S));
-    at::Tensor h;
+    at::Tensor tokens, positions;
     {
       LayerScope s("wte", "Embedding", {wte_});
-      h = s.out(at::embedding(wte_, ids));
+      tokens = s.out(at::embedding(wte_, ids));
     }
     {
       LayerScope s("wpe", "Embedding", {wpe_});
-      h = h + s.out(at::embedding(wpe_, at::arange(S, ids.options()).unsqueeze(0)));
+      positions = s.out(at::embedding(wpe_, at::arange(S, ids.options()).unsqueeze(0)));
     }
+    at::Tensor h = tokens + positions;  // GPT2Model.forward's own op, outside any module
     for (const Block& b : blocks_) h = block(b, h);
     h = ln_f_(h);
     if (!head_.defined()) return h;

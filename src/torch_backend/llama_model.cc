@@ -95,7 +95,7 @@ class Llama : public BuiltRunnable {
     return one_argument(given, "forward(input_ids: Tensor)", {"input_ids", embed_.size(0)});
   }
 
-  c10::IValue forward(const std::vector<c10::IValue>& inputs) override {
+  c10::IValue run(const std::vector<c10::IValue>& inputs) override {
     const at::Tensor& ids = inputs.at(0).toTensor();
     if (ids.dim() != 2) throw BackendError("input_ids must be BATCHxSEQ, e.g. --input 1x128");
     int64_t S = ids.size(1);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "op_counter.h"
 #include "protocol.h"
 #include "runnable.h"
 
@@ -62,12 +63,18 @@ class BuiltRunnable : public Runnable {
   explicit BuiltRunnable(std::unique_ptr<Weights> w) : w_(std::move(w)) {}
   std::vector<at::Tensor> parameters() const override { return w_->params(); }
   std::vector<at::Tensor> buffers() const override { return w_->buffers(); }
+  // Every op of the forward is the model's: those outside its modules too.
+  c10::IValue forward(const std::vector<c10::IValue>& inputs) final {
+    BuiltForward counted;
+    return run(inputs);
+  }
   void train(bool on) override {
     training_ = on;
     for (const at::Tensor& p : w_->params()) p.requires_grad_(on);
   }
 
  protected:
+  virtual c10::IValue run(const std::vector<c10::IValue>& inputs) = 0;
   // One input, checked: `name` and whether it holds token ids below `tokens`.
   std::vector<Argument> one_argument(size_t given, const std::string& signature, Argument a) const {
     if (given != 1)

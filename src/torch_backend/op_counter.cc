@@ -19,6 +19,7 @@ std::set<const void*> weights_seen;     // LayerScope: weights some row already 
 std::atomic<bool> recording{false};     // an OpCounter is alive
 thread_local int depth = 0;
 thread_local std::vector<int64_t> scopes;  // LayerScope rows, outermost first
+thread_local int built_forwards = 0;       // BuiltForward scopes alive
 
 struct Context : at::ObserverContext {
   bool counted = false;
@@ -134,6 +135,9 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
     ctx->rows = scopes;
     std::lock_guard<std::mutex> lock(mu);
     ctx->module = totals.layers[static_cast<size_t>(scopes.front())].name;
+  } else if (built_forwards > 0) {
+    ctx->counted = true;
+    ctx->module = "(top)";
   } else {
     std::vector<std::string> hierarchy = torch::jit::currentModuleHierarchy();
     if (hierarchy.empty()) return ctx;  // not run by the module's interpreter
@@ -219,6 +223,9 @@ FlopReport OpCounter::report() const {
   std::lock_guard<std::mutex> lock(mu);
   return totals;
 }
+
+BuiltForward::BuiltForward() { ++built_forwards; }
+BuiltForward::~BuiltForward() { --built_forwards; }
 
 LayerScope::LayerScope(const std::string& name, const char* type, std::initializer_list<at::Tensor> weights) {
   if (!recording) return;

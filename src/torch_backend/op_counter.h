@@ -48,6 +48,16 @@ class OpCounter {
   at::CallbackHandle handle_;
 };
 
+// While alive, ops outside any LayerScope count too, as the model's own
+// ("(top)"): the forward of a model built in C++ is all the model's work.
+class BuiltForward {
+ public:
+  BuiltForward();
+  ~BuiltForward();
+  BuiltForward(const BuiltForward&) = delete;
+  BuiltForward& operator=(const BuiltForward&) = delete;
+};
+
 // One module's forward in a model built in C++, while an OpCounter counts
 // (otherwise it costs one atomic load): a row named `name` (the state_dict's
 // dotted path) one deeper than the scope around it; ops run while it lives

@@ -83,7 +83,7 @@ class ResNet : public BuiltRunnable {
     return one_argument(given, "forward(x: Tensor)", {"x", 0});
   }
 
-  c10::IValue forward(const std::vector<c10::IValue>& inputs) override {
+  c10::IValue run(const std::vector<c10::IValue>& inputs) override {
     at::Tensor x = inputs.at(0).toTensor();
     x = stem_(x);
     x = stem_bn_(x, training_);
