@@ -12,7 +12,7 @@ namespace ptscope::cli {
 namespace {
 
 // The families the plugin builds (src/torch_backend/*_model.cc).
-const std::set<std::string> kBuilt = {"resnet", "llama", "gpt2"};
+const std::set<std::string> kBuilt = {"resnet", "llama", "gpt2", "vit"};
 
 // What recognize_architecture looks for, for the error on a state_dict it
 // does not recognise.
@@ -65,7 +65,8 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged) {
     throw Error("holds a " + std::string(format_name(merged.format)) +
                 " state_dict of no architecture profile can build: " + kLookedFor + "; found " + found(merged));
   if (!kBuilt.count(a->family))
-    throw Error("holds a " + a->family + " state_dict, which profile cannot build yet (it builds resnet, llama, gpt2)");
+    throw Error("holds a " + a->family +
+                " state_dict, which profile cannot build yet (it builds resnet, llama, gpt2, vit)");
   if (a->experts)
     throw Error("holds a " + a->family + " state_dict with a mixture of experts (" + std::to_string(a->experts) +
                 " per layer), which profile cannot build yet");
@@ -85,6 +86,7 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged) {
   b.classes = a->classes;
   b.channels = a->channels;
   b.stem_kernel = a->stem_kernel;
+  b.patch = a->patch;
   if (a->attention_dim) {
     EstimateOptions o;
     o.config = model.config;

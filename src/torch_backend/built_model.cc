@@ -123,7 +123,8 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
   if (b.family == "resnet") out.model = build_resnet(b, std::move(w));
   else if (b.family == "llama") out.model = build_llama(b, std::move(w));
   else if (b.family == "gpt2") out.model = build_gpt2(b, std::move(w));
-  else throw BackendError("the plugin cannot build a " + b.family + " model yet (resnet, llama, gpt2)");
+  else if (b.family == "vit") out.model = build_vit(b, std::move(w));
+  else throw BackendError("the plugin cannot build a " + b.family + " model yet (resnet, llama, gpt2, vit)");
   out.summary = b.family;
   if (b.family == "resnet") {
     out.summary += ", blocks";
