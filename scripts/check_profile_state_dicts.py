@@ -15,7 +15,8 @@ torch/torchvision or ptscope has no LibTorch plugin).
   * LLaMA with grouped-query attention and GPT-2 (fixtures/profile_sd/, from
     scripts/hf_reference.py): logits equal to the reference implementation of
     HF's equations within 1e-4, and to expected.pt; MACs equal to the hand
-    count (linears, QK^T, AV, LM head).
+    count (linears, QK^T, AV, LM head); the LLaMA one again as a safetensors
+    folder.
   * Every profile's per-layer table adds up: the depth-0 rows' parameters,
     MACs and FLOPs are at most the totals, and each row's are at least the
     sum of its children's.
@@ -133,6 +134,23 @@ def hf_families(ptscope, work):
               f"{folder}: --train: gradients and AdamW moments sized as the parameters")
 
 
+def safetensors_folder(ptscope, work):
+    """The LLaMA fixture as a safetensors folder (no alignment of its own):
+    the same logits."""
+    from fixture_util import save_safetensors
+    src = REPO / "fixtures" / "profile_sd" / "llama_gqa"
+    folder = work / "llama_gqa_safetensors"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.json").write_text((src / "config.json").read_text())
+    save_safetensors(folder / "model.safetensors", torch.load(src / "pytorch_model.bin"))
+    io = work / "llama_gqa_safetensors.io"
+    profile(ptscope, folder, f"{hf_reference.BATCH}x{hf_reference.SEQ}", io)
+    _, logits = torch.load(io)
+    expected = torch.load(src / "expected.pt")["logits"]
+    diff = (logits - expected).abs().max().item()
+    check(diff <= TOLERANCE, f"llama_gqa as safetensors: logits against expected.pt, max abs diff {diff:.3g}")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--ptscope", required=True)
@@ -146,6 +164,7 @@ def main():
         work = Path(a.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
         hf_families(a.ptscope, work)
+        safetensors_folder(a.ptscope, work)
         torchvision_models(a.ptscope, work, ["resnet18"] if a.quick else ["resnet18", "resnet50", "vit_b_16"])
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)
