@@ -45,7 +45,7 @@ _ptscope() {
     estimate) flags="--dtype --group-size --optimizer --mixed-precision -b --batch --seq --heads --experts-per-token
                      --image --gpus --strategy --activation-checkpointing --units --html -f --format" ;;
     profile) flags="-i --input -b --batch --warmup --iters --dtype --train --optimizer --device
-                    --counter-overhead --max-batch --memory-limit --timeout -f --format" ;;
+                    --counter-overhead --max-batch --memory-limit --timeout --depth --save-io -f --format" ;;
     scan) flags="--crc --fail-on -f --format" ;;
     backend) flags="" ;;
   esac

@@ -206,11 +206,96 @@ TEST(CliProfile, TrainingStepSplitsMemory) {
   EXPECT_GT(t["activations_bytes"].get<int64_t>(), 0);
 }
 
-TEST(CliProfile, StateDictHasNothingToRun) {
+// A state_dict of no family profile builds is turned away before LibTorch
+// is loaded, in one line naming what was looked for and what was found.
+TEST(CliProfile, UnrecognisedStateDictSaysWhatItLookedFor) {
   Outcome r = ptscope("profile fixtures/cnn_state_dict.pt --input 1x3x16x16");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "ptscope: error: fixtures/cnn_state_dict.pt: holds a torch-zip checkpoint (tensors only): "
-                   "there is no architecture to run; use `ptscope inspect` to count its parameters\n");
+  EXPECT_EQ(r.err,
+            "ptscope: error: fixtures/cnn_state_dict.pt: holds a torch-zip state_dict of no architecture profile "
+            "can build: looked for GPT-2 (wte.weight, h.0.attn.c_attn.weight), the LLaMA family "
+            "(embed_tokens.weight, layers.0.self_attn.q_proj.weight), BERT (embeddings.word_embeddings.weight), "
+            "T5 (shared.weight), ViT (conv_proj.weight) and ResNet (conv1.weight, layer1.0.conv1.weight, "
+            "fc.weight); found 15 tensors (conv1.weight, conv1.bias, bn1.weight, ...)\n");
+}
+
+// A recognised family the plugin does not build yet says so.
+TEST(CliProfile, FamilyNotBuiltYetSaysSo) {
+  Outcome r = ptscope("profile fixtures/arch/bert_tiny.pt --input 1x8:int64");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("holds a bert state_dict, which profile cannot build yet (it builds resnet, llama, gpt2, vit)"),
+            std::string::npos)
+      << r.err;
+}
+
+// A LLaMA folder with grouped-query attention (fixtures/profile_sd/llama_gqa,
+// scripts/hf_reference.py): built from the shapes and config.json, MACs the
+// hand count from the config's sizes (linears, QK^T and AV, LM head),
+// parameters the formula's, and a per-layer table whose depth-0 rows add up
+// to the totals.
+TEST(CliProfile, LlamaFolderBuildsFromItsStateDict) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  const std::string dir = "fixtures/profile_sd/llama_gqa";
+  std::ifstream config_file(dir + "/config.json");
+  auto cfg = nlohmann::json::parse(config_file);
+  const uint64_t E = cfg["hidden_size"], H = cfg["num_attention_heads"], KV = cfg["num_key_value_heads"],
+                 F = cfg["intermediate_size"], V = cfg["vocab_size"], L = cfg["num_hidden_layers"], D = E / H;
+  const uint64_t B = 2, S = 16;
+  Outcome r = ptscope("profile " + dir + " -i 2x16 --iters 1 --warmup 0 -f json --depth 8");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  EXPECT_EQ(j["built"], "llama, 2 layers, hidden 64, 4 heads (2 kv) from config.json");
+  EXPECT_EQ(j["inputs"][0]["dtype"], "int64");
+  uint64_t linears = E * H * D + 2 * E * KV * D + H * D * E + 3 * E * F;
+  EXPECT_EQ(j["macs"], B * S * (L * linears + E * V) + B * L * 2 * H * S * S * D);
+  EXPECT_EQ(j["parameters"]["numel"], V * E + L * (linears + 2 * E) + E + V * E);  // untied head
+  uint64_t params = 0, macs = 0, flops = 0;
+  for (const auto& l : j["layers"]) {
+    for (const char* key : {"name", "type", "depth", "output_shape", "parameters", "macs", "flops", "activation_bytes"})
+      ASSERT_TRUE(l.contains(key)) << key;
+    if (l["depth"] != 0) continue;
+    params += l["parameters"].get<uint64_t>();
+    macs += l["macs"].get<uint64_t>();
+    flops += l["flops"].get<uint64_t>();
+  }
+  EXPECT_EQ(params, j["parameters"]["numel"]);
+  EXPECT_EQ(macs, j["macs"]);
+  EXPECT_EQ(flops, j["flops"]);
+  EXPECT_EQ(j["layers"][0]["name"], "embed_tokens");  // forward order
+  EXPECT_EQ(j["layers"].back()["name"], "lm_head");
+  EXPECT_EQ(j["layers"].back()["output_shape"], nlohmann::json({B, S, V}));
+}
+
+// --depth 1 keeps the model's children only; the table says what no row holds.
+TEST(CliProfile, DepthLimitsTheLayerTable) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/profile_sd/gpt2_tiny -i 1x8 --iters 1 --warmup 0 -f json --depth 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  std::vector<std::string> names;
+  for (const auto& l : j["layers"]) names.push_back(l["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"wte", "wpe", "h.0", "h.1", "ln_f", "lm_head"}));
+  Outcome text = ptscope("profile fixtures/profile_sd/gpt2_tiny -i 1x8 --iters 1 --warmup 0 --depth 1");
+  EXPECT_NE(text.out.find("layers, in forward order"), std::string::npos) << text.out;
+  // wte + wpe is added outside any module, as in GPT2Model.forward.
+  EXPECT_NE(text.out.find("(outside any layer)"), std::string::npos) << text.out;
+}
+
+// TorchScript too: rows from the interpreter's module hierarchy, whose
+// top-level rows carry the per-module counts.
+TEST(CliProfile, TorchScriptHasALayerTable) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/profile/convnet.pt -i 1x3x32x32 --iters 1 --warmup 0 -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  ASSERT_FALSE(j["layers"].empty());
+  for (const auto& l : j["layers"]) {
+    if (l["depth"] != 0) continue;
+    const std::string name = l["name"];
+    ASSERT_TRUE(j["modules"].contains(name)) << name;
+    EXPECT_EQ(l["macs"], j["modules"][name]["macs"]) << name;
+    EXPECT_FALSE(l["output_shape"].empty()) << name;
+  }
 }
 
 TEST(CliProfile, WrongInputsNameTheSignature) {

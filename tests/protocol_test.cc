@@ -132,6 +132,49 @@ TEST(Protocol, ForwardReplyRoundTripsFlat) {
   EXPECT_EQ(back.forward->max_batch->tries[1].error, "out of memory");
 }
 
+// profile on a state_dict: the build request and the per-layer rows cross
+// whole; a build without eps or rope theta takes the family's defaults.
+TEST(Protocol, ModelBuildAndLayersRoundTrip) {
+  ProfileRequest r;
+  r.file = "folder";
+  r.save_io = "io.pt";
+  ModelBuild& b = r.build.emplace();
+  b.family = "llama";
+  b.layers = 2;
+  b.hidden = 64;
+  b.heads = 4;
+  b.kv_heads = 2;
+  b.head_dim = 16;
+  b.heads_source = "config.json";
+  b.lm_head = true;
+  b.norm_eps = 1e-5;
+  b.files = {"folder/pytorch_model.bin"};
+  b.tensors.push_back({"embed_tokens.weight", "float32", {64, 64}, {64, 1}, 0, 4096, 16384, 0});
+  ProfileRequest back = round_trip(r);
+  EXPECT_EQ(json(back), json(r));
+  ASSERT_TRUE(back.build);
+  EXPECT_EQ(back.build->tensors.at(0).file_offset, 4096u);
+  EXPECT_EQ(back.save_io, "io.pt");
+  EXPECT_FALSE(round_trip(ProfileRequest{}).build);
+
+  ModelBuild defaults = json::parse(R"({"family": "gpt2"})").get<ModelBuild>();
+  EXPECT_EQ(defaults.norm_eps, 0);  // 0: default_norm_eps(family) in the plugin
+  EXPECT_EQ(defaults.rope_theta, 10000.0);
+  EXPECT_EQ(default_norm_eps("llama"), 1e-6);
+  EXPECT_EQ(default_norm_eps("gpt2"), 1e-5);
+
+  ProfileReply reply;
+  reply.built = "llama, 2 layers";
+  reply.build_ms = 1.5;
+  Forward& f = reply.forward.emplace();
+  f.layers.push_back({"layers.0", "LlamaDecoderLayer", 0, {1, 16, 64}, 30848, 524288, 1072448, 4096});
+  ProfileReply rb = round_trip(reply);
+  EXPECT_EQ(json(rb), json(reply));
+  ASSERT_EQ(rb.forward->layers.size(), 1u);
+  EXPECT_EQ(rb.forward->layers[0].output_shape, (std::vector<int64_t>{1, 16, 64}));
+  EXPECT_EQ(*rb.build_ms, 1.5);
+}
+
 TEST(Protocol, TrainReplyRoundTrips) {
   ProfileReply r = common_reply();
   Train& t = r.train.emplace();

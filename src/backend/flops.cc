@@ -170,7 +170,7 @@ OpCost op_cost(const std::string& op, const Args& in, const Args& out) {
       "aten::select", "aten::slice", "aten::cat", "aten::stack", "aten::chunk",
       "aten::split", "aten::unsqueeze", "aten::squeeze", "aten::expand", "aten::size",
       "aten::detach", "aten::clone", "aten::zeros", "aten::ones", "aten::empty",
-      "aten::arange", "aten::index", "aten::unbind", "aten::narrow", "aten::as_strided",
+      "aten::arange", "aten::full", "aten::tril", "aten::triu", "aten::index", "aten::unbind", "aten::narrow", "aten::as_strided",
       "aten::__getitem__", "aten::layout", "aten::dim", "aten::numel", "aten::Int"};
   if (conv.count(op)) return convolution(op, in, out);
   if (mm.count(op)) return matmul_like(op, in, out);

@@ -24,6 +24,11 @@ std::optional<Optimizer> profile_optimizer(const std::string& name) {
   return std::nullopt;
 }
 
+double default_norm_eps(const std::string& family) {
+  if (family == "llama" || family == "vit") return 1e-6;
+  return 1e-5;  // gpt2, bert (LayerNorm), resnet (BatchNorm2d)
+}
+
 namespace {
 
 // An optional field: written only when set.
@@ -52,13 +57,18 @@ void take(const ProtocolJson& j, const char* key, T& v) {
   }
 
 PTSCOPE_FIELDS(InputSpec, shape, dtype)
-PTSCOPE_FIELDS(ProfileRequest, file, inputs, batch, warmup, iters, dtype, train, optimizer, device,
-               counter_overhead, max_batch, memory_limit, max_batch_limit)
+PTSCOPE_FIELDS(ModelTensor, name, dtype, shape, stride, storage_offset, file_offset, storage_bytes, file)
+PTSCOPE_FIELDS(ModelBuild, family, layers, hidden, heads, kv_heads, head_dim, ffn, vocab, positions, heads_source, lm_head, head_tied,
+               norm_eps, rope_theta, stages, bottleneck, groups, width_per_group, classes, channels, stem_kernel, patch, files,
+               tensors)
+PTSCOPE_FIELDS(ProfileRequest, file, build, inputs, batch, warmup, iters, dtype, train, optimizer, device,
+               counter_overhead, max_batch, memory_limit, max_batch_limit, save_io)
 PTSCOPE_FIELDS(Latency, median_ms, p10_ms, p90_ms, mean_ms, iters, warmup, throughput, threads)
 PTSCOPE_FIELDS(InputInfo, name, shape, dtype, bytes)
 PTSCOPE_FIELDS(ParameterCount, tensors, numel, bytes)
 PTSCOPE_FIELDS(OpCount, count, macs, flops)
 PTSCOPE_FIELDS(ModuleCount, macs, flops)
+PTSCOPE_FIELDS(LayerRow, name, type, depth, output_shape, parameters, macs, flops, activation_bytes)
 PTSCOPE_FIELDS(VerifyTensor, name, dtype, shape, stride, storage_offset, file_offset, storage_bytes,
                in_state_dict)
 PTSCOPE_FIELDS(VerifyRequest, file, torchscript, tensors)
@@ -115,6 +125,7 @@ void put_forward(ProtocolJson& j, const Forward& f) {
   j["flops_fwd_bwd_estimate"] = f.flops_fwd_bwd_estimate;
   j["ops"] = f.ops;
   j["modules"] = f.modules;
+  j["layers"] = f.layers;
   j["ops_without_formula"] = f.ops_without_formula;
   j["activation_peak_bytes"] = f.activation_peak_bytes;
   put(j, "allocator_peak_bytes", f.allocator_peak_bytes);
@@ -135,6 +146,7 @@ void take_forward(const ProtocolJson& j, Forward& f) {
   take(j, "flops_fwd_bwd_estimate", f.flops_fwd_bwd_estimate);
   take(j, "ops", f.ops);
   take(j, "modules", f.modules);
+  take(j, "layers", f.layers);
   take(j, "ops_without_formula", f.ops_without_formula);
   take(j, "activation_peak_bytes", f.activation_peak_bytes);
   take(j, "allocator_peak_bytes", f.allocator_peak_bytes);
@@ -188,6 +200,8 @@ void to_json(ProtocolJson& j, const ProfileReply& v) {
   j["parameters"] = v.parameters;
   j["weights_bytes"] = v.weights_bytes;
   j["inputs_bytes"] = v.inputs_bytes;
+  put(j, "built", v.built);
+  put(j, "build_ms", v.build_ms);
   put(j, "train", v.train);
   if (v.forward) put_forward(j, *v.forward);
 }
@@ -200,6 +214,8 @@ void from_json(const ProtocolJson& j, ProfileReply& v) {
   take(j, "parameters", v.parameters);
   take(j, "weights_bytes", v.weights_bytes);
   take(j, "inputs_bytes", v.inputs_bytes);
+  take(j, "built", v.built);
+  take(j, "build_ms", v.build_ms);
   take(j, "train", v.train);
   if (j.contains("macs")) take_forward(j, v.forward.emplace());
 }

@@ -45,8 +45,48 @@ struct InputSpec {
   std::optional<std::string> dtype;  // null: follow ProfileRequest::dtype
 };
 
+// ---- profile of a state_dict: the model the plugin builds ----
+
+// One weight as the file stores it, for the plugin to map (as verify does).
+struct ModelTensor {
+  std::string name, dtype;  // the name without the architecture's prefix; torch's dtype name
+  std::vector<int64_t> shape, stride;
+  int64_t storage_offset = 0;  // elements
+  uint64_t file_offset = 0;    // where its storage starts in files[file]
+  uint64_t storage_bytes = 0;
+  int64_t file = 0;            // index into ModelBuild::files
+};
+
+// What the plugin builds from a state_dict: the family the core recognised
+// (architecture.h) and its sizes, never re-derived in the plugin. Sizes a
+// file does not fix (eps, rope theta) come from config.json when it says,
+// else HF's / torchvision's defaults below.
+struct ModelBuild {
+  std::string family;  // resnet, llama, gpt2, vit
+  int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0, vocab = 0, positions = 0;
+  std::string heads_source;       // as the estimate resolved them
+  bool lm_head = false;           // the model ends in a projection to the vocabulary (logits)
+  bool head_tied = false;         // ... whose matrix is the embedding's
+  double norm_eps = 0;            // 0: the family's default (kDefaultNormEps)
+  double rope_theta = 10000.0;    // LlamaConfig's default
+  // resnet: blocks per stage, bottleneck blocks, groups x width_per_group
+  std::vector<int64_t> stages;
+  bool bottleneck = false;
+  int64_t groups = 1, width_per_group = 64;
+  int64_t classes = 0, channels = 0, stem_kernel = 7;  // resnet (hidden: the stem's width), vit
+  int64_t patch = 0;                                   // vit
+  std::vector<std::string> files;
+  std::vector<ModelTensor> tensors;
+};
+
+// Each family's normalisation epsilon when neither the file nor its config
+// says: LlamaConfig.rms_norm_eps, GPT2Config.layer_norm_epsilon,
+// torchvision's BatchNorm2d default and its ViT's LayerNorm(eps=1e-6).
+double default_norm_eps(const std::string& family);
+
 struct ProfileRequest {
   std::string file;
+  std::optional<ModelBuild> build;  // null: `file` is TorchScript
   std::vector<InputSpec> inputs;  // one per forward argument
   int64_t batch = 0;              // > 0: replaces every input's first dimension
   int warmup = 3, iters = 10;
@@ -58,6 +98,7 @@ struct ProfileRequest {
   bool max_batch = false;
   uint64_t memory_limit = 0;       // with max_batch; 0: until out of memory
   int64_t max_batch_limit = 65536; // the largest batch max_batch tries
+  std::string save_io;             // a path: the inputs and the first forward's output, torch.load-able
 };
 
 struct Latency {
@@ -92,6 +133,17 @@ struct ModuleCount {
   uint64_t macs = 0, flops = 0;
 };
 
+// One row of the per-layer table, in forward order: a module's inclusive
+// counts (its submodules' rows, one depth deeper, add up to at most it).
+struct LayerRow {
+  std::string name, type;
+  int64_t depth = 0;                  // 0: a child of the model
+  std::vector<int64_t> output_shape;  // empty when not known (several outputs)
+  uint64_t parameters = 0;            // numel; a tied weight under its first user only
+  uint64_t macs = 0, flops = 0;
+  uint64_t activation_bytes = 0;      // its output's bytes
+};
+
 struct MaxBatchTry {
   int64_t batch = 0;
   std::optional<int64_t> peak_bytes;  // absent when it ran out of memory
@@ -118,6 +170,7 @@ struct Forward {
   uint64_t macs = 0, flops = 0, flops_fwd_bwd_estimate = 0;
   std::map<std::string, OpCount> ops;          // "aten::conv2d" -> counts
   std::map<std::string, ModuleCount> modules;  // top-level submodules
+  std::vector<LayerRow> layers;                // every module, forward order
   std::vector<std::string> ops_without_formula;
   int64_t activation_peak_bytes = 0;
   std::optional<int64_t> allocator_peak_bytes;  // CPU: the counting allocator
@@ -148,6 +201,8 @@ struct ProfileReply {
   ParameterCount parameters;
   uint64_t weights_bytes = 0;  // parameters and buffers
   uint64_t inputs_bytes = 0;
+  std::optional<std::string> built;  // a state_dict: what the plugin built ("llama, 2 layers, ...")
+  std::optional<double> build_ms;    // ... and how long mapping and building took
   std::optional<Train> train;
   std::optional<Forward> forward;
 };
@@ -201,12 +256,15 @@ using ProtocolJson = nlohmann::ordered_json;
   void to_json(ProtocolJson& j, const Type& v);    \
   void from_json(const ProtocolJson& j, Type& v);
 PTSCOPE_PROTOCOL_JSON(InputSpec)
+PTSCOPE_PROTOCOL_JSON(ModelTensor)
+PTSCOPE_PROTOCOL_JSON(ModelBuild)
 PTSCOPE_PROTOCOL_JSON(ProfileRequest)
 PTSCOPE_PROTOCOL_JSON(Latency)
 PTSCOPE_PROTOCOL_JSON(InputInfo)
 PTSCOPE_PROTOCOL_JSON(ParameterCount)
 PTSCOPE_PROTOCOL_JSON(OpCount)
 PTSCOPE_PROTOCOL_JSON(ModuleCount)
+PTSCOPE_PROTOCOL_JSON(LayerRow)
 PTSCOPE_PROTOCOL_JSON(MaxBatchTry)
 PTSCOPE_PROTOCOL_JSON(MaxBatch)
 PTSCOPE_PROTOCOL_JSON(Train)

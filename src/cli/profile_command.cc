@@ -1,9 +1,11 @@
-// ptscope profile FILE --input SHAPE[:DTYPE]...: run a TorchScript model
-// through the LibTorch plugin and report FLOPs/MACs per op and module,
-// activation memory and latency. The file is read by the core first, so a
-// state_dict is turned away before LibTorch is loaded.
+// ptscope profile FILE --input SHAPE[:DTYPE]...: run a TorchScript model,
+// or a state_dict's model the plugin builds, through the LibTorch plugin and
+// report FLOPs/MACs per op, module and layer, activation memory and latency.
+// The file is read by the core first, so a state_dict of no architecture
+// profile builds is turned away before LibTorch is loaded.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -11,6 +13,7 @@
 #include "commands.h"
 #include "deadline.h"
 #include "dtype_names.h"
+#include "model_build.h"
 #include "progress.h"
 #include "backend.h"
 #include "profile_estimate.h"
@@ -33,6 +36,8 @@ struct ProfileArgs {
   int warmup = kDefaults.warmup, iters = kDefaults.iters;
   std::string dtype = kDefaults.dtype, optimizer = kDefaults.optimizer, device = kDefaults.device;
   bool train = false, counter_overhead = false, max_batch = false, progress = false;
+  std::string save_io;
+  int depth = 3;  // per-layer rows this many levels deep, as torchinfo's default
   uint64_t memory_limit = kDefaults.memory_limit;
   // Seconds LibTorch may run the file's code (load, warm-up, timed runs,
   // batch search): generous, since a real model on a CPU can take minutes.
@@ -78,12 +83,18 @@ int run_profile(const ProfileArgs& a) {
     spdlog::error("{}", e.what());
     return kUsage;
   }
-  Checkpoint c = load_checkpoint(a.file);
-  if (c.format != Format::TorchScript)
-    throw Error(std::string("holds a ") + format_name(c.format) +
-                " checkpoint (tensors only): there is no architecture to run; use `ptscope inspect` "
-                "to count its parameters")
-        .in_file(a.file);
+  // A TorchScript archive runs as it is; a state_dict (file or folder) is
+  // recognised here and built by the plugin (model_build.h).
+  Model model = load_model(a.file);
+  Checkpoint c = model.files.size() == 1 ? model.files[0] : merge_checkpoints(model.files, a.file);
+  if (c.format != Format::TorchScript) {
+    try {
+      req.build = model_build(model, c);
+    } catch (const Error& e) {
+      throw e.in_file(a.file);
+    }
+  }
+  req.save_io = a.save_io;
   auto backend = Backend::load();
   spdlog::debug("backend {} (LibTorch {})", backend->path(), backend->api().torch_version());
   ProfileReply r;
@@ -102,6 +113,11 @@ int run_profile(const ProfileArgs& a) {
     if (!detail.empty()) spdlog::debug("LibTorch's full message:\n{}", detail);
     throw e.in_file(a.file);
   }
+  if (r.forward) {
+    auto& layers = r.forward->layers;
+    layers.erase(std::remove_if(layers.begin(), layers.end(), [&](const LayerRow& l) { return l.depth >= a.depth; }),
+                 layers.end());
+  }
   std::vector<ProfiledFile> files;
   std::optional<EstimateBeside> estimate = estimate_beside(c, r);
   files.push_back({std::move(r), std::move(estimate)});
@@ -113,7 +129,10 @@ int run_profile(const ProfileArgs& a) {
 
 Run setup_profile(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<ProfileArgs>();
-  app.add_option("file", a->file, "TorchScript archive (torch.jit.save)")->required();
+  app.add_option("file", a->file,
+                 "TorchScript archive (torch.jit.save), or a state_dict file or model folder of a family "
+                 "profile builds (resnet, vit, llama, gpt2)")
+      ->required();
   // Any spelling of the dtype in, torch's canonical name out to the plugin.
   app.add_option("-i,--input", a->inputs, "One per forward argument: SHAPE[:DTYPE], e.g. 1x3x224x224 or 1x128:int64")
       ->required()
@@ -162,6 +181,12 @@ Run setup_profile(CLI::App& app, const GlobalOptions& global) {
                  "Seconds LibTorch may run the model (load, warm-up, timed runs) before ptscope stops it; 0: no limit")
       ->check(CLI::Range(0, 7 * 24 * 3600))
       ->capture_default_str();
+  app.add_option("--depth", a->depth, "Per-layer table: modules this many levels deep (1: the model's children)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--save-io", a->save_io,
+                 "Write the inputs and the first forward's output to this file (torch.load reads it), to compare "
+                 "with a reference implementation");
   app.add_option("--memory-limit", a->memory_limit,
                  "With --max-batch: bytes the forward may use, weights and inputs included (e.g. 2GB, 512MiB)")
       ->transform(CLI::AsSizeValue(true));

@@ -35,6 +35,39 @@ TextTable ops_table(const ProfileReply& r) {
   return t;
 }
 
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s;
+  for (int64_t d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s.empty() ? "-" : s;
+}
+
+// The per-layer table, torchinfo's way: forward order, indented by depth,
+// then what no row holds (ops and parameters of the model itself) and the
+// totals, which the depth-0 rows and that line add up to.
+TextTable layers_table(const ProfileReply& r) {
+  TextTable t{{"layer", "type", "output", "params", "MACs", "FLOPs", "output bytes"},
+              {false, false, false, true, true, true, true}, {}};
+  const Forward& f = *r.forward;
+  uint64_t params = 0, macs = 0, flops = 0;
+  for (const LayerRow& l : f.layers) {
+    t.rows.push_back({std::string(static_cast<size_t>(2 * l.depth), ' ') + l.name, l.type, shape_text(l.output_shape),
+                      std::to_string(l.parameters), std::to_string(l.macs), std::to_string(l.flops),
+                      std::to_string(l.activation_bytes)});
+    if (l.depth == 0) {
+      params += l.parameters;
+      macs += l.macs;
+      flops += l.flops;
+    }
+  }
+  uint64_t total_params = r.parameters.numel;
+  if (total_params > params || f.macs > macs || f.flops > flops)
+    t.rows.push_back({"(outside any layer)", "", "", std::to_string(total_params - std::min(params, total_params)),
+                      std::to_string(f.macs - std::min(macs, f.macs)), std::to_string(f.flops - std::min(flops, f.flops)),
+                      ""});
+  t.rows.push_back({"total", "", "", std::to_string(total_params), std::to_string(f.macs), std::to_string(f.flops), ""});
+  return t;
+}
+
 void write_device_and_estimate(std::ostream& out, const ProfileReply& r, const std::optional<EstimateBeside>& e) {
   const std::optional<CudaPeaks>& cuda = r.train ? r.train->cuda : r.forward->cuda;
   if (cuda)
@@ -107,6 +140,11 @@ void write_profile_text(std::ostream& out, const ProfileReply& r, const std::opt
     for (int64_t d : i.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
     write_field(out, "input " + i.name, shape + " " + i.dtype);
   }
+  if (r.built) {
+    char took[48] = "";
+    if (r.build_ms) std::snprintf(took, sizeof took, " in %.1f ms", *r.build_ms);
+    write_field(out, "built", *r.built + took);
+  }
   write_field(out, "weights", human_bytes(r.weights_bytes));
   write_field(out, "inputs", human_bytes(r.inputs_bytes));
   if (r.train) {
@@ -119,6 +157,10 @@ void write_profile_text(std::ostream& out, const ProfileReply& r, const std::opt
   write_max_batch_and_unpriced(out, *r.forward);
   out << "\n  ops and top-level modules\n";
   write_table(out, ops_table(r), "    ");
+  if (!r.forward->layers.empty()) {
+    out << "\n  layers, in forward order\n";
+    write_table(out, layers_table(r), "    ");
+  }
 }
 
 json profile_json(const ProfileReply& r, const std::optional<EstimateBeside>& e) {

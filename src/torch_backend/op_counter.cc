@@ -3,7 +3,9 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 
+#include <atomic>
 #include <mutex>
+#include <set>
 
 #include "flops.h"
 
@@ -12,13 +14,51 @@ namespace {
 
 std::mutex mu;
 FlopReport totals;
+std::map<std::string, size_t> row_of;   // TorchScript: module path -> index in totals.layers
+std::set<const void*> weights_seen;     // LayerScope: weights some row already counts
+std::atomic<bool> recording{false};     // an OpCounter is alive
 thread_local int depth = 0;
+thread_local std::vector<int64_t> scopes;  // LayerScope rows, outermost first
+thread_local int built_forwards = 0;       // BuiltForward scopes alive
 
 struct Context : at::ObserverContext {
   bool counted = false;
   std::string module;
+  std::vector<int64_t> rows;  // the per-layer rows the op counts for
+  bool interpreted = false;   // TorchScript: rows take the op's output as theirs
   std::vector<OpArg> inputs;
 };
+
+// "layer1(__torch__.torchvision.models.resnet.Sequential)::forward" -> {"layer1", "Sequential"}
+std::pair<std::string, std::string> entry_parts(const std::string& e) {
+  size_t open = e.find('('), close = e.find(')', open);
+  std::string type = open == std::string::npos ? "" : e.substr(open + 1, close - open - 1);
+  size_t dot = type.rfind('.');
+  return {open == std::string::npos ? e : e.substr(0, open), dot == std::string::npos ? type : type.substr(dot + 1)};
+}
+
+// Under `mu`: the rows of every module in the interpreter's call stack,
+// created in the order their first op runs. TOP and SELF entries are the
+// root module; "::fn" entries free functions, part of the module calling them.
+std::vector<int64_t> interpreter_rows(const std::vector<std::string>& hierarchy) {
+  std::vector<int64_t> rows;
+  std::string path;
+  for (size_t i = 1; i < hierarchy.size(); ++i) {
+    auto [name, type] = entry_parts(hierarchy[i]);
+    if (hierarchy[i].find('(') == 0 || hierarchy[i].find('(') == std::string::npos || name == "SELF") continue;
+    path += (path.empty() ? "" : ".") + name;
+    auto [it, added] = row_of.emplace(path, totals.layers.size());
+    if (added) {
+      LayerTotals row;
+      row.name = path;
+      row.type = type;
+      row.depth = static_cast<int64_t>(rows.size());
+      totals.layers.push_back(row);
+    }
+    rows.push_back(static_cast<int64_t>(it->second));
+  }
+  return rows;
+}
 
 OpArg to_arg(const c10::IValue& v) {
   OpArg a;
@@ -90,10 +130,23 @@ std::vector<OpArg> last_values(const c10::IValue* values, size_t size, size_t co
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   auto ctx = std::make_unique<Context>();
   if (depth++ > 0) return ctx;
-  std::vector<std::string> hierarchy = torch::jit::currentModuleHierarchy();
-  if (hierarchy.empty()) return ctx;  // not run by the module's interpreter
-  ctx->counted = true;
-  ctx->module = top_level_module(hierarchy);
+  if (!scopes.empty()) {  // a model built in C++
+    ctx->counted = true;
+    ctx->rows = scopes;
+    std::lock_guard<std::mutex> lock(mu);
+    ctx->module = totals.layers[static_cast<size_t>(scopes.front())].name;
+  } else if (built_forwards > 0) {
+    ctx->counted = true;
+    ctx->module = "(top)";
+  } else {
+    std::vector<std::string> hierarchy = torch::jit::currentModuleHierarchy();
+    if (hierarchy.empty()) return ctx;  // not run by the module's interpreter
+    ctx->counted = true;
+    ctx->interpreted = true;
+    ctx->module = top_level_module(hierarchy);
+    std::lock_guard<std::mutex> lock(mu);
+    ctx->rows = interpreter_rows(hierarchy);
+  }
   try {
     c10::ArrayRef<const c10::IValue> inputs = fn.inputs();
     ctx->inputs = last_values(inputs.data(), inputs.size(), schema_counts(fn).arguments);
@@ -108,9 +161,12 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* base) {
   auto* ctx = static_cast<Context*>(base);
   if (!ctx || !ctx->counted) return;
   std::vector<OpArg> outputs;
+  uint64_t out_bytes = 0;
   try {
     const std::vector<c10::IValue>& values = fn.outputs();
     outputs = last_values(values.data(), values.size(), schema_counts(fn).returns);
+    if (!values.empty() && values.back().isTensor() && values.back().toTensor().defined())
+      out_bytes = values.back().toTensor().nbytes();
   } catch (const c10::Error&) {
   }
   std::string name = fn.name();
@@ -127,6 +183,17 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* base) {
   m.flops += cost.flops;
   totals.macs += cost.macs;
   totals.flops += cost.flops;
+  for (int64_t r : ctx->rows) {
+    LayerTotals& row = totals.layers[static_cast<size_t>(r)];
+    row.macs += cost.macs;
+    row.flops += cost.flops;
+    // The interpreter does not say what a module returns: its last op's
+    // output is, for all but modules returning a tuple or an input.
+    if (ctx->interpreted && !outputs.empty() && outputs.back().kind == OpArg::Kind::Tensor) {
+      row.output_shape = outputs.back().shape;
+      row.activation_bytes = out_bytes;
+    }
+  }
 }
 
 }  // namespace
@@ -135,19 +202,60 @@ OpCounter::OpCounter() {
   {
     std::lock_guard<std::mutex> lock(mu);
     totals = FlopReport{};
+    row_of.clear();
+    weights_seen.clear();
   }
   depth = 0;
+  scopes.clear();
+  recording = true;
   handle_ = at::addGlobalCallback(at::RecordFunctionCallback(on_start, on_end)
                                       .needsInputs(true)
                                       .needsOutputs(true)
                                       .scopes({at::RecordScope::FUNCTION}));
 }
 
-OpCounter::~OpCounter() { at::removeCallback(handle_); }
+OpCounter::~OpCounter() {
+  recording = false;
+  at::removeCallback(handle_);
+}
 
 FlopReport OpCounter::report() const {
   std::lock_guard<std::mutex> lock(mu);
   return totals;
+}
+
+BuiltForward::BuiltForward() { ++built_forwards; }
+BuiltForward::~BuiltForward() { --built_forwards; }
+
+LayerScope::LayerScope(const std::string& name, const char* type, std::initializer_list<at::Tensor> weights) {
+  if (!recording) return;
+  std::lock_guard<std::mutex> lock(mu);
+  LayerTotals row;
+  row.name = name;
+  row.type = type;
+  row.depth = static_cast<int64_t>(scopes.size());
+  for (const at::Tensor& w : weights)
+    if (w.defined() && weights_seen.insert(w.unsafeGetTensorImpl()).second) row.parameters += w.numel();
+  row_ = static_cast<int64_t>(totals.layers.size());
+  totals.layers.push_back(std::move(row));
+  scopes.push_back(row_);
+}
+
+LayerScope::~LayerScope() {
+  if (row_ < 0) return;
+  scopes.pop_back();
+  std::lock_guard<std::mutex> lock(mu);
+  if (!scopes.empty())
+    totals.layers[static_cast<size_t>(scopes.back())].parameters += totals.layers[static_cast<size_t>(row_)].parameters;
+}
+
+const at::Tensor& LayerScope::out(const at::Tensor& t) {
+  if (row_ < 0) return t;
+  std::lock_guard<std::mutex> lock(mu);
+  LayerTotals& row = totals.layers[static_cast<size_t>(row_)];
+  row.output_shape = t.sizes().vec();
+  row.activation_bytes = t.nbytes();
+  return t;
 }
 
 }  // namespace ptscope::torch_backend

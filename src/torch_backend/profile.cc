@@ -1,7 +1,8 @@
-// ptscope profile: load a TorchScript module with torch::jit::load, build
-// inputs, and measure one forward (or one training step): FLOPs per op and
-// per module, activation memory, latency. The only translation unit that
-// includes torch/script.h and the optimizers.
+// ptscope profile: load a TorchScript module with torch::jit::load (or
+// build a state_dict's model, built_model.h), build inputs, and measure one
+// forward (or one training step): FLOPs per op, per module and per layer,
+// activation memory, latency. The only translation unit that includes
+// torch/script.h and the optimizers.
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/optim.h>
@@ -12,14 +13,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <set>
 
 #include "commands.h"
 #include "batch_search.h"
+#include "built_model.h"
 #include "nvml.h"
 #include "memory_probe.h"
 #include "op_counter.h"
+#include "runnable.h"
 #include "torch_compat.h"
 #include "torch_dtypes.h"
 
@@ -37,40 +41,93 @@ std::string signature(const c10::FunctionSchema& schema) {
   return s + ")";
 }
 
-// One tensor per --input, checked against forward's schema first, so a
-// mismatch names the arguments the model expects.
-std::vector<c10::IValue> build_inputs(torch::jit::Module& m, const std::vector<InputSpec>& specs,
-                                      int64_t batch, at::ScalarType float_type,
-                                      c10::Device device, std::vector<InputInfo>& out) {
-  const c10::FunctionSchema& schema = m.get_method("forward").function().getSchema();
-  const auto& args = schema.arguments();
-  size_t required = 0;
-  for (size_t i = 1; i < args.size(); ++i) required += args[i].default_value() ? 0 : 1;
-  if (specs.size() < required || specs.size() > args.size() - 1)
-    throw BackendError("the model's " + signature(schema) + " takes " +
-                       std::to_string(required) +
-                       (required == args.size() - 1 ? "" : "+") + " inputs, but " +
-                       std::to_string(specs.size()) + " --input given");
+// A TorchScript archive, run by its interpreter.
+class ScriptModel : public Runnable {
+ public:
+  explicit ScriptModel(torch::jit::Module m) : m_(std::move(m)) {
+    for (const auto& sub : m_.named_modules()) {
+      uint64_t n = 0;
+      std::set<const void*> seen;
+      for (const at::Tensor& p : sub.value.parameters())
+        if (seen.insert(p.unsafeGetTensorImpl()).second) n += static_cast<uint64_t>(p.numel());
+      layer_parameters_[sub.name] = n;
+    }
+  }
+  // Checked against forward's schema, so a mismatch names the arguments
+  // the model expects.
+  std::vector<Argument> arguments(size_t given) const override {
+    const c10::FunctionSchema& schema = m_.get_method("forward").function().getSchema();
+    const auto& args = schema.arguments();
+    size_t required = 0;
+    for (size_t i = 1; i < args.size(); ++i) required += args[i].default_value() ? 0 : 1;
+    if (given < required || given > args.size() - 1)
+      throw BackendError("the model's " + signature(schema) + " takes " + std::to_string(required) +
+                         (required == args.size() - 1 ? "" : "+") + " inputs, but " + std::to_string(given) +
+                         " --input given");
+    std::vector<Argument> out;
+    for (size_t i = 0; i < given; ++i) {
+      const c10::Argument& a = args[i + 1];
+      if (a.type()->kind() != c10::TypeKind::TensorType)
+        throw BackendError("argument '" + a.name() + "' of " + signature(schema) + " is " +
+                           a.type()->annotation_str() + ": --input builds tensors only");
+      out.push_back({a.name(), 0});
+    }
+    return out;
+  }
+  c10::IValue forward(const std::vector<c10::IValue>& inputs) override {
+    return m_.forward(std::vector<c10::IValue>(inputs));
+  }
+  // A tied weight is listed under each of its names: counted (and trained)
+  // once, as torch.optim does with nn.Module.parameters().
+  std::vector<at::Tensor> parameters() const override {
+    std::vector<at::Tensor> params;
+    std::set<const void*> seen;
+    for (const at::Tensor& p : m_.parameters())
+      if (seen.insert(p.unsafeGetTensorImpl()).second) params.push_back(p);
+    return params;
+  }
+  std::vector<at::Tensor> buffers() const override {
+    std::vector<at::Tensor> out;
+    for (const at::Tensor& b : m_.buffers()) out.push_back(b);
+    return out;
+  }
+  void train(bool on) override { m_.train(on); }
+  uint64_t layer_parameters(const std::string& name) const override {
+    auto it = layer_parameters_.find(name);
+    return it == layer_parameters_.end() ? 0 : it->second;
+  }
+
+ private:
+  torch::jit::Module m_;
+  std::map<std::string, uint64_t> layer_parameters_;  // a module's own and its submodules'
+};
+
+// One tensor per --input. Floating inputs are random normal, token ids
+// uniform below the vocabulary, other integers zeros; seed 0, so a
+// reference given the same seed draws the same ones.
+std::vector<c10::IValue> build_inputs(const Runnable& m, const std::vector<InputSpec>& specs, int64_t batch,
+                                      at::ScalarType float_type, c10::Device device, std::vector<InputInfo>& out) {
+  std::vector<Runnable::Argument> args = m.arguments(specs.size());
   std::vector<c10::IValue> inputs;
   at::manual_seed(0);
   for (size_t i = 0; i < specs.size(); ++i) {
-    const c10::Argument& a = args[i + 1];
-    if (a.type()->kind() != c10::TypeKind::TensorType)
-      throw BackendError("argument '" + a.name() + "' of " + signature(schema) + " is " +
-                         a.type()->annotation_str() + ": --input builds tensors only");
     std::vector<int64_t> shape = specs[i].shape;
     if (batch > 0 && !shape.empty()) shape[0] = batch;
-    // Inputs without a dtype of their own follow --dtype.
-    at::ScalarType type = specs[i].dtype ? parse_scalar_type(*specs[i].dtype) : float_type;
+    // Inputs without a dtype of their own follow --dtype, token ids int64.
+    at::ScalarType type = specs[i].dtype ? parse_scalar_type(*specs[i].dtype)
+                          : args[i].tokens ? at::kLong
+                                           : float_type;
     auto options = at::TensorOptions().dtype(type).device(device);
-    at::Tensor t = at::isFloatingType(type) ? at::randn(shape, options) : at::zeros(shape, options);
-    out.push_back({a.name(), shape, scalar_type_name(type), t.nbytes()});
+    at::Tensor t = at::isFloatingType(type) ? at::randn(shape, options)
+                   : args[i].tokens         ? at::randint(args[i].tokens, shape, options)
+                                            : at::zeros(shape, options);
+    out.push_back({args[i].name, shape, scalar_type_name(type), t.nbytes()});
     inputs.emplace_back(std::move(t));
   }
   return inputs;
 }
 
-uint64_t state_bytes(const torch::jit::Module& m) {
+uint64_t state_bytes(const Runnable& m) {
   uint64_t total = 0;
   std::set<const void*> seen;  // tied weights once
   auto add = [&](const at::Tensor& t) {
@@ -81,19 +138,9 @@ uint64_t state_bytes(const torch::jit::Module& m) {
   return total;
 }
 
-// A tied weight is listed under each of its names: counted (and trained)
-// once, as torch.optim does with nn.Module.parameters().
-std::vector<at::Tensor> unique_parameters(const torch::jit::Module& m) {
-  std::vector<at::Tensor> params;
-  std::set<const void*> seen;
-  for (const at::Tensor& p : m.parameters())
-    if (seen.insert(p.unsafeGetTensorImpl()).second) params.push_back(p);
-  return params;
-}
-
-ParameterCount count_parameters(const torch::jit::Module& m) {
+ParameterCount count_parameters(const Runnable& m) {
   ParameterCount c;
-  for (const at::Tensor& p : unique_parameters(m)) {
+  for (const at::Tensor& p : m.parameters()) {
     ++c.tensors;
     c.numel += static_cast<uint64_t>(p.numel());
     c.bytes += p.nbytes();
@@ -134,7 +181,10 @@ std::vector<double> time_runs(int iters, F&& run) {
   return ms;
 }
 
-void add_flops(const FlopReport& r, Forward& f) {
+void add_flops(const FlopReport& r, const Runnable& m, Forward& f) {
+  for (const LayerTotals& l : r.layers)
+    f.layers.push_back({l.name, l.type, l.depth, l.output_shape, l.parameters + m.layer_parameters(l.name), l.macs,
+                        l.flops, l.activation_bytes});
   for (const auto& [name, t] : r.ops) {
     f.ops[name] = {t.count, t.macs, t.flops};
     if (!t.known) f.ops_without_formula.push_back(name);
@@ -219,11 +269,11 @@ Target target_of(const std::string& name) {
 
 // One forward + backward + optimizer step from a clean state (no gradients,
 // no optimizer state), measured in two phases so the parts can be told apart.
-Train train_step(torch::jit::Module& m, const std::vector<c10::IValue>& inputs,
+Train train_step(Runnable& m, const std::vector<c10::IValue>& inputs,
                  const std::string& optimizer, uint64_t weights, int warmup, int iters,
                  int64_t batch, const Target& target) {
   m.train(true);
-  std::vector<at::Tensor> params = unique_parameters(m);  // a tied weight and its gradient once
+  std::vector<at::Tensor> params = m.parameters();  // a tied weight and its gradient once
   if (params.empty()) throw BackendError("the model has no parameters to train");
   uint64_t param_bytes = 0;
   for (const at::Tensor& p : params) param_bytes += p.nbytes();
@@ -295,7 +345,7 @@ bool is_out_of_memory(const c10::Error& e) {
 
 // Forward passes at growing batches until one runs out of memory (or, with
 // a limit, measures more than it): the largest batch that fits and its peak.
-MaxBatch max_batch(torch::jit::Module& m, const std::vector<InputSpec>& specs, at::ScalarType float_type,
+MaxBatch max_batch(Runnable& m, const std::vector<InputSpec>& specs, at::ScalarType float_type,
                    const Target& target, uint64_t weights, uint64_t limit, int64_t search_limit) {
   MaxBatch out;
   std::map<int64_t, int64_t> peaks;
@@ -348,21 +398,45 @@ GpuProcess process_memory() {
   return g;
 }
 
-}  // namespace
-
-ProfileReply profile(const ProfileRequest& req) {
-  Target target = target_of(req.device);
+// The TorchScript archive, or the model built from the state_dict's weights.
+std::unique_ptr<Runnable> load(const ProfileRequest& req, at::ScalarType float_type, const Target& target,
+                               ProfileReply& out) {
+  if (req.build) {
+    auto t0 = Clock::now();
+    BuiltModel built = build_model(*req.build, float_type, target.device);
+    out.build_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    out.built = built.summary;
+    return std::move(built.model);
+  }
   torch::jit::Module m;
   try {
     m = torch::jit::load(req.file, target.device);
   } catch (const c10::Error& e) {
     throw BackendError("torch::jit::load failed: " + last_line(e.what_without_backtrace()));
   }
-  at::ScalarType float_type = parse_scalar_type(req.dtype);
   if (float_type != at::kFloat) m.to(float_type);
-  m.eval();
+  return std::make_unique<ScriptModel>(std::move(m));
+}
 
+// The inputs and the first output, as torch.save writes them, for a check
+// against a reference implementation.
+void save_io(const std::string& path, const std::vector<c10::IValue>& inputs, const c10::IValue& output) {
+  std::vector<char> bytes = torch::jit::pickle_save(c10::ivalue::Tuple::create({c10::IValue(c10::ivalue::Tuple::create(inputs)), output}));
+  std::ofstream f(path, std::ios::binary);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!f) throw BackendError("cannot write " + path);
+}
+
+}  // namespace
+
+ProfileReply profile(const ProfileRequest& req) {
+  Target target = target_of(req.device);
+  at::ScalarType float_type = parse_scalar_type(req.dtype);
   ProfileReply out;
+  std::unique_ptr<Runnable> model = load(req, float_type, target, out);
+  Runnable& m = *model;
+  m.train(false);
+
   out.file = req.file;
   out.device = target.device.str();
   out.dtype = scalar_type_name(float_type);
@@ -386,6 +460,7 @@ ProfileReply profile(const ProfileRequest& req) {
     target.sync();
   };
   try {
+    if (!req.save_io.empty()) save_io(req.save_io, inputs, m.forward(inputs));
     for (int i = 0; i < std::max(req.warmup, 1); ++i) forward();
   } catch (const c10::Error& e) {
     throw BackendError("forward failed: " + last_line(e.what_without_backtrace()));
@@ -393,7 +468,7 @@ ProfileReply profile(const ProfileRequest& req) {
   {
     OpCounter counter;
     forward();
-    add_flops(counter.report(), f);
+    add_flops(counter.report(), m, f);
   }
   if (target.device.is_cpu()) {
     auto hook = std::make_shared<MemoryHook>(target.device);

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""`ptscope profile` on state_dicts, checked against Python references
+(ctest: profile_state_dicts; exit 77, skipped, where /usr/bin/python3 has no
+torch/torchvision or ptscope has no LibTorch plugin).
+
+    /usr/bin/python3 scripts/check_profile_state_dicts.py --ptscope BIN [--work DIR] [--quick]
+
+  * ResNet-18, ResNet-50 and ViT-B/16: torchvision 0.14's models with random
+    weights (seed 0), saved as state_dicts and as torch.jit.script archives
+    in --work. The state_dict's logits (ptscope profile --save-io) must equal
+    torchvision's on the same input within 1e-4, and its MACs those ptscope
+    counts on the scripted model; ResNet's FLOPs too (the scripted ViT also
+    runs eval-mode dropout ops and the native attention kernel, priced
+    differently). --quick: ResNet-18 only.
+  * LLaMA with grouped-query attention and GPT-2 (fixtures/profile_sd/, from
+    scripts/hf_reference.py): logits equal to the reference implementation of
+    HF's equations within 1e-4, and to expected.pt; MACs equal to the hand
+    count (linears, QK^T, AV, LM head); the LLaMA one again as a safetensors
+    folder.
+  * Every profile's per-layer table adds up: the depth-0 rows' parameters,
+    MACs and FLOPs are at most the totals, and each row's are at least the
+    sum of its children's.
+Prints one line per check and exits 1 when any fails.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+try:
+    import torch
+    import torchvision
+except ImportError:
+    print("skipped: /usr/bin/python3 has no torch/torchvision")
+    sys.exit(77)
+sys.path.insert(0, str(REPO / "scripts"))
+import hf_reference  # noqa: E402
+
+TOLERANCE = 1e-4
+failures = []
+
+
+def check(ok, what):
+    print(("ok    " if ok else "FAIL  ") + what)
+    if not ok:
+        failures.append(what)
+
+
+def profile(ptscope, path, shape, io=None, extra=()):
+    cmd = [ptscope, "profile", str(path), "-i", shape, "--iters", "1", "--warmup", "0", "-f", "json",
+           "--depth", "64", *extra]
+    if io:
+        cmd += ["--save-io", str(io)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
+    return json.loads(r.stdout)[0]
+
+
+def check_layers(name, j):
+    rows = j["layers"]
+    top = [r for r in rows if r["depth"] == 0]
+    check(bool(rows) and sum(r["macs"] for r in top) <= j["macs"] and sum(r["flops"] for r in top) <= j["flops"]
+          and sum(r["parameters"] for r in top) <= j["parameters"]["numel"],
+          f"{name}: depth-0 layers add up to at most the totals")
+    ok = True
+    for i, r in enumerate(rows):
+        children = []
+        for c in rows[i + 1:]:
+            if c["depth"] <= r["depth"]:
+                break
+            if c["depth"] == r["depth"] + 1:
+                children.append(c)
+        for key in ("macs", "flops", "parameters"):
+            ok = ok and sum(c[key] for c in children) <= r[key]
+    check(ok, f"{name}: every layer holds at least its children's counts")
+
+
+def torchvision_models(ptscope, work, names):
+    for name in names:
+        torch.manual_seed(0)
+        model = getattr(torchvision.models, name)().eval()
+        with torch.no_grad():  # torchvision starts some weights at zero (ViT's head): logits would be the bias
+            for p in model.parameters():
+                if p.dim() > 1 and not p.any():
+                    p.normal_(std=0.02)
+        sd_path, script_path, io = work / f"{name}.pth", work / f"{name}_script.pt", work / f"{name}.io"
+        torch.save(model.state_dict(), sd_path)
+        torch.jit.script(model).save(str(script_path))
+        built = profile(ptscope, sd_path, "1x3x224x224", io)
+        scripted = profile(ptscope, script_path, "1x3x224x224")
+        inputs, logits = torch.load(io)
+        with torch.no_grad():
+            ref = model(inputs[0])
+        diff = (logits - ref).abs().max().item()
+        check(diff <= TOLERANCE, f"{name}: logits against torchvision's, max abs diff {diff:.3g}")
+        check(built["macs"] == scripted["macs"],
+              f"{name}: MACs {built['macs']} from the state_dict, {scripted['macs']} scripted")
+        if name.startswith("resnet"):
+            check(built["flops"] == scripted["flops"],
+                  f"{name}: FLOPs {built['flops']} from the state_dict, {scripted['flops']} scripted")
+        check(built["parameters"]["numel"] == sum(p.numel() for p in model.parameters()),
+              f"{name}: {built['parameters']['numel']} parameters")
+        check_layers(name + " (state_dict)", built)
+        check_layers(name + " (scripted)", scripted)
+
+
+def hf_families(ptscope, work):
+    for family, folder in hf_reference.FOLDERS.items():
+        path = REPO / "fixtures" / "profile_sd" / folder
+        shape = f"{hf_reference.BATCH}x{hf_reference.SEQ}"
+        io = work / f"{folder}.io"
+        j = profile(ptscope, path, shape, io)
+        cfg = json.loads((path / "config.json").read_text())
+        sd = torch.load(path / "pytorch_model.bin")
+        inputs, logits = torch.load(io)
+        expected = torch.load(path / "expected.pt")
+        with torch.no_grad():
+            ref = hf_reference.FAMILIES[family][2](sd, cfg, inputs[0])
+        diff = (logits - ref).abs().max().item()
+        check(diff <= TOLERANCE, f"{folder}: logits against the reference, max abs diff {diff:.3g}")
+        same = torch.equal(inputs[0], expected["input_ids"])
+        diff_e = (logits - expected["logits"]).abs().max().item() if same else float("inf")
+        check(same and diff_e <= TOLERANCE, f"{folder}: logits against expected.pt, max abs diff {diff_e:.3g}")
+        hand = hf_reference.FAMILIES[family][3](cfg, hf_reference.BATCH, hf_reference.SEQ)
+        check(j["macs"] == hand, f"{folder}: MACs {j['macs']}, hand count {hand}")
+        check_layers(folder, j)
+        t = profile(ptscope, path, shape, extra=["--train", "--optimizer", "adamw"])["train"]
+        check(t["gradients_bytes"] == t["parameters_bytes"] > 0 and t["optimizer_state_bytes"] == 2 * t["parameters_bytes"],
+              f"{folder}: --train: gradients and AdamW moments sized as the parameters")
+
+
+def safetensors_folder(ptscope, work):
+    """The LLaMA fixture as a safetensors folder (no alignment of its own):
+    the same logits."""
+    from fixture_util import save_safetensors
+    src = REPO / "fixtures" / "profile_sd" / "llama_gqa"
+    folder = work / "llama_gqa_safetensors"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.json").write_text((src / "config.json").read_text())
+    save_safetensors(folder / "model.safetensors", torch.load(src / "pytorch_model.bin"))
+    io = work / "llama_gqa_safetensors.io"
+    profile(ptscope, folder, f"{hf_reference.BATCH}x{hf_reference.SEQ}", io)
+    _, logits = torch.load(io)
+    expected = torch.load(src / "expected.pt")["logits"]
+    diff = (logits - expected).abs().max().item()
+    check(diff <= TOLERANCE, f"llama_gqa as safetensors: logits against expected.pt, max abs diff {diff:.3g}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ptscope", required=True)
+    p.add_argument("--work")
+    p.add_argument("--quick", action="store_true")
+    a = p.parse_args()
+    if subprocess.run([a.ptscope, "backend"], capture_output=True).returncode != 0:
+        print("skipped: ptscope has no LibTorch plugin")
+        sys.exit(77)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(a.work or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        hf_families(a.ptscope, work)
+        safetensors_folder(a.ptscope, work)
+        torchvision_models(a.ptscope, work, ["resnet18"] if a.quick else ["resnet18", "resnet50", "vit_b_16"])
+    print(f"{len(failures)} failed" if failures else "all passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+#include "model_build.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "ptscope/architecture.h"
+#include "ptscope/error.h"
+#include "ptscope/estimate.h"
+
+namespace ptscope::cli {
+namespace {
+
+// The families the plugin builds (src/torch_backend/*_model.cc).
+const std::set<std::string> kBuilt = {"resnet", "llama", "gpt2", "vit"};
+
+// What recognize_architecture looks for, for the error on a state_dict it
+// does not recognise.
+constexpr const char* kLookedFor =
+    "looked for GPT-2 (wte.weight, h.0.attn.c_attn.weight), the LLaMA family (embed_tokens.weight, "
+    "layers.0.self_attn.q_proj.weight), BERT (embeddings.word_embeddings.weight), T5 (shared.weight), "
+    "ViT (conv_proj.weight) and ResNet (conv1.weight, layer1.0.conv1.weight, fc.weight)";
+
+std::string found(const Checkpoint& c) {
+  std::string s;
+  size_t shown = 0;
+  for (const Tensor& t : c.tensors) {
+    if (shown == 3) break;
+    s += (shown++ ? ", " : "") + t.name;
+  }
+  return std::to_string(c.tensors.size()) + (c.tensors.size() == 1 ? " tensor" : " tensors") +
+         (s.empty() ? "" : " (" + s + (c.tensors.size() > 3 ? ", ..." : "") + ")");
+}
+
+// The sizes config.json gives that ModelConfig does not read: each only
+// where it is a number. A config that cannot be read adds nothing.
+void config_numbers(const Model& m, const std::string& family, ModelBuild& b) {
+  if (!m.config) return;
+  std::ifstream f(m.config->file);
+  nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
+  if (!j.is_object()) return;
+  auto number = [&](const char* key, double& out) {
+    auto it = j.find(key);
+    if (it != j.end() && it->is_number() && it->get<double>() > 0) out = it->get<double>();
+  };
+  number(family == "gpt2" ? "layer_norm_epsilon" : "rms_norm_eps", b.norm_eps);
+  number("rope_theta", b.rope_theta);
+}
+
+// "model.layers.0..." -> "layers.0...": names as the family's own modules
+// spell them; lm_head sits beside the prefix ("model.", "transformer.").
+std::optional<std::string> own_name(const std::string& name, const std::string& prefix) {
+  if (name.rfind(prefix, 0) == 0) return name.substr(prefix.size());
+  size_t dot = prefix.size() > 1 ? prefix.rfind('.', prefix.size() - 2) : std::string::npos;
+  std::string outer = dot == std::string::npos ? "" : prefix.substr(0, dot + 1);
+  if (name == outer + "lm_head.weight") return std::string("lm_head.weight");
+  return std::nullopt;
+}
+
+}  // namespace
+
+ModelBuild model_build(const Model& model, const Checkpoint& merged) {
+  std::optional<Architecture> a = recognize_architecture(merged);
+  if (!a)
+    throw Error("holds a " + std::string(format_name(merged.format)) +
+                " state_dict of no architecture profile can build: " + kLookedFor + "; found " + found(merged));
+  if (!kBuilt.count(a->family))
+    throw Error("holds a " + a->family +
+                " state_dict, which profile cannot build yet (it builds resnet, llama, gpt2, vit)");
+  if (a->experts)
+    throw Error("holds a " + a->family + " state_dict with a mixture of experts (" + std::to_string(a->experts) +
+                " per layer), which profile cannot build yet");
+  ModelBuild b;
+  b.family = a->family;
+  b.layers = a->layers;
+  b.hidden = a->family == "resnet" ? a->width : a->hidden;
+  b.ffn = a->ffn;
+  b.vocab = a->vocab;
+  b.positions = a->positions;
+  b.lm_head = a->lm_head;
+  b.head_tied = a->head_tied;
+  b.stages = a->stages;
+  b.bottleneck = a->bottleneck;
+  b.groups = a->groups;
+  b.width_per_group = a->width_per_group;
+  b.classes = a->classes;
+  b.channels = a->channels;
+  b.stem_kernel = a->stem_kernel;
+  b.patch = a->patch;
+  if (a->attention_dim) {
+    EstimateOptions o;
+    o.config = model.config;
+    Estimate e = estimate(merged, o);
+    b.heads = e.heads;
+    b.kv_heads = e.kv_heads;
+    b.heads_source = e.heads_source;
+    b.head_dim = e.heads ? a->attention_dim / e.heads : 0;
+  }
+  config_numbers(model, a->family, b);
+  for (size_t f = 0; f < model.files.size(); ++f) {
+    const Checkpoint& c = model.files[f];
+    if (c.metadata.count("byteorder") && c.metadata.at("byteorder") == "big")
+      throw Error("big-endian tensor data cannot be built into a model");
+    b.files.push_back(c.path);
+    for (const Tensor& t : c.tensors) {
+      std::optional<std::string> name = own_name(t.name, a->prefix);
+      if (!name || t.layout != Layout::Strided || t.storage < 0) continue;
+      const Storage& s = c.storages[static_cast<size_t>(t.storage)];
+      if (!s.file_offset) continue;  // no data in the file
+      ModelTensor m;
+      m.name = *name;
+      m.dtype = dtype_name(t.dtype);
+      m.shape = t.shape;
+      m.stride = t.stride;
+      m.storage_offset = static_cast<int64_t>(t.storage_offset);
+      m.file_offset = *s.file_offset;
+      m.storage_bytes = s.nbytes;
+      m.file = static_cast<int64_t>(f);
+      b.tensors.push_back(std::move(m));
+    }
+  }
+  return b;
+}
+
+}  // namespace ptscope::cli
