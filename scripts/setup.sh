@@ -3,7 +3,9 @@
 # Idempotent: when everything is there it only asks dpkg, and returns in
 # well under a second. --fixtures adds what scripts/make_fixtures.py and the
 # benchmarks need (Debian's python3-torch, torchvision, hyperfine, unzip),
-# and chromium, which renders the --html pages in tests/html_browser_test.py.
+# and chromium, which renders the --html pages in tests/html_browser_test.py;
+# --sanitize what scripts/sanitize.sh and scripts/fuzz.sh need (clang 14 and
+# its runtimes: ASan, UBSan, libFuzzer).
 set -euo pipefail
 
 packages=(
@@ -14,9 +16,13 @@ packages=(
   libgtest-dev
   groff-base              # the install test renders the man page (scripts/check_install.sh)
 )
-if [[ "${1:-}" == "--fixtures" ]]; then
-  packages+=(python3-torch python3-torchvision hyperfine unzip time chromium)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --fixtures) packages+=(python3-torch python3-torchvision hyperfine unzip time jq chromium) ;;
+    --sanitize) packages+=(clang libclang-rt-14-dev) ;;
+    *) echo "setup: unknown option $arg (--fixtures, --sanitize)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -3,18 +3,15 @@
 //   FAKE_NVML_INIT   nvmlInit_v2's return code (default 0)
 //   FAKE_NVML_PROCS  device 0's processes, "pid:bytes,pid:bytes"
 //   FAKE_NVML_PAD    this many other processes listed first
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "nvml_abi.h"  // the reader's declarations: one function type per call
+
 namespace {
-struct ProcessInfoV2 {
-  unsigned int pid;
-  unsigned long long used_gpu_memory;
-  unsigned int gpu_instance_id, compute_instance_id;
-};
 int env_int(const char* name) { return std::getenv(name) ? std::atoi(std::getenv(name)) : 0; }
 }  // namespace
 
@@ -26,16 +23,16 @@ int nvmlDeviceGetCount_v2(unsigned* n) {
   *n = 2;
   return 0;
 }
-int nvmlDeviceGetHandleByIndex_v2(unsigned i, void** dev) {
+int nvmlDeviceGetHandleByIndex_v2(unsigned i, NvmlDevice* dev) {
   *dev = reinterpret_cast<void*>(static_cast<uintptr_t>(i + 1));
   return 0;
 }
-int nvmlDeviceGetName(void* dev, char* buf, unsigned n) {
+int nvmlDeviceGetName(NvmlDevice dev, char* buf, unsigned n) {
   std::snprintf(buf, n, "Fake H100 #%u", static_cast<unsigned>(reinterpret_cast<uintptr_t>(dev) - 1));
   return 0;
 }
-int nvmlDeviceGetComputeRunningProcesses_v2(void* dev, unsigned* n, ProcessInfoV2* out) {
-  std::vector<ProcessInfoV2> list;
+int nvmlDeviceGetComputeRunningProcesses_v2(NvmlDevice dev, unsigned* n, NvmlProcessInfoV2* out) {
+  std::vector<NvmlProcessInfoV2> list;
   if (reinterpret_cast<uintptr_t>(dev) == 1) {
     for (int i = 0; i < env_int("FAKE_NVML_PAD"); ++i) list.push_back({100000u + i, 1ull << 20, 0, 0});
     std::string procs = std::getenv("FAKE_NVML_PROCS") ? std::getenv("FAKE_NVML_PROCS") : "";
@@ -53,7 +50,7 @@ int nvmlDeviceGetComputeRunningProcesses_v2(void* dev, unsigned* n, ProcessInfoV
     return 7;  // NVML_ERROR_INSUFFICIENT_SIZE
   }
   *n = static_cast<unsigned>(list.size());
-  std::memcpy(out, list.data(), list.size() * sizeof(ProcessInfoV2));
+  std::copy(list.begin(), list.end(), out);  // memcpy from an empty vector's null data() is undefined
   return 0;
 }
 }

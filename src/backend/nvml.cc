@@ -1,10 +1,9 @@
-// NVML's C interface, declared here rather than included (its header comes
-// with the CUDA toolkit, which Debian's build machine does not have):
-// nvmlInit_v2, nvmlDeviceGetCount_v2, nvmlDeviceGetHandleByIndex_v2,
-// nvmlDeviceGetName, nvmlDeviceGetComputeRunningProcesses_v2 (an array of
-// {pid, usedGpuMemory, gpuInstanceId, computeInstanceId}), nvmlShutdown,
-// nvmlErrorString. Every call returns 0 on success.
+// NVML read through dlopen: its header comes with the CUDA toolkit, which
+// Debian's build machine does not have; the calls it makes are declared in
+// nvml_abi.h.
 #include "nvml.h"
+
+#include "nvml_abi.h"
 
 #include <dlfcn.h>
 
@@ -14,12 +13,6 @@
 namespace ptscope {
 namespace {
 
-struct ProcessInfoV2 {
-  unsigned int pid;
-  unsigned long long used_gpu_memory;
-  unsigned int gpu_instance_id, compute_instance_id;
-};
-using Device = void*;
 constexpr int kInsufficientSize = 7;
 constexpr unsigned long long kNotAvailable = ~0ull;
 constexpr unsigned kMaxProcesses = 4096;  // what we ask NVML for, at most
@@ -52,13 +45,13 @@ ProcessGpuMemory process_gpu_memory(unsigned pid, const std::string& library) {
     r.unavailable = "NVML not loaded: " + std::string(e ? e : path);
     return r;
   }
-  auto init = nvml.get<int()>("nvmlInit_v2");
-  auto shutdown = nvml.get<int()>("nvmlShutdown");
-  auto error_string = nvml.get<const char*(int)>("nvmlErrorString");
-  auto count = nvml.get<int(unsigned*)>("nvmlDeviceGetCount_v2");
-  auto handle = nvml.get<int(unsigned, Device*)>("nvmlDeviceGetHandleByIndex_v2");
-  auto name = nvml.get<int(Device, char*, unsigned)>("nvmlDeviceGetName");
-  auto processes = nvml.get<int(Device, unsigned*, ProcessInfoV2*)>("nvmlDeviceGetComputeRunningProcesses_v2");
+  auto init = nvml.get<NvmlInit>("nvmlInit_v2");
+  auto shutdown = nvml.get<NvmlInit>("nvmlShutdown");
+  auto error_string = nvml.get<NvmlErrorString>("nvmlErrorString");
+  auto count = nvml.get<NvmlDeviceGetCount>("nvmlDeviceGetCount_v2");
+  auto handle = nvml.get<NvmlDeviceGetHandleByIndex>("nvmlDeviceGetHandleByIndex_v2");
+  auto name = nvml.get<NvmlDeviceGetName>("nvmlDeviceGetName");
+  auto processes = nvml.get<NvmlDeviceGetComputeRunningProcesses>("nvmlDeviceGetComputeRunningProcesses_v2");
   if (!init || !shutdown || !error_string || !count || !handle || !name || !processes) {
     r.unavailable = "NVML in " + path + " lacks the functions ptscope uses (driver too old?)";
     return r;
@@ -74,12 +67,12 @@ ProcessGpuMemory process_gpu_memory(unsigned pid, const std::string& library) {
   unsigned devices = 0;
   if (int rc = count(&devices)) fail("nvmlDeviceGetCount", rc);
   for (unsigned d = 0; d < devices && r.unavailable.empty(); ++d) {
-    Device dev = nullptr;
+    NvmlDevice dev = nullptr;
     if (int rc = handle(d, &dev)) {
       fail("nvmlDeviceGetHandleByIndex", rc);
       break;
     }
-    std::vector<ProcessInfoV2> list(64);
+    std::vector<NvmlProcessInfoV2> list(64);
     unsigned n = static_cast<unsigned>(list.size());
     int rc = processes(dev, &n, list.data());
     if (rc == kInsufficientSize && n <= kMaxProcesses) {

@@ -302,7 +302,8 @@ Model read_checkpoint_folder(const fs::path& dir, const std::string& given, cons
   bool all_ranks = first_optim >= 0 && world && *world > 0;
   if (all_ranks) {
     const std::string prefix = files[static_cast<size_t>(first_optim)].prefix;
-    for (const auto& [mp, ranks] : optim_ranks) {
+    for (const auto& [mp_key, ranks] : optim_ranks) {
+      const auto& mp = mp_key;  // C++17 lambdas cannot capture a structured binding (clang refuses)
       all_ranks = !list_missing(*world, ranks, [&](int64_t r) {
         return prefix + "zero_pp_rank_" + std::to_string(r) + "_mp_rank_" + mp_text(mp) + "_optim_states.pt";
       }, problems) && all_ranks;

@@ -1,0 +1,21 @@
+// libFuzzer harness: scan_file on a file holding the input (scan takes
+// paths), with and without every CRC checked, and scan's report in every
+// format.
+#include <vector>
+
+#include "fuzz_target.h"
+#include "fuzz_util.h"
+#include "ptscope/scan.h"
+#include "scan_report.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const std::string path = ptscope::fuzz::scratch_dir() + "/input";
+  ptscope::fuzz::write_file(path, data, size);
+  std::vector<ptscope::ScanResult> results;
+  results.push_back(ptscope::scan_file(path));
+  ptscope::ScanOptions crc;
+  crc.crc = true;
+  results.push_back(ptscope::scan_file(path, crc));
+  ptscope::fuzz::write_all_formats(ptscope::ScanReport(results));
+  return 0;
+}
