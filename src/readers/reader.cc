@@ -2,31 +2,12 @@
 
 #include "reader.h"
 
+#include "one_line.h"
 #include "ptscope/error.h"
 #include "quant_layouts.h"
 #include "roles.h"
 
 namespace ptscope {
-namespace {
-
-// Messages quote names and keys from the file: escape control characters so
-// that an error stays one line.
-std::string one_line(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", u);
-      out += hex;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 Checkpoint read_checkpoint(const ByteSource& src, const std::string& path, const RootVisitor& visit) {
   static const std::unique_ptr<Reader> readers[] = {

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "file_scan.h"
+#include "one_line.h"
 #include "ptscope/error.h"
 #include "zip.h"
 
@@ -32,20 +33,6 @@ std::string hex32(uint32_t v) {
   return b;
 }
 
-std::string escaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", u);
-      out += b;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // The bytes of a record as a source: a window of the file when stored,
 // inflated into memory when deflated.
@@ -168,15 +155,15 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
   for (const auto& [name, n] : seen)
     if (n > 1)
       f.note(Severity::Warning, "zip-duplicate-name", where.record, std::nullopt,
-             std::to_string(n) + " records are named '" + escaped(name) +
+             std::to_string(n) + " records are named '" + one_line(name) +
                  "': which one a reader takes depends on the reader");
   std::vector<const ZipEntry*> by_offset;
   for (const ZipEntry& e : zip.entries) {
     by_offset.push_back(&e);
     if (e.local_name != e.name)
       f.note(Severity::Warning, "zip-name-mismatch", where.name(e.name), where.at(e.header_offset),
-             "the local header names '" + escaped(e.local_name) + "', the central directory '" +
-                 escaped(e.name) + "': Python's zipfile refuses the record, torch reads it by the central name");
+             "the local header names '" + one_line(e.local_name) + "', the central directory '" +
+                 one_line(e.name) + "': Python's zipfile refuses the record, torch reads it by the central name");
     if (e.flags & 0x1)
       f.note(Severity::Warning, "zip-flags", where.name(e.name), where.at(e.central_offset),
              "the record is marked encrypted (flag bit 0): Python's zipfile refuses it, torch ignores the flag");
@@ -191,7 +178,7 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
              "the record overlaps the one before it: two names for the same bytes");
     else if (e->header_offset > covered)
       f.note(Severity::Warning, "zip-unaccounted", where.record, where.at(covered),
-             std::to_string(e->header_offset - covered) + " bytes before '" + escaped(e->name) +
+             std::to_string(e->header_offset - covered) + " bytes before '" + one_line(e->name) +
                  "' belong to no record");
     covered = std::max(covered, end);
   }
