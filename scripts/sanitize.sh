@@ -9,10 +9,12 @@
 # out (-DPTSCOPE_TORCH_BACKEND=OFF): LibTorch itself is not sanitized, and
 # the tests that need the plugin skip, saying so.
 #
-# Two tests do not run here: `install`, whose outside project links the
-# installed static libraries without the sanitizer runtime, and
-# `malicious_payloads`, which runs Python's torch.load on each payload; the
-# payload files themselves go through ptscope here, in the fuzz replays.
+# Three tests do not run here: `install`, whose outside project links the
+# installed static libraries without the sanitizer runtime;
+# `malicious_payloads`, which runs Python's torch.load on each payload (the
+# payload files themselves go through ptscope here, in the fuzz replays); and
+# `hostile_files`, which fences each run with an address-space limit that
+# ASan's shadow memory cannot live under (the normal build runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=build-sanitize
@@ -22,4 +24,4 @@ cmake --build "$dir" -j"$(nproc)"
 [[ "${1:-}" == "--build-only" ]] && exit 0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-ctest --test-dir "$dir" -j"$(nproc)" --output-on-failure -E '^(install|malicious_payloads)$'
+ctest --test-dir "$dir" -j"$(nproc)" --output-on-failure -E '^(install|malicious_payloads|hostile_files)$'
