@@ -1,51 +1,16 @@
 #include "built_model.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <torch/version.h>
 
+#include "mapped_file.h"
 #include "model_parts.h"
 #include "torch_dtypes.h"
 
 namespace ptscope::torch_backend {
 
-// A checkpoint file mapped copy-on-write: weights are views of its pages
-// (read from the page cache, never copied), and --train's optimizer step
-// may update them in place without touching the file.
-class MappedFile {
- public:
-  explicit MappedFile(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw BackendError("cannot open " + path);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      ::close(fd);
-      throw BackendError("cannot stat " + path);
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    void* data = size_ ? ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0) : nullptr;
-    ::close(fd);
-    if (data == MAP_FAILED) throw BackendError("cannot map " + path);
-    data_ = static_cast<char*>(data);
-  }
-  ~MappedFile() {
-    if (data_) ::munmap(data_, size_);
-  }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  char* data() const { return data_; }
-  size_t size() const { return size_; }
-
- private:
-  char* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 Weights::Weights(const ModelBuild& build, at::ScalarType dtype, c10::Device device) : dtype_(dtype), device_(device) {
-  for (const std::string& f : build.files) files_.push_back(std::make_shared<MappedFile>(f));
+  for (const std::string& f : build.files) files_.push_back(std::make_shared<MappedFile>(f, MappedFile::Mode::CopyOnWrite));
   for (const ModelTensor& t : build.tensors) table_[t.name] = &t;
 }
 

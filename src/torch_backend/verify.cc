@@ -5,17 +5,14 @@
 // file does not need 2 GB of memory. TorchScript archives are also loaded
 // with torch::jit::load, and its state_dict compared entry by entry.
 #include <ATen/ATen.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <torch/script.h>
-#include <unistd.h>
 
 #include <map>
 #include <optional>
 #include <torch/version.h>
 
 #include "commands.h"
+#include "mapped_file.h"
 #include "torch_dtypes.h"
 
 namespace ptscope::torch_backend {
@@ -23,35 +20,6 @@ namespace {
 
 constexpr int64_t kChunkElements = int64_t{1} << 22;
 
-class MappedFile {
- public:
-  explicit MappedFile(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw BackendError("cannot open " + path);
-    struct stat st;
-    ::fstat(fd, &st);
-    size_ = static_cast<size_t>(st.st_size);
-    data_ = size_ ? ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
-    ::close(fd);
-    if (data_ == MAP_FAILED) throw BackendError("cannot map " + path);
-  }
-  ~MappedFile() {
-    if (data_ && data_ != MAP_FAILED) ::munmap(data_, size_);
-  }
-  char* data() const { return static_cast<char*>(data_); }
-  size_t size() const { return size_; }
-  // Gives back the pages of [begin, end) so they stop counting as ours.
-  void drop(const void* begin, size_t bytes) const {
-    uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    uintptr_t b = reinterpret_cast<uintptr_t>(begin) & ~(page - 1);
-    ::madvise(reinterpret_cast<void*>(b), bytes + (reinterpret_cast<uintptr_t>(begin) - b),
-              MADV_DONTNEED);
-  }
-
- private:
-  void* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 struct Scan {
   int64_t nan = 0, inf = 0;
@@ -112,7 +80,7 @@ std::vector<std::string> compare_torchscript(const std::string& path, const std:
 }  // namespace
 
 VerifyReply verify(const VerifyRequest& req) {
-  MappedFile file(req.file);
+  MappedFile file(req.file, MappedFile::Mode::ReadOnly);
   VerifyReply out;
   for (const VerifyTensor& t : req.tensors) {
     std::optional<DType> dtype = dtype_from_torch_name(t.dtype);
