@@ -35,13 +35,8 @@ std::string estimate_html(const EstimatedFile& f, const EstimateOptions& o) {
   p.sections["stacks"] = {{"title", "Memory per GPU by strategy"},
                           {"series", json::array({"weights", "gradients", "optimizer state", "activations and KV cache"})},
                           {"bars", bars}};
-  json rows = json::array();
-  for (const Tensor& t : f.checkpoint.tensors) rows.push_back(html_tensor_row(t));
   p.sections["treemap"] = html_parameter_treemap(f.checkpoint);
-  p.sections["table"] = {{"columns", json::array({{{"name", "name"}, {"numeric", false}}, {{"name", "dtype"}, {"numeric", false}},
-                                                  {{"name", "shape"}, {"numeric", false}}, {{"name", "numel"}, {"numeric", true}},
-                                                  {{"name", "bytes"}, {"numeric", true}}, {{"name", "role"}, {"numeric", false}}})},
-                         {"rows", rows}, {"status_column", -1}};
+  p.sections["table"] = html_tensor_table(f.checkpoint);
   return render_page(p);
 }
 

@@ -10,8 +10,14 @@ namespace ptscope {
 
 using json = nlohmann::ordered_json;
 
-json html_tensor_row(const Tensor& t) {
-  return json::array({t.name, dtype_name(t.dtype), shape_text(t.shape), t.numel, t.nbytes(), role_name(t.role)});
+json html_tensor_table(const Checkpoint& c) {
+  json rows = json::array();
+  for (const Tensor& t : c.tensors)
+    rows.push_back(json::array({t.name, dtype_name(t.dtype), shape_text(t.shape), t.numel, t.nbytes(), role_name(t.role)}));
+  return {{"columns", json::array({{{"name", "name"}, {"numeric", false}}, {{"name", "dtype"}, {"numeric", false}},
+                                   {{"name", "shape"}, {"numeric", false}}, {{"name", "numel"}, {"numeric", true}},
+                                   {{"name", "bytes"}, {"numeric", true}}, {{"name", "role"}, {"numeric", false}}})},
+          {"rows", rows}, {"status_column", -1}};
 }
 
 json html_bytemap(const std::vector<ByteMapRow>& rows) {
@@ -57,15 +63,10 @@ std::string inspect_html(const Inspection& in) {
                 "overhead_bytes"}};
   // The treemap shows the model's parameters where the file tells them
   // apart; otherwise every tensor.
-  json rows = json::array();
-  for (const Tensor& t : c.tensors) rows.push_back(html_tensor_row(t));
   p.sections["treemap"] = html_parameter_treemap(c);
   p.sections["bytemap"] = html_bytemap(in.byte_map);
   p.sections["dtypes"] = html_dtypes(s);
-  p.sections["table"] = {{"columns", json::array({{{"name", "name"}, {"numeric", false}}, {{"name", "dtype"}, {"numeric", false}},
-                                                  {{"name", "shape"}, {"numeric", false}}, {{"name", "numel"}, {"numeric", true}},
-                                                  {{"name", "bytes"}, {"numeric", true}}, {{"name", "role"}, {"numeric", false}}})},
-                         {"rows", rows}, {"status_column", -1}};
+  p.sections["table"] = html_tensor_table(c);
   return render_page(p);
 }
 

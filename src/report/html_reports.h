@@ -14,8 +14,8 @@ std::string inspect_html(const Inspection& in);                                 
 std::string diff_html(const Diff& d);                                             // html_diff.cc
 std::string estimate_html(const EstimatedFile& f, const EstimateOptions& options);  // html_estimate.cc
 
-// Shared by the writers: a tensor row, and the byte map and dtype sections.
-nlohmann::ordered_json html_tensor_row(const Tensor& t);
+// Shared by the writers: the tensor table, the byte map and dtype sections.
+nlohmann::ordered_json html_tensor_table(const Checkpoint& c);
 nlohmann::ordered_json html_bytemap(const std::vector<ByteMapRow>& rows);
 nlohmann::ordered_json html_dtypes(const Summary& s);
 // The treemap's items: the parameters (tied ones once, quantized ones at

@@ -55,6 +55,18 @@ class Weights {
   c10::Device device_;
 };
 
+// nn.LayerNorm over the last dimension, counted as one layer; eps is the
+// builder's (config.json's, else the family's default: default_norm_eps).
+struct LayerNorm {
+  std::string name;
+  at::Tensor weight, bias;
+  double eps = 0;
+  at::Tensor operator()(const at::Tensor& x) const {
+    LayerScope s(name, "LayerNorm", {weight, bias});
+    return s.out(at::layer_norm(x, {weight.size(0)}, weight, bias, eps));
+  }
+};
+
 // The Runnable side all built models share: parameters are the weights the
 // forward fetched; train() turns their gradients (and BatchNorm's batch
 // statistics) on.

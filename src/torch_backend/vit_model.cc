@@ -25,16 +25,6 @@ struct Linear {
   }
 };
 
-struct LayerNorm {
-  std::string name;
-  at::Tensor weight, bias;
-  double eps = 1e-6;
-  at::Tensor operator()(const at::Tensor& x) const {
-    LayerScope s(name, "LayerNorm", {weight, bias});
-    return s.out(at::layer_norm(x, {weight.size(0)}, weight, bias, eps));
-  }
-};
-
 struct Block {
   std::string name;
   LayerNorm ln_1, ln_2;
