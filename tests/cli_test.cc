@@ -1055,6 +1055,15 @@ TEST(Cli, ScanExitStatuses) {
   EXPECT_EQ(ptscope("scan --fail-on maybe fixtures/tied_lm.pt").status, 2);
 }
 
+TEST(Cli, InspectJsonHasTheVerdict) {
+  Outcome r = ptscope("inspect -f json fixtures/whole_module.pt");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0]["safety"];
+  EXPECT_EQ(j["verdict"], "needs-code");
+  EXPECT_GT(j["findings"].get<int>(), 0);
+  EXPECT_EQ(j["summary"].get<std::string>().rfind("needs-code: __main__.WholeNet", 0), 0u) << j;
+}
+
 TEST(Cli, InspectShowsTheVerdict) {
   Outcome r = ptscope("inspect fixtures/malicious/zip_reduce_global.pt");
   EXPECT_EQ(r.status, 0) << r.err;

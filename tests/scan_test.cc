@@ -287,6 +287,22 @@ TEST(ScanContainer, ZipFindings) {
   }
 }
 
+// A pickle's CRC is always checked; a storage's only with --crc, which
+// reads every record.
+TEST(ScanContainer, CrcOfEveryRecordWithTheOption) {
+  test::TorchZip z = test::torch_zip(test::state_pickle(test::TensorSpec{}).bytes);
+  std::string b = z.bytes;
+  b[z.layout.data_offset[1]] ^= 0x01;  // data/0, a storage
+  std::string path = write_temp("storage_crc.pt", b);
+  EXPECT_EQ(lines(scan_file(path)), std::vector<std::string>{});
+  ScanOptions crc;
+  crc.crc = true;
+  std::vector<std::string> found = lines(scan_file(path, crc));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].substr(0, found[0].find(':')),
+            "warning zip-crc " + std::to_string(z.layout.header_offset[1]));
+}
+
 TEST(ScanContainer, PolyglotAndExtension) {
   // A pickle torch.load runs, followed by a clean archive zip tools see.
   PickleAsm p;
