@@ -10,8 +10,10 @@ namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void invalid_json(const nlohmann::detail::exception& e, uint64_t base) {
-  auto byte = static_cast<const nlohmann::detail::parse_error&>(e).byte;
+// `byte` is the SAX callback's position, the same count a parse_error
+// carries; the exception itself may be another kind (out_of_range for a
+// number too large), so it is not downcast.
+[[noreturn]] void invalid_json(std::size_t byte, uint64_t base) {
   throw Error("safetensors header is not valid JSON", base + (byte > 0 ? byte - 1 : 0));
 }
 
@@ -31,8 +33,8 @@ struct JsonCheck : nlohmann::json_sax<json> {
   bool end_object() override { return true; }
   bool start_array(std::size_t) override { return true; }
   bool end_array() override { return true; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    invalid_json(e, base);
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+    invalid_json(position, base);
   }
 };
 
@@ -72,8 +74,8 @@ class HeaderSax : public nlohmann::json_sax<json> {
     return true;
   }
   bool end_array() override { return close(); }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    invalid_json(e, base);
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override {
+    invalid_json(position, base);
   }
 
  private:
