@@ -121,18 +121,27 @@ std::string graph_error(const std::string& pkl, uint64_t floor, uint64_t per_byt
 }
 
 TEST(Limits, PickleGraphMemory) {
-  // EMPTY_LIST, NONE, APPEND: two values and one reference.
-  std::string pkl = PickleAsm().proto(2).put({op::EMPTY_LIST, op::NONE, op::APPEND}).stop().bytes();
+  // EMPTY_LIST, BININT2 300, APPEND: two values and one reference (300 is
+  // past the shared small ints).
+  std::string pkl = PickleAsm().proto(2).put(op::EMPTY_LIST).integer(300).put(op::APPEND).stop().bytes();
+  ASSERT_EQ(8u, pkl.size());
   uint64_t need = 2 * sizeof(Value) + sizeof(Value*);
   EXPECT_EQ("no error", graph_error(pkl, need, 0));
   EXPECT_EQ("pickle values need more than " + std::to_string(need - 1) +
-                " bytes of memory at byte 4",
+                " bytes of memory at byte 6",
             graph_error(pkl, need - 1, 0));
-  // Per byte of the pickle (6 bytes): the floor plus 6 * per_byte.
-  EXPECT_EQ("no error", graph_error(pkl, need - 6, 1));
+  // Per byte of the pickle (8 bytes): the floor plus 8 * per_byte.
+  EXPECT_EQ("no error", graph_error(pkl, need - 8, 1));
   EXPECT_EQ("pickle values need more than " + std::to_string(need - 1) +
-                " bytes of memory at byte 4",
-            graph_error(pkl, need - 7, 1));
+                " bytes of memory at byte 6",
+            graph_error(pkl, need - 9, 1));
+  // The shared values (None, bools, ints 0 to 255, the empty tuple) are
+  // charged once, all together, when the first is made.
+  std::string atoms = PickleAsm().proto(2).put(op::NONE).stop().bytes();
+  uint64_t shared = 260 * sizeof(Value);
+  EXPECT_EQ("no error", graph_error(atoms, shared, 0));
+  EXPECT_EQ("pickle values need more than " + std::to_string(shared - 1) + " bytes of memory at byte 2",
+            graph_error(atoms, shared - 1, 0));
   EXPECT_EQ(uint64_t{32} << 20, limits::kPickleGraphFloor);
   EXPECT_EQ(16u, limits::kPickleGraphPerByte);
 }

@@ -569,6 +569,57 @@ TEST(PickleTest, OffsetsPointAtTheOpcode) {
   EXPECT_EQ(3u, p->root()->items[0]->offset);
 }
 
+// None, bools, ints 0 to 255, the empty tuple and tuples of those are one
+// value each however often the pickle makes them: a state_dict's shapes and
+// offsets would otherwise cost a Value per occurrence.
+TEST(PickleTest, ImmutableValuesAreShared) {
+  auto p = parse(P().put(op::MARK)
+                     .put({op::NONE, op::NONE, op::NEWFALSE, op::NEWFALSE})
+                     .integer(8).integer(8).integer(300).integer(300)
+                     .integer(8).integer(1).put(op::TUPLE2).integer(8).integer(1).put(op::TUPLE2)
+                     .integer(300).put(op::TUPLE1).integer(300).put(op::TUPLE1)
+                     .put({op::EMPTY_TUPLE, op::EMPTY_TUPLE})
+                     .put(op::TUPLE).stop().bytes());
+  const auto& v = p->root()->items;
+  ASSERT_EQ(14u, v.size());
+  EXPECT_EQ(v[0], v[1]);    // None
+  EXPECT_EQ(v[2], v[3]);    // False
+  EXPECT_EQ(v[4], v[5]);    // 8
+  EXPECT_NE(v[6], v[7]);    // 300: made each time
+  EXPECT_EQ(300, v[7]->i);
+  EXPECT_EQ(v[8], v[9]);    // (8, 1)
+  EXPECT_EQ(1, v[9]->items[1]->i);
+  EXPECT_NE(v[10], v[11]);  // (300,)
+  EXPECT_EQ(v[12], v[13]);  // ()
+  EXPECT_TRUE(v[0]->shared && v[8]->shared && !v[10]->shared && !p->root()->shared);
+  EXPECT_FALSE(v[0]->where());
+  EXPECT_EQ(std::optional<uint64_t>(v[6]->offset), v[6]->where());
+}
+
+// Python's Unpickler calls append, __setitem__ or __setstate__ on the
+// target: None, numbers, strings and tuples have none, so it fails there.
+// So does this one, which also keeps a shared value from being changed.
+TEST(PickleErrors, ImmutableTargets) {
+  struct Case { const char* name; std::string pickle; const char* expected; };
+  const Case cases[] = {
+      {"APPEND to a tuple", P().integer(1).put(op::TUPLE1).integer(2).put(op::APPEND).stop().bytes(),
+       "t.pkl: APPEND on a tuple, which Python refuses at byte 7"},
+      {"APPENDS to the empty tuple", P().put({op::EMPTY_TUPLE, op::MARK, op::NONE, op::APPENDS}).stop().bytes(),
+       "t.pkl: APPEND on a tuple, which Python refuses at byte 5"},
+      {"SETITEM on an int", P().integer(300).put({op::NONE, op::NONE, op::SETITEM}).stop().bytes(),
+       "t.pkl: SETITEM on an int, which Python refuses at byte 7"},
+      {"BUILD on None", P().put({op::NONE, op::EMPTY_DICT, op::BUILD}).stop().bytes(),
+       "t.pkl: BUILD on None, which Python refuses at byte 4"},
+      {"BUILD on a string", P().str("x").put({op::EMPTY_DICT, op::BUILD}).stop().bytes(),
+       "t.pkl: BUILD on a string, which Python refuses at byte 9"},
+      {"BUILD on a list", P().put({op::EMPTY_LIST, op::EMPTY_DICT, op::BUILD}).stop().bytes(), "no error"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(c.expected, parse_error(c.pickle, {}));
+  }
+}
+
 TEST(PickleTest, DeepNestingIsIterative) {
   // 100000 lists, each inside the next: [[[...]]]. The parser and the
   // arena's destructor must not recurse.
@@ -734,8 +785,11 @@ TEST(PickleErrors, Limits) {
        P().put({op::NONE, op::DUP, op::DUP}).bytes(),
        "t.pkl: pickle stack deeper than the limit at byte 4"},
       // The value limit comes from the arena, which does not know the record's name.
-      {"values", limits(100, 2, 100), P().put({op::NONE, op::NONE, op::NONE}).bytes(),
+      // None and small ints are shared, made once: these are not.
+      {"values", limits(100, 2, 100), P().put({op::EMPTY_LIST, op::EMPTY_LIST, op::EMPTY_LIST}).bytes(),
        "pickle makes more than 2 values at byte 4"},
+      {"shared values are made once", limits(100, 2, 100),
+       P().put({op::NONE, op::NONE, op::NONE, op::TUPLE3, op::STOP}).bytes(), "no error"},
       {"memo", limits(100, 100, 1),
        P().put(op::NONE).put(op::BINPUT).u8(0).put(op::BINPUT).u8(0).put(op::BINPUT).u8(1)
            .bytes(),

@@ -47,6 +47,45 @@ Value* Pickle::make(Kind k, uint64_t offset) {
   return v;
 }
 
+namespace {
+constexpr size_t kSmallInts = 256, kAtoms = 4 + kSmallInts;
+constexpr size_t kMaxSharedTuple = 8;
+}  // namespace
+
+Value* Pickle::atom(Kind k, int64_t i, uint64_t offset) {
+  if (!atoms_) {
+    charge(kAtoms * sizeof(Value), offset);
+    atoms_ = std::make_unique<Value[]>(kAtoms);
+    for (size_t n = 0; n < kAtoms; ++n) {
+      Value& v = atoms_[n];
+      v.shared = true;
+      v.offset = offset;
+      v.kind = n == 0 ? Kind::None : n < 3 ? Kind::Bool : n == 3 ? Kind::Tuple : Kind::Int;
+      v.b = n == 2;
+      v.i = n >= 4 ? static_cast<int64_t>(n - 4) : 0;
+    }
+  }
+  switch (k) {
+    case Kind::None: return &atoms_[0];
+    case Kind::Bool: return &atoms_[i ? 2 : 1];
+    case Kind::Tuple: return &atoms_[3];
+    default: return &atoms_[4 + static_cast<size_t>(i)];
+  }
+}
+
+Value* Pickle::shared_tuple(std::vector<Value*>& items, uint64_t offset) {
+  std::string key(reinterpret_cast<const char*>(items.data()), items.size() * sizeof(Value*));
+  auto it = tuples_.find(key);
+  if (it != tuples_.end()) return it->second;
+  charge(key.size() + 64, offset);  // the map's entry
+  Value* t = make(Kind::Tuple, offset);
+  charge_items(items.size(), offset);
+  t->items = std::move(items);
+  t->shared = true;
+  tuples_.emplace(std::move(key), t);
+  return t;
+}
+
 class Unpickler {
  public:
   Unpickler(Pickle& p, PickleCursor& in, PickleHooks* hooks, PickleLimits limits,
@@ -104,6 +143,7 @@ class Unpickler {
   }
 
   void push_int(int64_t v) {
+    if (v >= 0 && static_cast<uint64_t>(v) < kSmallInts) return push(p_.atom(Kind::Int, v, op_at_));
     Value* x = make(Kind::Int);
     x->i = v;
     push(x);
@@ -114,6 +154,10 @@ class Unpickler {
     push(x);
   }
   void push_seq(Kind k, std::vector<Value*> items) {
+    if (k == Kind::Tuple && items.empty()) return push(p_.atom(Kind::Tuple, 0, op_at_));
+    if (k == Kind::Tuple && items.size() <= kMaxSharedTuple &&
+        std::all_of(items.begin(), items.end(), [](const Value* v) { return v->shared; }))
+      return push(p_.shared_tuple(items, op_at_));
     Value* x = make(k);
     p_.charge_items(items.size(), op_at_);
     x->items = std::move(items);
@@ -162,11 +206,7 @@ class Unpickler {
     push(x);
   }
 
-  void push_bool(bool b) {
-    Value* x = make(Kind::Bool);
-    x->b = b;
-    push(x);
-  }
+  void push_bool(bool b) { push(p_.atom(Kind::Bool, b, op_at_)); }
 
   void push_global(uint8_t op, std::string module, std::string name) {
     if (observer_) observer_->global(op, module, name, op_at_);
@@ -176,17 +216,37 @@ class Unpickler {
     push(g);
   }
 
+  // Python's pickler numbers memo slots 0, 1, 2, ...: those live in a
+  // vector, 8 bytes each; a key far past the vector's end (a hostile file's)
+  // goes to the map. The vector's growth is charged to the graph budget.
+  Value** memo_slot(uint64_t key, bool grow) {
+    if (key < memo_dense_.size()) return &memo_dense_[key];
+    if (grow && key <= 2 * memo_dense_.size() + 1024 && key < limits_.max_memo) {
+      size_t n = std::max<size_t>(key + 1, 2 * memo_dense_.size());
+      p_.charge((n - memo_dense_.size()) * sizeof(Value*), op_at_);
+      memo_dense_.resize(n, nullptr);
+      return &memo_dense_[key];
+    }
+    if (!grow) {
+      auto it = memo_sparse_.find(key);
+      return it == memo_sparse_.end() ? nullptr : &it->second;
+    }
+    return &memo_sparse_[key];
+  }
   void memo_put(uint8_t op, uint64_t key) {
-    bool replaced = memo_.count(key) != 0;
-    if (memo_.size() >= limits_.max_memo && !replaced)
+    Value** found = memo_slot(key, false);
+    bool replaced = found && *found;
+    if (memo_count_ >= limits_.max_memo && !replaced)
       fail("memo holds more than " + std::to_string(limits_.max_memo) + " entries");
-    memo_[key] = top();
+    Value* v = top();
+    *memo_slot(key, true) = v;
+    if (!replaced) ++memo_count_;
     if (observer_) observer_->memo_put(op, key, replaced, op_at_);
   }
   void memo_get(uint64_t key) {
-    auto it = memo_.find(key);
-    if (it == memo_.end()) fail("memo key " + std::to_string(key) + " was never stored");
-    push(it->second);
+    Value** found = memo_slot(key, false);
+    if (!found || !*found) fail("memo key " + std::to_string(key) + " was never stored");
+    push(*found);
   }
   static uint64_t parse_memo_key(PickleCursor& in, const std::string& text,
                                  uint64_t at) {
@@ -203,7 +263,30 @@ class Unpickler {
     push(result);
     if (observer_ && op) observer_->call(op, callable, args, result, op_at_);
   }
+  // Python's Unpickler calls append, extend, add or __setitem__ on the
+  // target, which None, a bool, a number, a string and a tuple do not have.
+  void check_mutable(const Value* target, const char* what) {
+    switch (target->kind) {
+      case Kind::None: case Kind::Bool: case Kind::Int: case Kind::Float:
+      case Kind::Str: case Kind::Bytes: case Kind::Tuple:
+        fail(std::string(what) + " on " + kind_name(target->kind) + ", which Python refuses");
+      default: break;
+    }
+  }
+  static const char* kind_name(Kind k) {
+    switch (k) {
+      case Kind::None: return "None";
+      case Kind::Bool: return "a bool";
+      case Kind::Int: return "an int";
+      case Kind::Float: return "a float";
+      case Kind::Str: return "a string";
+      case Kind::Bytes: return "bytes";
+      case Kind::Tuple: return "a tuple";
+      default: return "a value";
+    }
+  }
   void add_items(uint8_t op, Value* target, const std::vector<Value*>& items) {
+    check_mutable(target, op == 's' || op == 'u' ? "SETITEM" : op == 0x90 ? "ADDITEMS" : "APPEND");
     set_items(target, items);
     if (observer_) observer_->add_items(op, target, op_at_);
   }
@@ -262,7 +345,7 @@ class Unpickler {
       case '2': push(top()); return;
 
       // Scalars.
-      case 'N': return push(make(Kind::None));
+      case 'N': return push(p_.atom(Kind::None, 0, op_at_));
       case 0x88: return push_bool(true);
       case 0x89: return push_bool(false);
       case 'I': return push_text_int(in_.line(), false);
@@ -337,7 +420,7 @@ class Unpickler {
       case 'p': { uint64_t at = in_.pos(); return memo_put(op, parse_memo_key(in_, in_.line(), at)); }
       case 'q': return memo_put(op, in_.uint_le(1));
       case 'r': return memo_put(op, in_.uint_le(4));
-      case 0x94: return memo_put(op, memo_.size());
+      case 0x94: return memo_put(op, memo_count_);
       case 'g': { uint64_t at = in_.pos(); return memo_get(parse_memo_key(in_, in_.line(), at)); }
       case 'h': return memo_get(in_.uint_le(1));
       case 'j': return memo_get(in_.uint_le(4));
@@ -359,7 +442,7 @@ class Unpickler {
       case 0x92: {
         Value* kwargs = pop(); Value* args = pop(); Value* cls = pop();
         call(0, cls, args);
-        set_items(top(), kwargs->items);
+        if (!top()->shared) set_items(top(), kwargs->items);
         if (observer_) {  // it sees the keywords as a last argument
           Value* all = make(Kind::Tuple);
           p_.charge_items(args->items.size() + 1, op_at_);
@@ -390,6 +473,7 @@ class Unpickler {
       case 'b': {
         Value* state = pop();
         Value* target = top();
+        check_mutable(target, "BUILD");
         target->state = state;
         if (observer_) observer_->build(target, state, op_at_);
         return;
@@ -434,7 +518,9 @@ class Unpickler {
   uint64_t op_at_ = 0;
   std::vector<Value*> stack_;
   std::vector<size_t> marks_;
-  std::unordered_map<uint64_t, Value*> memo_;
+  std::vector<Value*> memo_dense_;
+  std::unordered_map<uint64_t, Value*> memo_sparse_;
+  uint64_t memo_count_ = 0;
   std::unordered_map<std::string, bool> seen_globals_;
 };
 

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,11 @@ enum class Kind : uint8_t {
 struct Value {
   Kind kind = Kind::None;
   bool b = false;
+  // One value stands for every occurrence (None, True, False, small ints,
+  // the empty tuple, tuples of those): immutable, as in Python, so a BUILD
+  // or an APPEND on it fails. Its offset is where it first appeared: say
+  // where() in errors instead.
+  bool shared = false;
   int64_t i = 0;        // Int; table index for Tensor and Storage
   double f = 0;
   std::string s;        // Str, Bytes, Global name, or the digits of a big Int
@@ -39,6 +46,8 @@ struct Value {
   uint64_t offset = 0;        // where the opcode that made it starts
 
   bool is_str(const char* text) const { return kind == Kind::Str && s == text; }
+  // The byte that made this value, when only one did.
+  std::optional<uint64_t> where() const { return shared ? std::nullopt : std::optional<uint64_t>(offset); }
   // Dict lookup by string key; nullptr when absent or not a dict.
   Value* get(const std::string& key) const;
 };
@@ -108,6 +117,10 @@ class Pickle {
   uint64_t end() const { return end_; }  // offset just past STOP
   int protocol() const { return protocol_; }
   Value* make(Kind k, uint64_t offset);
+  // The one None, True, False, small int (0 to 255) or empty tuple.
+  Value* atom(Kind k, int64_t i, uint64_t offset);
+  // The one tuple of these shared items, made now if it is the first.
+  Value* shared_tuple(std::vector<Value*>& items, uint64_t offset);
   // Charges `n` references added to a container made at `offset`.
   void charge_items(size_t n, uint64_t offset);
   // Every GLOBAL named, in order of first appearance.
@@ -129,6 +142,10 @@ class Pickle {
   uint64_t graph_bytes_ = 0, max_graph_bytes_ = 0;
   void charge(uint64_t bytes, uint64_t offset);
   std::vector<std::string> globals_;
+  // Shared values: most of a state_dict's pickle is small ints and the
+  // same few shapes, which would otherwise cost a Value per occurrence.
+  std::unique_ptr<Value[]> atoms_;  // kAtoms: None, False, True, (), 0..255
+  std::unordered_map<std::string, Value*> tuples_;
 };
 
 }  // namespace ptscope

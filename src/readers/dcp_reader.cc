@@ -42,9 +42,12 @@ constexpr size_t kMaxEntries = 1u << 20;
 constexpr size_t kMaxChunks = 1u << 22;
 constexpr const char* kMod = "torch.distributed.checkpoint.metadata.";
 
-[[noreturn]] void fail(const std::string& what, const Value* at = nullptr) {
-  if (at) throw Error(what, at->offset);
-  throw Error(what);
+// At the value's byte; a shared value (None, a small int: many bytes make
+// it) points at its container's.
+[[noreturn]] void fail(const std::string& what, const Value* at = nullptr, const Value* in = nullptr) {
+  std::optional<uint64_t> where = at ? at->where() : std::nullopt;
+  if (!where && in) where = in->where();
+  throw Error(what, where);
 }
 
 // The class an Object was made from: NEWOBJ/REDUCE of the class itself, or
@@ -94,7 +97,8 @@ std::vector<int64_t> as_size(const Value* v, const std::string& what) {
   }
   if (!seq || (seq->kind != Kind::Tuple && seq->kind != Kind::List))
     fail(".metadata: " + what + " is not a torch.Size", v);
-  if (seq->items.size() > 64) fail(".metadata: " + what + " has more than 64 dimensions", v);
+  if (seq->items.size() > limits::kMaxTensorDims)
+    fail(".metadata: " + what + " has more than " + std::to_string(limits::kMaxTensorDims) + " dimensions", v);
   std::vector<int64_t> out;
   for (const Value* d : seq->items) out.push_back(static_cast<int64_t>(as_count(d, what)));
   return out;

@@ -49,7 +49,13 @@ std::optional<int64_t> stage_of(const Value* v) {
 
 std::string str_of(const Value* v) { return v && v->kind == Kind::Str ? v->s : ""; }
 
-[[noreturn]] void fail(const std::string& what, const Value* at) { throw Error(what, at ? std::optional<uint64_t>(at->offset) : std::nullopt); }
+// At the value's byte; a shared value (None, a small int: many bytes make
+// it) points at its container's.
+[[noreturn]] void fail(const std::string& what, const Value* at, const Value* in = nullptr) {
+  std::optional<uint64_t> where = at ? at->where() : std::nullopt;
+  if (!where && in) where = in->where();
+  throw Error(what, where);
+}
 
 // torch.Size(tuple) as a call, or a plain tuple or list of sizes.
 std::vector<int64_t> shape_of(const Value* v, const std::string& what) {
@@ -58,12 +64,13 @@ std::vector<int64_t> shape_of(const Value* v, const std::string& what) {
       v->args->kind == Kind::Tuple && v->args->items.size() == 1)
     seq = v->args->items[0];
   if (!seq || (seq->kind != Kind::Tuple && seq->kind != Kind::List)) fail(what + " is not a torch.Size", v);
-  if (seq->items.size() > 64) fail(what + " has more than 64 dimensions", v);
+  if (seq->items.size() > limits::kMaxTensorDims)
+    fail(what + " has more than " + std::to_string(limits::kMaxTensorDims) + " dimensions", v);
   std::vector<int64_t> out;
   uint64_t n = 1;
   for (const Value* d : seq->items) {
     std::optional<int64_t> i = int_of(d);
-    if (!i || *i < 0) fail(what + " has a size that is not a non-negative integer", d);
+    if (!i || *i < 0) fail(what + " has a size that is not a non-negative integer", d, v);
     if (*i && n > kMaxNumel / static_cast<uint64_t>(*i)) fail(what + " has too many elements", v);
     n *= static_cast<uint64_t>(*i);
     out.push_back(*i);
@@ -98,9 +105,9 @@ void read_model_facts(const Value& root, ModelFacts& f) {
   const Value* bn = root.get("buffer_names");
   f.model_states = bn != nullptr;
   if (!f.model_states) return;
-  if (bn->kind != Kind::List) fail("buffer_names is not a list", bn);
+  if (bn->kind != Kind::List) fail("buffer_names is not a list", bn, &root);
   for (const Value* n : bn->items) {
-    if (n->kind != Kind::Str) fail("buffer_names holds a value that is not a string", n);
+    if (n->kind != Kind::Str) fail("buffer_names holds a value that is not a string", n, bn);
     f.buffer_names.insert(n->s);
   }
   f.dp_world_size = int_of(root.get("dp_world_size"));
@@ -111,7 +118,7 @@ void read_model_facts(const Value& root, ModelFacts& f) {
   size_t names = 0;
   const Value* ps = root.get("param_shapes");
   if (ps && ps->kind != Kind::None) {
-    if (ps->kind != Kind::List) fail("param_shapes is not a list", ps);
+    if (ps->kind != Kind::List) fail("param_shapes is not a list", ps, &root);
     f.zero = true;
     for (const Value* g : ps->items) f.param_shapes.push_back(shapes_of(g, "param_shapes", names));
   }

@@ -31,15 +31,16 @@ class Walker {
       : pool_(pool), decls_(decls), limits_(limits), out_(out) {}
 
   void visit(const Value* v, const std::string& path, int depth) {
+    if (!v->shared) at_ = v->offset;
     step(1, v);
     if ((path_bytes_ += path.size()) > limits_.max_path_bytes)
       throw Error("object graph paths add up to more than " +
                       std::to_string(limits_.max_path_bytes) + " bytes",
-                  v->offset);
+                  where(v));
     if (depth > limits_.max_depth)
       throw Error("objects nested deeper than " + std::to_string(limits_.max_depth) +
                       " levels",
-                  v->offset);
+                  where(v));
     if (!on_path_.insert(v).second) return;  // a cycle: seen on this path already
     switch (v->kind) {
       case Kind::Tensor: emit_tensor(v, path, Role::Unknown, ""); break;
@@ -55,12 +56,17 @@ class Walker {
   }
 
  private:
+  // Where an error points: the value, or for a shared one (which many bytes
+  // made) the last value of its own visited, its container.
+  uint64_t where(const Value* v) const { return v->shared ? at_ : v->offset; }
+  uint64_t at_ = 0;
+
   // Charges n steps of work done at `v`: visits, members and lookups alike.
   void step(uint64_t n, const Value* v) {
     if ((visits_ += n) > limits_.max_visits)
       throw Error("object graph has more than " + std::to_string(limits_.max_visits) +
                       " paths to walk",
-                  v->offset);
+                  where(v));
   }
 
   void visit_pairs(const std::vector<Value*>& kv, const std::string& path, int depth) {
@@ -75,11 +81,11 @@ class Walker {
     if (out_.tensors.size() >= limits_.max_entries)
       throw Error("object graph names more than " + std::to_string(limits_.max_entries) +
                       " tensor entries",
-                  v->offset);
+                  where(v));
     if ((name_bytes_ += name.size()) > limits_.max_name_bytes)
       throw Error("tensor names add up to more than " +
                       std::to_string(limits_.max_name_bytes) + " bytes",
-                  v->offset);
+                  where(v));
     Tensor t = pool_[static_cast<size_t>(v->i)];
     t.name = name;
     t.group = top_key_;
