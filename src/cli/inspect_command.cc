@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -96,9 +97,22 @@ bool answer_is_no(const InspectedFile& f) {
   return f.verify && (f.verify->nan || f.verify->inf || !f.verify->mismatches.empty());
 }
 
+// The verdict of the least safe file: scan's reading, metadata only.
+void add_safety(InspectedFile& f, const std::vector<std::string>& files) {
+  for (ScanResult& r : scan_paths(files))
+    if (!f.safety || !r.error.empty() || (f.safety->error.empty() && r.verdict > f.safety->verdict))
+      f.safety = std::move(r);
+}
+
 InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
   InspectedFile f{path, std::nullopt, "", std::nullopt};
   auto start = std::chrono::steady_clock::now();
+  // A single file is scanned before it is read, so that the scan's value
+  // graph and the checkpoint are never in memory together; a folder's
+  // files are known once it is read.
+  std::error_code ec;
+  bool one_file = std::filesystem::is_regular_file(path, ec);
+  if (one_file) add_safety(f, {path});
   try {
     f.inspection = inspect(load_model(path), views);
   } catch (const Error& e) {
@@ -106,13 +120,12 @@ InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
     spdlog::error("{}", f.error);
     return f;
   }
-  // The verdict of the least safe file: scan's reading, metadata only.
+  // The rest: a folder's files, or the shards a single index file names.
   std::vector<std::string> files;
-  for (const InspectedPart& part : f.inspection->parts) files.push_back(part.path);
-  if (files.empty()) files.push_back(f.inspection->checkpoint.path);
-  for (ScanResult& r : scan_paths(files))
-    if (!f.safety || !r.error.empty() || (f.safety->error.empty() && r.verdict > f.safety->verdict))
-      f.safety = std::move(r);
+  for (const InspectedPart& part : f.inspection->parts)
+    if (!one_file || part.path != path) files.push_back(part.path);
+  if (!one_file && files.empty()) files.push_back(f.inspection->checkpoint.path);
+  if (!files.empty()) add_safety(f, files);
   // Findings, not read errors: every file was read, and the answer is "no".
   if (!f.inspection->config_problem.empty()) spdlog::warn("{}", f.inspection->config_problem);
   if (f.inspection->index)

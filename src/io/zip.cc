@@ -354,6 +354,9 @@ uint32_t zip_record_crc32(const ByteSource& src, const ZipEntry& e) {
 
 void add_zip_regions(const ZipArchive& zip, std::vector<Region>& out,
                      const std::function<Region(const ZipEntry&)>& label_data) {
+  size_t n = out.size() + 2;
+  for (const ZipEntry& e : zip.entries) n += 2 + (e.padding_bytes != 0) + (e.descriptor_bytes != 0);
+  out.reserve(n);
   for (const ZipEntry& e : zip.entries) {
     out.push_back({e.header_offset, e.header_bytes, label::kZipLocalHeaders, -1});
     if (e.padding_bytes)

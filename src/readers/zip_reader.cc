@@ -65,6 +65,7 @@ class ZipReader : public Reader {
     if (visit) visit(*state->pickle->root());
     std::vector<int> index = add_storages(zip, state->hooks, "data/", c);
     adopt_state(*state, index, c);
+    state.reset();  // the value graph and the rebuilt tensors: the checkpoint has what it needs
 
     if (const ZipEntry* consts = script ? zip.find("constants.pkl") : nullptr) {
       auto k = parse_record(src, *consts, "constants.pkl", nullptr, budget);

@@ -28,7 +28,9 @@ class Walker {
  public:
   Walker(const std::vector<Tensor>& pool, const ClassDecls* decls, WalkLimits limits,
          WalkResult& out)
-      : pool_(pool), decls_(decls), limits_(limits), out_(out) {}
+      : pool_(pool), decls_(decls), limits_(limits), out_(out) {
+    out_.tensors.reserve(std::min<size_t>(pool.size(), limits.max_entries));
+  }
 
   void visit(const Value* v, const std::string& path, int depth) {
     if (!v->shared) at_ = v->offset;

@@ -37,7 +37,7 @@ class TorchHooks : public PickleHooks {
 
   std::vector<StorageDecl> storages;
   std::vector<StorageRef> refs;
-  std::vector<Tensor> tensors;  // name, group and role are filled in later
+  std::vector<Tensor> tensors;  // name, group and role are filled in later; emptied once walked
 
  private:
   Value* make_tensor(Pickle& p, Value* args, size_t size_at, const Value* dtype_arg,

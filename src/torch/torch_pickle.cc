@@ -19,20 +19,26 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
   limits.max_entries = std::min(limits.max_entries,
                                 bytes * ptscope::limits::kEntriesPerPickleByte);
   tp->walk = walk_state(tp->pickle->root(), tp->hooks.tensors, decls, limits);
+  std::vector<Tensor>().swap(tp->hooks.tensors);  // the walk copied what it names
   return tp;
 }
 
 void adopt_tensors(TorchPickle& tp, const std::vector<int>& storage_index,
                    std::vector<Tensor>& out) {
-  out.reserve(out.size() + tp.walk.tensors.size());
   auto remap = [&](Tensor& t) {
     if (t.storage >= 0) t.storage = storage_index[static_cast<size_t>(t.storage)];
   };
   for (Tensor& t : tp.walk.tensors) {
     remap(t);
     for (Tensor& part : t.parts) remap(part);  // a sparse tensor's indices and values
-    out.push_back(std::move(t));
   }
+  // The walk's table becomes the checkpoint's: one copy of it at a time.
+  if (out.empty()) {
+    out = std::move(tp.walk.tensors);
+    return;
+  }
+  out.reserve(out.size() + tp.walk.tensors.size());
+  for (Tensor& t : tp.walk.tensors) out.push_back(std::move(t));
 }
 
 void adopt_state(TorchPickle& tp, const std::vector<int>& storage_index,
