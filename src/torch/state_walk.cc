@@ -1,6 +1,9 @@
 #include "state_walk.h"
 
+#include <deque>
+#include <map>
 #include <set>
+#include <string_view>
 #include <unordered_set>
 
 #include "ptscope/error.h"
@@ -26,9 +29,9 @@ bool has_key(const Value* dict, const char* key) { return dict && dict->get(key)
 
 class Walker {
  public:
-  Walker(const std::vector<Tensor>& pool, const ClassDecls* decls, WalkLimits limits,
+  Walker(std::vector<Tensor>& pool, const ClassDecls* decls, WalkLimits limits,
          WalkResult& out)
-      : pool_(pool), decls_(decls), limits_(limits), out_(out) {
+      : pool_(pool), emitted_(pool.size(), kNotEmitted), decls_(decls), limits_(limits), out_(out) {
     out_.tensors.reserve(std::min<size_t>(pool.size(), limits.max_entries));
   }
 
@@ -88,7 +91,12 @@ class Walker {
       throw Error("tensor names add up to more than " +
                       std::to_string(limits_.max_name_bytes) + " bytes",
                   where(v));
-    Tensor t = pool_[static_cast<size_t>(v->i)];
+    // A pool tensor's first entry takes it; a second name (tied weights)
+    // copies the first entry.
+    size_t i = static_cast<size_t>(v->i);
+    Tensor t = emitted_[i] == kNotEmitted ? std::move(pool_[i]) : out_.tensors[emitted_[i]];
+    if (emitted_[i] == kNotEmitted) emitted_[i] = out_.tensors.size();
+    t.declared = false;  // per entry, as name, group, role and rule
     t.name = name;
     t.group = top_key_;
     t.role = role;
@@ -175,7 +183,7 @@ class Walker {
     const auto& items = state->items;
     for (size_t i = 0; i < items.size(); ++i) {
       const Value* w = items[i];
-      if (w->kind != Kind::Tensor || !is_qint(pool_[static_cast<size_t>(w->i)].dtype)) continue;
+      if (w->kind != Kind::Tensor || !is_qint(pool_tensor(w).dtype)) continue;
       emit_tensor(w, join(path, "weight"), Role::Unknown, "");
       if (i + 1 < items.size() && items[i + 1]->kind == Kind::Tensor)
         emit(items[i + 1], join(path, "bias"), Role::Parameter,
@@ -294,7 +302,14 @@ class Walker {
     }
   }
 
-  const std::vector<Tensor>& pool_;
+  // The rebuilt tensor a Tensor value stands for, wherever it now is.
+  const Tensor& pool_tensor(const Value* v) const {
+    size_t i = static_cast<size_t>(v->i);
+    return emitted_[i] == kNotEmitted ? pool_[i] : out_.tensors[emitted_[i]];
+  }
+  static constexpr size_t kNotEmitted = SIZE_MAX;
+  std::vector<Tensor>& pool_;
+  std::vector<size_t> emitted_;  // per pool tensor: its first entry in out_.tensors
   const ClassDecls* decls_;
   WalkLimits limits_;
   WalkResult& out_;
@@ -366,7 +381,7 @@ std::string group_kind(const std::string& name, const Value* v, bool module) {
 
 }  // namespace
 
-WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
+WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
                       const ClassDecls* decls, WalkLimits limits) {
   WalkResult out;
   Walker(pool, decls, limits, out).visit(root, "", 0);
@@ -377,16 +392,24 @@ WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
   // container under a dotted key is a state_dict entry too (torch.ao's
   // `fc._packed_params._packed_params` tuple), never a group of its own:
   // trainers' group keys have no dots.
-  std::map<std::string, const Value*> values;
+  // Keys as views: a string key's own text, other keys' text kept aside
+  // (a state_dict's keys are its tensors' names: no second copy of them).
+  std::map<std::string_view, const Value*> values;
+  std::deque<std::string> other_keys;
   bool loose = false, dotted_loose = false;
   if (root->kind == Kind::Dict)
     for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
-      std::string key = key_text(root->items[i]);
+      const Value* k = root->items[i];
+      std::string_view key = k->kind == Kind::Str ? std::string_view(k->s) : other_keys.emplace_back(key_text(k));
       values.emplace(key, root->items[i + 1]);
       if (root->items[i + 1]->kind != Kind::Tensor) continue;
       loose = true;
-      dotted_loose = dotted_loose || contains(key, ".");
+      dotted_loose = dotted_loose || key.find('.') != std::string_view::npos;
     }
+  auto value_of = [&](const std::string& key) -> const Value* {
+    auto it = values.find(key);
+    return it == values.end() ? nullptr : it->second;
+  };
   Whole whole = root->kind == Kind::Dict ? whole_kind(root) : Whole::Checkpoint;
   bool held = false;
   for (const Tensor& t : out.tensors) {
@@ -401,14 +424,14 @@ WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
   std::map<std::string, std::string> kinds;
   std::set<std::string> from_module;
   for (Tensor& t : out.tensors) {
-    const Value* v = values[t.group];
+    const Value* v = value_of(t.group);
     bool entry = v && (v->kind == Kind::Tensor || contains(t.group, "."));
     if (entry && dotted_loose && whole == Whole::Checkpoint) t.group = kTopLevelGroup;
     if (t.role == Role::Parameter || t.role == Role::Buffer) from_module.insert(t.group);
   }
   for (const Tensor& t : out.tensors) {
     if (kinds.count(t.group)) continue;
-    const Value* v = values[t.group];
+    const Value* v = value_of(t.group);
     std::string kind = whole == Whole::Optimizer ? "optimizer"
                      : whole == Whole::Rng       ? "rng"
                      : t.group == kTopLevelGroup ? "model"

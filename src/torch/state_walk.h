@@ -48,7 +48,7 @@ struct WalkResult {
 };
 
 // `pool` is the tensor table the torch hooks filled while parsing.
-WalkResult walk_state(const Value* root, const std::vector<Tensor>& pool,
+WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
                       const ClassDecls* decls = nullptr, WalkLimits limits = {});
 
 }  // namespace ptscope
