@@ -1,5 +1,9 @@
 #include "byte_source.h"
 
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
 #include "little_endian.h"
 
 #include <fcntl.h>
@@ -42,9 +46,30 @@ class FileSource : public ByteSource {
   FileSource(int fd, uint64_t size) : fd_(fd), size_(size) {}
   ~FileSource() override { ::close(fd_); }
   uint64_t size() const override { return size_; }
+  // Small reads come from a window of the file read ahead: a zip's local
+  // headers lie one after another, tens of thousands of them in a mixture
+  // of experts, and a system call each would be most of the reading.
   void read(uint64_t pos, void* buf, size_t n, const char* what) const override {
     check_range(pos, n, what);
-    auto* out = static_cast<char*>(buf);
+    if (n > kWindow / 4) return pread_all(pos, static_cast<char*>(buf), n, what);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pos < window_at_ || pos + n > window_at_ + window_.size()) {
+      size_t len = static_cast<size_t>(std::min<uint64_t>(kWindow, size_ - pos));
+      window_.resize(len);
+      window_at_ = pos;
+      try {
+        pread_all(pos, window_.data(), len, what);
+      } catch (...) {
+        window_.clear();
+        throw;
+      }
+    }
+    if (n) std::memcpy(buf, window_.data() + (pos - window_at_), n);
+  }
+
+ private:
+  static constexpr size_t kWindow = 64 * 1024;
+  void pread_all(uint64_t pos, char* out, size_t n, const char* what) const {
     while (n > 0) {
       ssize_t got = ::pread(fd_, out, n, static_cast<off_t>(pos));
       if (got < 0 && errno == EINTR) continue;
@@ -57,10 +82,11 @@ class FileSource : public ByteSource {
       n -= static_cast<size_t>(got);
     }
   }
-
- private:
   int fd_;
   uint64_t size_;
+  mutable std::mutex mutex_;
+  mutable std::vector<char> window_;
+  mutable uint64_t window_at_ = 0;
 };
 }  // namespace
 
