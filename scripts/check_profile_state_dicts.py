@@ -12,11 +12,16 @@ torch/torchvision or ptscope has no LibTorch plugin).
     counts on the scripted model; ResNet's FLOPs too (the scripted ViT also
     runs eval-mode dropout ops and the native attention kernel, priced
     differently). --quick: ResNet-18 only.
-  * LLaMA with grouped-query attention and GPT-2 (fixtures/profile_sd/, from
+  * LLaMA with grouped-query attention, GPT-2, BERT (BertForPreTraining's
+    state_dict: pooler, MLM and NSP heads) and RoBERTa (RobertaForMaskedLM's,
+    an input with a padding token) (fixtures/profile_sd/, from
     scripts/hf_reference.py): logits equal to the reference implementation of
     HF's equations within 1e-4, and to expected.pt; MACs equal to the hand
-    count (linears, QK^T, AV, LM head); the LLaMA one again as a safetensors
-    folder.
+    count (linears, QK^T, AV, LM head; BERT's pooler and MLM transform); a
+    --train step; the LLaMA one again as a safetensors folder; the RoBERTa
+    one again as a bare RobertaModel with a pooler (no prefix, no head:
+    config.json's model_type says RoBERTa), its (last hidden state, pooled
+    output) against the reference, its MACs, and a --train step.
   * Every profile's per-layer table adds up: the depth-0 rows' parameters,
     MACs and FLOPs are at most the totals, and each row's are at least the
     sum of its children's.
@@ -151,6 +156,39 @@ def safetensors_folder(ptscope, work):
     check(diff <= TOLERANCE, f"llama_gqa as safetensors: logits against expected.pt, max abs diff {diff:.3g}")
 
 
+def bare_roberta(ptscope, work):
+    """RobertaModel's own state_dict (no "roberta." prefix, no LM head; a
+    pooler, drawn here): only config.json's model_type tells its positions
+    from BERT's. Its output is (last_hidden_state, pooler_output)."""
+    src = REPO / "fixtures" / "profile_sd" / "roberta_tiny"
+    cfg = dict(json.loads((src / "config.json").read_text()), architectures=["RobertaModel"])
+    sd = {k: v for k, v in torch.load(src / "pytorch_model.bin").items() if k.startswith("roberta.")}
+    E = cfg["hidden_size"]
+    g = torch.Generator().manual_seed(1)
+    sd.update({"roberta.pooler.dense.weight": torch.randn(E, E, generator=g) * 0.1,
+               "roberta.pooler.dense.bias": torch.randn(E, generator=g) * 0.1})
+    folder = work / "roberta_bare"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(cfg))
+    torch.save({k[len("roberta."):]: v for k, v in sd.items()}, folder / "pytorch_model.bin")
+    io = work / "roberta_bare.io"
+    shape = f"{hf_reference.BATCH}x{hf_reference.SEQ}"
+    j = profile(ptscope, folder, shape, io)
+    inputs, output = torch.load(io)
+    with torch.no_grad():
+        ref = hf_reference.bert_forward(sd, cfg, inputs[0])
+    ok = isinstance(output, tuple) and len(output) == 2 and all(o.shape == r.shape for o, r in zip(output, ref))
+    diff = max((o - r).abs().max().item() for o, r in zip(output, ref)) if ok else float("inf")
+    check(diff <= TOLERANCE, f"bare RobertaModel: (last hidden state, pooled) against the reference, "
+                             f"max abs diff {diff:.3g}")
+    hand = hf_reference.bert_macs(cfg, hf_reference.BATCH, hf_reference.SEQ)
+    check(j["macs"] == hand, f"bare RobertaModel: MACs {j['macs']}, hand count {hand} (pooler included)")
+    check_layers("bare RobertaModel", j)
+    t = profile(ptscope, folder, shape, extra=["--train", "--optimizer", "adamw"])["train"]
+    check(t["gradients_bytes"] == t["parameters_bytes"] > 0,
+          "bare RobertaModel: --train: every parameter, the pooler's too, has a gradient")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--ptscope", required=True)
@@ -165,6 +203,7 @@ def main():
         work.mkdir(parents=True, exist_ok=True)
         hf_families(a.ptscope, work)
         safetensors_folder(a.ptscope, work)
+        bare_roberta(a.ptscope, work)
         torchvision_models(a.ptscope, work, ["resnet18"] if a.quick else ["resnet18", "resnet50", "vit_b_16"])
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)

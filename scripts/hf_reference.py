@@ -24,6 +24,28 @@ The equations are those of Hugging Face transformers v4.39 (commit
     c_proj); GPT2MLP (c_fc, NewGELUActivation = 0.5 x (1 + tanh(sqrt(2/pi)
     (x + 0.044715 x^3))), c_proj); GPT2Block; GPT2Model (wte + wpe, ln_f) and
     GPT2LMHeadModel.lm_head (tied to wte).
+  * BERT, src/transformers/models/bert/modeling_bert.py: BertEmbeddings
+    (word + token_type (the zeros buffer) embeddings, += absolute position
+    embeddings, LayerNorm); BertModel.get_extended_attention_mask of the
+    all-ones default mask ((1 - mask) * finfo.min, zeros);
+    BertSelfAttention (transpose_for_scores, matmul(q, k^T) /
+    sqrt(head_size) + mask, softmax, matmul with v, permute, view);
+    BertSelfOutput / BertOutput (dense, LayerNorm(x + input_tensor));
+    BertIntermediate (dense, GELUActivation: the exact erf gelu); BertPooler
+    (dense on token 0, tanh); BertLMPredictionHead (transform: dense, gelu,
+    LayerNorm; decoder tied to the word embeddings, + cls.predictions.bias).
+  * RoBERTa, src/transformers/models/roberta/modeling_roberta.py:
+    RobertaEmbeddings with create_position_ids_from_input_ids (mask = ids !=
+    padding_idx, cumsum(mask) * mask + padding_idx), the BERT encoder
+    (RobertaSelfAttention etc. are copies of Bert's), RobertaLMHead (dense,
+    gelu, layer_norm, decoder tied to the word embeddings, + lm_head.bias).
+    The heads a checkpoint has follow config.json's `architectures`
+    (BertForPreTraining: pooler, MLM and NSP heads; RobertaForMaskedLM: MLM
+    head, no pooler). The forward is BertForMaskedLM's / RobertaForMaskedLM's
+    when there is an MLM head: the MLM logits, the pooler not run (their
+    BertModel has add_pooling_layer=False); else BertModel's: the last hidden
+    state, with the pooled output beside it, (last_hidden_state,
+    pooler_output), when the state_dict has the pooler.
 
 Dropout is the identity (eval), as in `ptscope profile`'s forward.
 
@@ -31,12 +53,14 @@ Dropout is the identity (eval), as in `ptscope profile`'s forward.
     /usr/bin/python3 scripts/hf_reference.py compare FAMILY FOLDER IO_FILE
     /usr/bin/python3 scripts/hf_reference.py macs FAMILY FOLDER BATCH SEQ
 
-`fixtures` writes llama_gqa/ and gpt2_tiny/ (pytorch_model.bin, config.json,
+`fixtures` writes llama_gqa/, gpt2_tiny/, bert_tiny/ and roberta_tiny/
+(pytorch_model.bin, config.json,
 expected.pt with the input ids and logits, seed 0). `compare` loads the
 inputs and output `ptscope profile --save-io` wrote, runs the reference on
 the same inputs, and prints the largest absolute difference of the logits,
 and of the inputs against expected.pt's. `macs` prints the hand count:
-linears, QK^T, AV and the LM head.
+linears, QK^T, AV and the LM head (BERT: the MLM head's transform and decoder, or without
+that head the pooler).
 """
 
 import json
@@ -53,6 +77,14 @@ LLAMA_CONFIG = {"model_type": "llama", "hidden_size": 64, "num_attention_heads":
                 "rope_theta": 500000.0, "max_position_embeddings": 64, "tie_word_embeddings": False}
 GPT2_CONFIG = {"model_type": "gpt2", "n_embd": 64, "n_head": 4, "n_layer": 2, "n_positions": 32,
                "vocab_size": 64, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new"}
+BERT_CONFIG = {"model_type": "bert", "architectures": ["BertForPreTraining"], "hidden_size": 32,
+               "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 64, "vocab_size": 64,
+               "max_position_embeddings": 32, "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
+# RoBERTa's table holds padding_idx + 1 more rows than the longest input (roberta-base: 514 for 512).
+ROBERTA_CONFIG = {"model_type": "roberta", "architectures": ["RobertaForMaskedLM"], "hidden_size": 32,
+                  "num_attention_heads": 4, "num_hidden_layers": 2, "intermediate_size": 64, "vocab_size": 64,
+                  "max_position_embeddings": 18, "type_vocab_size": 1, "layer_norm_eps": 1e-5, "pad_token_id": 1,
+                  "hidden_act": "gelu"}
 BATCH, SEQ = 2, 16
 
 
@@ -197,9 +229,106 @@ def gpt2_macs(cfg, B, S):
     return B * S * (L * linears + E * V) + B * L * 2 * H * S * S * D
 
 
+# ---- BERT (modeling_bert.py) and RoBERTa (modeling_roberta.py) ----
+
+def bert_heads(cfg):
+    """(pooler saved, MLM head) of the config's architecture."""
+    arch = (cfg.get("architectures") or ["BertModel"])[0]
+    return arch.endswith(("Model", "ForPreTraining")), arch.endswith(("ForMaskedLM", "ForPreTraining"))
+
+
+def bert_forward(sd, cfg, ids):
+    roberta = cfg["model_type"] == "roberta"
+    t = "roberta." if roberta else "bert."
+    E, H, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg.get("layer_norm_eps", 1e-12)
+    D = E // H
+    B, S = ids.shape
+    fn = torch.nn.functional
+    ln = lambda name, x: fn.layer_norm(x, (E,), sd[name + ".weight"], sd[name + ".bias"], eps)
+    lin = lambda name, x: fn.linear(x, sd[name + ".weight"], sd[name + ".bias"])
+    if roberta:  # create_position_ids_from_input_ids, no past key values
+        pad = cfg.get("pad_token_id", 1)
+        mask = ids.ne(pad).int()
+        position_ids = (torch.cumsum(mask, dim=1).type_as(mask) * mask).long() + pad
+    else:
+        position_ids = torch.arange(S)[None, :]
+    token_type_ids = torch.zeros(B, S, dtype=torch.long)
+    h = fn.embedding(ids, sd[t + "embeddings.word_embeddings.weight"]) + \
+        fn.embedding(token_type_ids, sd[t + "embeddings.token_type_embeddings.weight"])
+    h += fn.embedding(position_ids, sd[t + "embeddings.position_embeddings.weight"])
+    h = ln(t + "embeddings.LayerNorm", h)
+    extended = torch.ones(B, S)[:, None, None, :].to(h.dtype)
+    extended = (1.0 - extended) * torch.finfo(h.dtype).min
+    split = lambda x: x.view(B, S, H, D).permute(0, 2, 1, 3)
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"{t}encoder.layer.{i}."
+        q = split(lin(p + "attention.self.query", h))
+        k = split(lin(p + "attention.self.key", h))
+        v = split(lin(p + "attention.self.value", h))
+        w = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(D) + extended
+        w = fn.softmax(w, dim=-1)
+        a = torch.matmul(w, v).permute(0, 2, 1, 3).contiguous().view(B, S, E)
+        a = ln(p + "attention.output.LayerNorm", lin(p + "attention.output.dense", a) + h)
+        h = ln(p + "output.LayerNorm", lin(p + "output.dense", fn.gelu(lin(p + "intermediate.dense", a))) + a)
+    _, mlm = bert_heads(cfg)
+    if not mlm:
+        if t + "pooler.dense.weight" not in sd:
+            return h
+        return h, torch.tanh(lin(t + "pooler.dense", h[:, 0]))
+    head, transform, norm = ("lm_head", "lm_head", "lm_head.layer_norm") if roberta else \
+        ("cls.predictions", "cls.predictions.transform", "cls.predictions.transform.LayerNorm")
+    x = ln(norm, fn.gelu(lin(transform + ".dense", h)))
+    return fn.linear(x, sd[t + "embeddings.word_embeddings.weight"], sd[head + ".bias"])
+
+
+def bert_state_dict(cfg):
+    roberta = cfg["model_type"] == "roberta"
+    E, F, V, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"], cfg["num_hidden_layers"]
+    P, T = cfg["max_position_embeddings"], cfg["type_vocab_size"]
+    g = torch.Generator().manual_seed(0)
+    r = lambda *shape: torch.randn(*shape, generator=g) * 0.1
+    t = "roberta." if roberta else "bert."
+    e = t + "embeddings."
+    sd = {e + "word_embeddings.weight": r(V, E), e + "position_embeddings.weight": r(P, E),
+          e + "token_type_embeddings.weight": r(T, E), e + "LayerNorm.weight": 1 + r(E), e + "LayerNorm.bias": r(E)}
+    for i in range(L):
+        p = f"{t}encoder.layer.{i}."
+        for name in ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense"):
+            sd.update({p + name + ".weight": r(E, E), p + name + ".bias": r(E)})
+        sd.update({p + "attention.output.LayerNorm.weight": 1 + r(E), p + "attention.output.LayerNorm.bias": r(E),
+                   p + "intermediate.dense.weight": r(F, E), p + "intermediate.dense.bias": r(F),
+                   p + "output.dense.weight": r(E, F), p + "output.dense.bias": r(E),
+                   p + "output.LayerNorm.weight": 1 + r(E), p + "output.LayerNorm.bias": r(E)})
+    pooler, mlm = bert_heads(cfg)
+    if pooler:
+        sd.update({t + "pooler.dense.weight": r(E, E), t + "pooler.dense.bias": r(E)})
+    if mlm:  # as the model's state_dict() holds it: the decoder's weight and bias tied, saved once each
+        head, transform, norm = ("lm_head", "lm_head", "lm_head.layer_norm") if roberta else \
+            ("cls.predictions", "cls.predictions.transform", "cls.predictions.transform.LayerNorm")
+        sd.update({head + ".bias": r(V), transform + ".dense.weight": r(E, E), transform + ".dense.bias": r(E),
+                   norm + ".weight": 1 + r(E), norm + ".bias": r(E)})
+        sd[head + ".decoder.weight"] = sd[e + "word_embeddings.weight"]
+        sd[head + ".decoder.bias"] = sd[head + ".bias"]
+    if not roberta and (cfg.get("architectures") or [""])[0].endswith("ForPreTraining"):
+        sd.update({"cls.seq_relationship.weight": r(2, E), "cls.seq_relationship.bias": r(2)})
+    return sd
+
+
+def bert_macs(cfg, B, S):
+    E, H, L, V, F = (cfg[k] for k in ("hidden_size", "num_attention_heads", "num_hidden_layers", "vocab_size",
+                                      "intermediate_size"))
+    D = E // H
+    pooler, mlm = bert_heads(cfg)
+    linears = 4 * E * E + 2 * E * F   # query, key, value, attention.output.dense; intermediate, output
+    head = E * E + E * V if mlm else 0   # transform.dense, decoder
+    return B * S * (L * linears + head) + B * L * 2 * H * S * S * D + (B * E * E if pooler and not mlm else 0)
+
+
 FAMILIES = {"llama": (LLAMA_CONFIG, llama_state_dict, llama_forward, llama_macs),
-            "gpt2": (GPT2_CONFIG, gpt2_state_dict, gpt2_forward, gpt2_macs)}
-FOLDERS = {"llama": "llama_gqa", "gpt2": "gpt2_tiny"}
+            "gpt2": (GPT2_CONFIG, gpt2_state_dict, gpt2_forward, gpt2_macs),
+            "bert": (BERT_CONFIG, bert_state_dict, bert_forward, bert_macs),
+            "roberta": (ROBERTA_CONFIG, bert_state_dict, bert_forward, bert_macs)}
+FOLDERS = {"llama": "llama_gqa", "gpt2": "gpt2_tiny", "bert": "bert_tiny", "roberta": "roberta_tiny"}
 
 
 def write_fixtures(out):

@@ -96,6 +96,25 @@ TEST(Architecture, NothingKnown) {
   EXPECT_FALSE(recognize_architecture(c));
 }
 
+// BertForPreTraining's and RobertaForMaskedLM's state_dicts as torch.save
+// writes them (fixtures/profile_sd, scripts/hf_reference.py): RoBERTa told
+// apart, the masked-LM head (cls.predictions or lm_head) counted, its
+// decoder's weight and bias tied.
+TEST(Architecture, BertAndRobertaHeads) {
+  for (const char* name : {"bert_tiny", "roberta_tiny"}) {
+    SCOPED_TRACE(name);
+    Checkpoint c = load_checkpoint(std::string(PTSCOPE_SOURCE_DIR) + "/fixtures/profile_sd/" + name +
+                                   "/pytorch_model.bin");
+    auto a = recognize_architecture(c);
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->family, "bert");
+    EXPECT_EQ(a->roberta, std::string(name) == "roberta_tiny");
+    EXPECT_EQ(a->prefix, a->roberta ? "roberta." : "bert.");
+    EXPECT_TRUE(a->lm_head && a->head_tied);
+    EXPECT_EQ(a->parameters_from_formula, model_sizes(c).parameters) << a->formula;
+  }
+}
+
 class TinyCheckpoint : public testing::TestWithParam<std::string> {};
 
 TEST_P(TinyCheckpoint, MatchesTorch) {

@@ -162,6 +162,10 @@ TEST(Protocol, ModelBuildAndLayersRoundTrip) {
   EXPECT_EQ(defaults.rope_theta, 10000.0);
   EXPECT_EQ(default_norm_eps("llama"), 1e-6);
   EXPECT_EQ(default_norm_eps("gpt2"), 1e-5);
+  EXPECT_EQ(default_norm_eps("bert"), 1e-12);  // BertConfig.layer_norm_eps
+  EXPECT_EQ(defaults.padding_idx, -1);         // BERT's positions, 0 onwards
+  ModelBuild roberta = json::parse(R"({"family": "bert", "padding_idx": 1})").get<ModelBuild>();
+  EXPECT_EQ(roberta.padding_idx, 1);
 
   ProfileReply reply;
   reply.built = "llama, 2 layers";

@@ -41,6 +41,11 @@ struct Architecture {
   bool dropout = false;        // the family trains with dropout (masks kept)
   bool lm_head = false;        // projects to the vocabulary at every position
   bool head_tied = false;      // ... with the input embedding's matrix
+  // bert: a RoBERTa checkpoint (under "roberta.", or with RobertaLMHead's
+  // lm_head.dense): positions count from the padding index, and its masked-LM
+  // head is named lm_head. A bare RobertaModel without that prefix reads as
+  // BERT here; config.json's model_type tells them apart (profile).
+  bool roberta = false;
   uint64_t embedding_parameters = 0;  // lookup tables: no multiply per token
   uint64_t sample_parameters = 0;     // applied once per sample (vit classifier)
   uint64_t parameters_from_formula = 0;

@@ -70,7 +70,11 @@ std::optional<Architecture> bert(const ModelKeys& k) {
   }
   std::string outer = strip_suffix(*p, "bert.");
   outer = strip_suffix(outer, "roberta.");
-  if (k.has(outer + "cls.predictions.bias")) {  // masked-LM head, decoder tied to the embeddings
+  // The masked-LM head, its decoder tied to the embeddings: BertLMPredictionHead
+  // (cls.predictions) or RobertaLMHead (lm_head).
+  bool roberta_head = k.has(outer + "lm_head.dense.weight") && k.has(outer + "lm_head.bias");
+  a.roberta = strip_suffix(*p, "roberta.") != *p || roberta_head;
+  if (k.has(outer + "cls.predictions.bias") || roberta_head) {
     a.lm_head = a.head_tied = true;
     a.parameters_from_formula += E * E + 3 * E + V;
     a.formula += " + E^2 + 3*E + V (MLM head)";

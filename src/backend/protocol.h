@@ -62,7 +62,7 @@ struct ModelTensor {
 // file does not fix (eps, rope theta) come from config.json when it says,
 // else HF's / torchvision's defaults below.
 struct ModelBuild {
-  std::string family;  // resnet, llama, gpt2, vit
+  std::string family;  // resnet, llama, gpt2, vit, bert
   int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0, vocab = 0, positions = 0;
   std::string heads_source;       // as the estimate resolved them
   bool lm_head = false;           // the model ends in a projection to the vocabulary (logits)
@@ -75,13 +75,17 @@ struct ModelBuild {
   int64_t groups = 1, width_per_group = 64;
   int64_t classes = 0, channels = 0, stem_kernel = 7;  // resnet (hidden: the stem's width), vit
   int64_t patch = 0;                                   // vit
+  // bert: RoBERTa's pad_token_id, from which its positions count (padding
+  // index + 1 onwards, create_position_ids_from_input_ids); -1: BERT's 0, 1, ...
+  int64_t padding_idx = -1;
   std::vector<std::string> files;
   std::vector<ModelTensor> tensors;
 };
 
 // Each family's normalisation epsilon when neither the file nor its config
 // says: LlamaConfig.rms_norm_eps, GPT2Config.layer_norm_epsilon,
-// torchvision's BatchNorm2d default and its ViT's LayerNorm(eps=1e-6).
+// torchvision's BatchNorm2d default and its ViT's LayerNorm(eps=1e-6),
+// BertConfig / RobertaConfig.layer_norm_eps.
 double default_norm_eps(const std::string& family);
 
 struct ProfileRequest {

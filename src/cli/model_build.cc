@@ -12,7 +12,7 @@ namespace ptscope::cli {
 namespace {
 
 // The families the plugin builds (src/torch_backend/*_model.cc).
-const std::set<std::string> kBuilt = {"resnet", "llama", "gpt2", "vit"};
+const std::set<std::string> kBuilt = {"resnet", "llama", "gpt2", "vit", "bert"};
 
 // What recognize_architecture looks for, for the error on a state_dict it
 // does not recognise.
@@ -32,28 +32,45 @@ std::string found(const Checkpoint& c) {
          (s.empty() ? "" : " (" + s + (c.tensors.size() > 3 ? ", ..." : "") + ")");
 }
 
+// Model types whose embeddings count positions from the padding index, as
+// RobertaEmbeddings does (XLM-RoBERTa and CamemBERT are RoBERTa's code).
+const std::set<std::string> kRobertaTypes = {"roberta", "xlm-roberta", "camembert"};
+
 // The sizes config.json gives that ModelConfig does not read: each only
-// where it is a number. A config that cannot be read adds nothing.
-void config_numbers(const Model& m, const std::string& family, ModelBuild& b) {
-  if (!m.config) return;
-  std::ifstream f(m.config->file);
-  nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
-  if (!j.is_object()) return;
-  auto number = [&](const char* key, double& out) {
-    auto it = j.find(key);
-    if (it != j.end() && it->is_number() && it->get<double>() > 0) out = it->get<double>();
-  };
-  number(family == "gpt2" ? "layer_norm_epsilon" : "rms_norm_eps", b.norm_eps);
-  number("rope_theta", b.rope_theta);
+// where it is a number. A config that cannot be read adds nothing. For
+// bert, config.json's model_type, when it has one, says whether it is
+// RoBERTa (the shapes alone cannot tell a bare RobertaModel).
+void config_numbers(const Model& m, const Architecture& a, ModelBuild& b) {
+  const std::string& family = a.family;
+  double pad = 1;  // RobertaConfig.pad_token_id
+  bool roberta = a.roberta;
+  if (m.config) {
+    std::ifstream f(m.config->file);
+    nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
+    if (j.is_object()) {
+      auto number = [&](const char* key, double& out) {
+        auto it = j.find(key);
+        if (it != j.end() && it->is_number() && it->get<double>() > 0) out = it->get<double>();
+      };
+      const char* eps = family == "gpt2" ? "layer_norm_epsilon" : family == "bert" ? "layer_norm_eps" : "rms_norm_eps";
+      number(eps, b.norm_eps);
+      number("rope_theta", b.rope_theta);
+      number("pad_token_id", pad);
+      if (auto t = j.find("model_type"); t != j.end() && t->is_string()) roberta = kRobertaTypes.count(*t) > 0;
+    }
+  }
+  if (family == "bert" && roberta) b.padding_idx = static_cast<int64_t>(pad);
 }
 
 // "model.layers.0..." -> "layers.0...": names as the family's own modules
-// spell them; lm_head sits beside the prefix ("model.", "transformer.").
+// spell them; the heads sit beside the prefix ("model.", "transformer.",
+// "bert."): lm_head, and BERT's cls.predictions.
 std::optional<std::string> own_name(const std::string& name, const std::string& prefix) {
   if (name.rfind(prefix, 0) == 0) return name.substr(prefix.size());
   size_t dot = prefix.size() > 1 ? prefix.rfind('.', prefix.size() - 2) : std::string::npos;
   std::string outer = dot == std::string::npos ? "" : prefix.substr(0, dot + 1);
-  if (name == outer + "lm_head.weight") return std::string("lm_head.weight");
+  for (const char* head : {"lm_head.", "cls."})
+    if (name.rfind(outer + head, 0) == 0) return name.substr(outer.size());
   return std::nullopt;
 }
 
@@ -66,7 +83,7 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged) {
                 " state_dict of no architecture profile can build: " + kLookedFor + "; found " + found(merged));
   if (!kBuilt.count(a->family))
     throw Error("holds a " + a->family +
-                " state_dict, which profile cannot build yet (it builds resnet, llama, gpt2, vit)");
+                " state_dict, which profile cannot build yet (it builds resnet, llama, gpt2, vit, bert)");
   if (a->experts)
     throw Error("holds a " + a->family + " state_dict with a mixture of experts (" + std::to_string(a->experts) +
                 " per layer), which profile cannot build yet");
@@ -96,7 +113,7 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged) {
     b.heads_source = e.heads_source;
     b.head_dim = e.heads ? a->attention_dim / e.heads : 0;
   }
-  config_numbers(model, a->family, b);
+  config_numbers(model, *a, b);
   for (size_t f = 0; f < model.files.size(); ++f) {
     const Checkpoint& c = model.files[f];
     if (c.metadata.count("byteorder") && c.metadata.at("byteorder") == "big")

@@ -131,7 +131,7 @@ Run setup_profile(CLI::App& app, const GlobalOptions& global) {
   auto a = std::make_shared<ProfileArgs>();
   app.add_option("file", a->file,
                  "TorchScript archive (torch.jit.save), or a state_dict file or model folder of a family "
-                 "profile builds (resnet, vit, llama, gpt2)")
+                 "profile builds (resnet, vit, llama, gpt2, bert/roberta)")
       ->required();
   // Any spelling of the dtype in, torch's canonical name out to the plugin.
   app.add_option("-i,--input", a->inputs, "One per forward argument: SHAPE[:DTYPE], e.g. 1x3x224x224 or 1x128:int64")

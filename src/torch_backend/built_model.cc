@@ -89,7 +89,8 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
   else if (b.family == "llama") out.model = build_llama(b, std::move(w));
   else if (b.family == "gpt2") out.model = build_gpt2(b, std::move(w));
   else if (b.family == "vit") out.model = build_vit(b, std::move(w));
-  else throw BackendError("the plugin cannot build a " + b.family + " model yet (resnet, llama, gpt2, vit)");
+  else if (b.family == "bert") out.model = build_bert(b, std::move(w));
+  else throw BackendError("the plugin cannot build a " + b.family + " model yet (resnet, llama, gpt2, vit, bert)");
   out.summary = b.family;
   if (b.family == "resnet") {
     out.summary += ", blocks";
@@ -98,6 +99,8 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
   } else {
     out.summary += ", " + std::to_string(b.layers) + " layers, hidden " + std::to_string(b.hidden);
   }
+  if (b.family == "bert" && b.padding_idx >= 0)
+    out.summary += " (RoBERTa: positions from " + std::to_string(b.padding_idx + 1) + ")";
   if (b.heads)
     out.summary += ", " + std::to_string(b.heads) + " heads" +
                    (b.kv_heads != b.heads ? " (" + std::to_string(b.kv_heads) + " kv)" : "") + " from " +
