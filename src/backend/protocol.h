@@ -62,7 +62,7 @@ struct ModelTensor {
 // file does not fix (eps, rope theta) come from config.json when it says,
 // else HF's / torchvision's defaults below.
 struct ModelBuild {
-  std::string family;  // resnet, llama, gpt2, vit
+  std::string family;  // resnet, llama, gpt2, vit, t5
   int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0, vocab = 0, positions = 0;
   std::string heads_source;       // as the estimate resolved them
   bool lm_head = false;           // the model ends in a projection to the vocabulary (logits)
@@ -75,12 +75,20 @@ struct ModelBuild {
   int64_t groups = 1, width_per_group = 64;
   int64_t classes = 0, channels = 0, stem_kernel = 7;  // resnet (hidden: the stem's width), vit
   int64_t patch = 0;                                   // vit
+  // t5: decoder blocks (0: an encoder only), the relative position bias's
+  // buckets (its rows) and max distance, gated FFN (wi_0, wi_1) and its
+  // activation (config's feed_forward_proj); head_tied: lm_head is `shared`
+  // rescaled by d_model^-0.5 (config's tie_word_embeddings).
+  int64_t decoder_layers = 0, relative_buckets = 0, relative_max_distance = 128;
+  bool gated_mlp = false;
+  std::string activation;
   std::vector<std::string> files;
   std::vector<ModelTensor> tensors;
 };
 
 // Each family's normalisation epsilon when neither the file nor its config
 // says: LlamaConfig.rms_norm_eps, GPT2Config.layer_norm_epsilon,
+// T5Config.layer_norm_epsilon (1e-6),
 // torchvision's BatchNorm2d default and its ViT's LayerNorm(eps=1e-6).
 double default_norm_eps(const std::string& family);
 

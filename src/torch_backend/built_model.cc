@@ -89,7 +89,8 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
   else if (b.family == "llama") out.model = build_llama(b, std::move(w));
   else if (b.family == "gpt2") out.model = build_gpt2(b, std::move(w));
   else if (b.family == "vit") out.model = build_vit(b, std::move(w));
-  else throw BackendError("the plugin cannot build a " + b.family + " model yet (resnet, llama, gpt2, vit)");
+  else if (b.family == "t5") out.model = build_t5(b, std::move(w));
+  else throw BackendError("the plugin cannot build a " + b.family + " model yet (resnet, llama, gpt2, vit, t5)");
   out.summary = b.family;
   if (b.family == "resnet") {
     out.summary += ", blocks";
@@ -98,6 +99,10 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
   } else {
     out.summary += ", " + std::to_string(b.layers) + " layers, hidden " + std::to_string(b.hidden);
   }
+  if (b.family == "t5")
+    out.summary += (b.decoder_layers ? ", " + std::to_string(b.decoder_layers) + " decoder layers" : ", encoder only") +
+                   std::string(b.gated_mlp ? ", gated " : ", ") + b.activation +
+                   (b.decoder_layers ? (b.head_tied ? ", head tied" : ", head untied") : "");
   if (b.heads)
     out.summary += ", " + std::to_string(b.heads) + " heads" +
                    (b.kv_heads != b.heads ? " (" + std::to_string(b.kv_heads) + " kv)" : "") + " from " +

@@ -103,5 +103,6 @@ std::unique_ptr<Runnable> build_resnet(const ModelBuild& b, std::unique_ptr<Weig
 std::unique_ptr<Runnable> build_llama(const ModelBuild& b, std::unique_ptr<Weights> w);
 std::unique_ptr<Runnable> build_gpt2(const ModelBuild& b, std::unique_ptr<Weights> w);
 std::unique_ptr<Runnable> build_vit(const ModelBuild& b, std::unique_ptr<Weights> w);
+std::unique_ptr<Runnable> build_t5(const ModelBuild& b, std::unique_ptr<Weights> w);
 
 }  // namespace ptscope::torch_backend
