@@ -21,7 +21,7 @@ torch/torchvision or ptscope has no LibTorch plugin).
     input_ids 2x16, decoder_input_ids 2x8), and in --work T5 v1.0's relu
     with the tied, rescaled head and a T5EncoderModel: logits equal to the
     reference within 1e-4 (t5_tiny's to expected.pt too), MACs to the hand
-    count, no tensor of the file unused; one --input (the decoder reads the
+    count, parameters the file's (tied ones once); one --input (the decoder reads the
     encoder's ids); three --input: a one-line error; --train.
   * Every profile's per-layer table adds up: the depth-0 rows' parameters,
     MACs and FLOPs are at most the totals, and each row's are at least the
