@@ -2,6 +2,8 @@
 
 #include <torch/version.h>
 
+#include <limits>
+
 #include "mapped_file.h"
 #include "model_parts.h"
 #include "torch_dtypes.h"
@@ -79,6 +81,15 @@ at::Tensor Weights::buffer(const std::string& name, std::vector<int64_t> shape) 
 
 void Weights::keep_buffer(const std::string& name) {
   if (has(name)) buffers_.push_back(fetch(name, nullptr, true));
+}
+
+double lowest_value(at::ScalarType t) {
+  switch (t) {
+    case at::kHalf: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
+    case at::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
+    case at::kDouble: return std::numeric_limits<double>::lowest();
+    default: return std::numeric_limits<float>::lowest();
+  }
 }
 
 BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device device) {

@@ -67,6 +67,9 @@ struct LayerNorm {
   }
 };
 
+// torch.finfo(dtype).min: what HF's eager attention masks with.
+double lowest_value(at::ScalarType t);
+
 // The Runnable side all built models share: parameters are the weights the
 // forward fetched; train() turns their gradients (and BatchNorm's batch
 // statistics) on.

@@ -30,13 +30,15 @@
 namespace ptscope::torch_backend {
 namespace {
 
-double lowest(at::ScalarType t) {
-  switch (t) {
-    case at::kHalf: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
-    case at::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
-    case at::kDouble: return std::numeric_limits<double>::lowest();
-    default: return std::numeric_limits<float>::lowest();
-  }
+// ACT2FN[config.dense_act_fn]; gelu_new (NewGELUActivation) is the tanh
+// form, one op here for HF's eight elementwise ones. Null: not one of these.
+using Activation = at::Tensor (*)(const at::Tensor&);
+Activation activation_named(const std::string& name) {
+  if (name == "relu") return [](const at::Tensor& x) { return at::relu(x); };
+  if (name == "gelu") return [](const at::Tensor& x) { return at::gelu(x); };
+  if (name == "gelu_new") return [](const at::Tensor& x) { return at::gelu(x, "tanh"); };
+  if (name == "silu") return [](const at::Tensor& x) { return at::silu(x); };
+  return nullptr;
 }
 
 struct Linear {  // nn.Linear(bias=False)
@@ -109,7 +111,8 @@ class T5 : public BuiltRunnable {
     if (b.heads <= 0 || b.head_dim <= 0 || b.relative_buckets <= 0)
       throw BackendError("t5: the head count is unknown: the file has no encoder.block.0.layer.0.SelfAttention."
                          "relative_attention_bias.weight");
-    if (!activation(b.activation))
+    act_ = activation_named(b.activation);
+    if (!act_)
       throw BackendError("t5: feed_forward_proj's activation '" + b.activation +
                          "' is not one the plugin builds (relu, gelu, gelu_new, silu)");
     E_ = b.hidden;
@@ -118,7 +121,6 @@ class T5 : public BuiltRunnable {
     buckets_ = b.relative_buckets;
     max_distance_ = b.relative_max_distance;
     gated_ = b.gated_mlp;
-    activation_ = b.activation;
     eps_ = b.norm_eps > 0 ? b.norm_eps : default_norm_eps(b.family);
     shared_ = w_->param("shared.weight", {b.vocab, E_});
     encoder_ = stack("encoder", b.layers, b.ffn, false);
@@ -157,15 +159,6 @@ class T5 : public BuiltRunnable {
   }
 
  private:
-  static std::optional<at::Tensor> activation(const std::string& name, const at::Tensor& x = at::Tensor()) {
-    bool run = x.defined();
-    if (name == "relu") return run ? at::relu(x) : x;
-    if (name == "gelu") return run ? at::gelu(x) : x;
-    if (name == "gelu_new") return run ? at::gelu(x, "tanh") : x;  // NewGELUActivation, the tanh form
-    if (name == "silu") return run ? at::silu(x) : x;
-    return std::nullopt;
-  }
-
   Linear linear(const std::string& name, int64_t out, int64_t in) {
     return {name, w_->param(name + ".weight", {out, in})};
   }
@@ -229,7 +222,7 @@ class T5 : public BuiltRunnable {
     if (a.relative_bias.defined() && !bias.defined()) {
       bias = compute_bias(a, Sq, Sk, !decoder);
       // T5Stack's extended causal mask, (1 - tril) * finfo.min, added to the bias.
-      if (decoder) bias = bias + at::full({Sq, Sk}, lowest(bias.scalar_type()), bias.options()).triu(1);
+      if (decoder) bias = bias + at::full({Sq, Sk}, lowest_value(bias.scalar_type()), bias.options()).triu(1);
     }
     if (bias.defined()) scores = scores + bias;
     at::Tensor weights = at::softmax(scores.to(at::kFloat), -1).to(scores.scalar_type());
@@ -251,7 +244,7 @@ class T5 : public BuiltRunnable {
     at::Tensor x = b.ff_norm(h), y;
     {
       LayerScope d(name + ".DenseReluDense", gated_ ? "T5DenseGatedActDense" : "T5DenseActDense");
-      y = gated_ ? *activation(activation_, b.wi_0(x)) * b.wi_1(x) : *activation(activation_, b.wi(x));
+      y = gated_ ? act_(b.wi_0(x)) * b.wi_1(x) : act_(b.wi(x));
       if (y.scalar_type() != b.wo.weight.scalar_type()) y = y.to(b.wo.weight.scalar_type());
       y = d.out(b.wo(y));
     }
@@ -288,7 +281,7 @@ class T5 : public BuiltRunnable {
 
   int64_t E_ = 0, H_ = 0, D_ = 0, buckets_ = 0, max_distance_ = 128;
   bool gated_ = false, tied_ = false;
-  std::string activation_;
+  Activation act_ = nullptr;
   double eps_ = 1e-6;
   at::Tensor shared_, head_;
   Stack encoder_;
