@@ -22,7 +22,7 @@ torch/torchvision or ptscope has no LibTorch plugin).
     with the tied, rescaled head and a T5EncoderModel: logits equal to the
     reference within 1e-4 (t5_tiny's to expected.pt too), MACs to the hand
     count, parameters the file's (tied ones once); one --input (the decoder reads the
-    encoder's ids); three --input: a one-line error; --train.
+    encoder's ids); three --input, or a UMT5 layout: a one-line error; --train.
   * Every profile's per-layer table adds up: the depth-0 rows' parameters,
     MACs and FLOPs are at most the totals, and each row's are at least the
     sum of its children's.
@@ -183,6 +183,13 @@ def t5_family(ptscope, work):
                        capture_output=True, text=True)
     check(r.returncode != 0 and "takes 1 or 2 inputs" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
           f"t5_tiny, three --input: one line: {r.stderr.strip()}")
+    umt5 = work / "umt5_tiny.bin"  # a relative bias in every block: turned away, not built wrong
+    sd["encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight"] = \
+        sd["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"].clone()
+    torch.save(sd, umt5)
+    r = subprocess.run([ptscope, "profile", str(umt5), "-i", "1x4"], capture_output=True, text=True)
+    check(r.returncode == 1 and "(UMT5)" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          f"UMT5 layout: one line: {r.stderr.strip()}")
     t = profile(ptscope, tiny, f"{B}x{S}", extra=["-i", f"{B}x{T}", "--train", "--optimizer", "adamw"])["train"]
     check(t["gradients_bytes"] == t["parameters_bytes"] > 0 and t["optimizer_state_bytes"] == 2 * t["parameters_bytes"],
           "t5_tiny: --train: gradients and AdamW moments sized as the parameters")

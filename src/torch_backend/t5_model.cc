@@ -178,6 +178,10 @@ class T5 : public BuiltRunnable {
     w_->maybe_param(name + ".embed_tokens.weight", {shared_.size(0), E_});  // `shared`, as torch.save writes it
     for (int64_t i = 0; i < layers; ++i) {
       std::string n = name + ".block." + std::to_string(i) + ".";
+      // UMT5 gives every block a table of its own: another forward.
+      if (i > 0 && w_->has(n + "layer.0.SelfAttention.relative_attention_bias.weight"))
+        throw BackendError("t5: " + n + "layer.0.SelfAttention has a relative_attention_bias of its own (UMT5), "
+                           "which the plugin does not build yet");
       Block blk;
       blk.name = name + ".block." + std::to_string(i);
       blk.self_norm = norm(n + "layer.0.layer_norm");
