@@ -105,6 +105,19 @@ at::Tensor relative_position_bucket(at::Tensor relative, bool bidirectional, int
   return out + at::where(small, relative, large);
 }
 
+// Whether two names of the build are views of the same bytes (torch.save's
+// tied weights): then fetching the second adds no parameter.
+bool same_bytes(const ModelBuild& b, const std::string& a, const std::string& c) {
+  const ModelTensor *x = nullptr, *y = nullptr;
+  for (const ModelTensor& t : b.tensors) {
+    if (t.name == a) x = &t;
+    if (t.name == c) y = &t;
+  }
+  return x && y && x->file == y->file && x->file_offset == y->file_offset &&
+         x->storage_offset == y->storage_offset && x->shape == y->shape && x->stride == y->stride &&
+         x->dtype == y->dtype;
+}
+
 class T5 : public BuiltRunnable {
  public:
   T5(const ModelBuild& b, std::unique_ptr<Weights> w) : BuiltRunnable(std::move(w)) {
@@ -123,13 +136,17 @@ class T5 : public BuiltRunnable {
     gated_ = b.gated_mlp;
     eps_ = b.norm_eps > 0 ? b.norm_eps : default_norm_eps(b.family);
     shared_ = w_->param("shared.weight", {b.vocab, E_});
+    // T5 ties the stacks' embed_tokens (and a tied lm_head) to `shared`: the
+    // file's names for it are taken when they are its bytes; a copy of other
+    // bytes is left unused (and said so), as HF's tie_weights replaces it.
+    for (const char* name : {"encoder.embed_tokens.weight", "decoder.embed_tokens.weight", "lm_head.weight"})
+      if ((b.head_tied || std::string(name) != "lm_head.weight") && same_bytes(b, "shared.weight", name))
+        w_->param(name, {b.vocab, E_});
     encoder_ = stack("encoder", b.layers, b.ffn, false);
     if (b.decoder_layers > 0) {
       decoder_ = stack("decoder", b.decoder_layers, b.ffn, true);
       tied_ = b.head_tied;
-      // Tied: lm_head is `shared` (the file's copy, if any, is the same bytes).
       head_ = tied_ ? shared_ : w_->param("lm_head.weight", {b.vocab, E_});
-      if (tied_) w_->maybe_param("lm_head.weight", {b.vocab, E_});
     }
   }
 
@@ -175,7 +192,6 @@ class T5 : public BuiltRunnable {
     Stack st;
     st.name = name;
     st.decoder = decoder;
-    w_->maybe_param(name + ".embed_tokens.weight", {shared_.size(0), E_});  // `shared`, as torch.save writes it
     for (int64_t i = 0; i < layers; ++i) {
       std::string n = name + ".block." + std::to_string(i) + ".";
       // UMT5 gives every block a table of its own: another forward.
