@@ -22,6 +22,12 @@ torch/torchvision or ptscope has no LibTorch plugin).
     one again as a bare RobertaModel with a pooler (no prefix, no head:
     config.json's model_type says RoBERTa), its (last hidden state, pooled
     output) against the reference, its MACs, and a --train step.
+  * T5 (fixtures/profile_sd/t5_tiny: gated-gelu, untied head, two inputs:
+    input_ids 2x16, decoder_input_ids 2x8), and in --work T5 v1.0's relu
+    with the tied, rescaled head and a T5EncoderModel: logits equal to the
+    reference within 1e-4 (t5_tiny's to expected.pt too), MACs to the hand
+    count, parameters the file's (tied ones once); one --input (the decoder reads the
+    encoder's ids); three --input, or a UMT5 layout: a one-line error; --train.
   * Every profile's per-layer table adds up: the depth-0 rows' parameters,
     MACs and FLOPs are at most the totals, and each row's are at least the
     sum of its children's.
@@ -139,6 +145,61 @@ def hf_families(ptscope, work):
               f"{folder}: --train: gradients and AdamW moments sized as the parameters")
 
 
+def t5_family(ptscope, work):
+    B, S, T = hf_reference.BATCH, hf_reference.SEQ, hf_reference.T5_DECODER_SEQ
+    tiny = REPO / "fixtures" / "profile_sd" / "t5_tiny"
+    folders = [("t5_tiny", tiny)]
+    for variant in ("relu-tied", "encoder"):
+        folder = work / f"t5_{variant}"
+        hf_reference.write_t5_fixture(folder, variant)
+        folders.append((f"t5_{variant}", folder))
+    for name, path in folders:
+        cfg = json.loads((path / "config.json").read_text())
+        sd = torch.load(path / "pytorch_model.bin")
+        encoder_only = cfg["num_decoder_layers"] == 0
+        io = work / f"{name}.io"
+        j = profile(ptscope, path, f"{B}x{S}", io, [] if encoder_only else ["-i", f"{B}x{T}"])
+        inputs, out = torch.load(io)
+        with torch.no_grad():
+            ref = hf_reference.t5_forward(sd, cfg, *inputs)
+        diff = (out - ref).abs().max().item() if out.shape == ref.shape else float("inf")
+        check(diff <= TOLERANCE, f"{name}: output {list(out.shape)} against the reference, max abs diff {diff:.3g}")
+        expected = torch.load(path / "expected.pt")
+        same = len(inputs) == len(expected) - 1 and all(
+            torch.equal(i, expected[k]) for i, k in zip(inputs, ("input_ids", "decoder_input_ids")))
+        diff_e = (out - expected["logits"]).abs().max().item() if same else float("inf")
+        check(same and diff_e <= TOLERANCE, f"{name}: output against expected.pt, max abs diff {diff_e:.3g}")
+        hand = hf_reference.t5_macs(cfg, B, S, None if encoder_only else T)
+        check(j["macs"] == hand, f"{name}: MACs {j['macs']}, hand count {hand}")
+        numel = sum(t.numel() for t in {t.data_ptr(): t for t in sd.values()}.values())
+        check(j["parameters"]["numel"] == numel, f"{name}: {j['parameters']['numel']} parameters, the file's {numel}")
+        check_layers(name, j)
+    cfg = json.loads((tiny / "config.json").read_text())
+    sd = torch.load(tiny / "pytorch_model.bin")
+    io = work / "t5_tiny_one_input.io"
+    j = profile(ptscope, tiny, f"{B}x{S}", io)
+    inputs, out = torch.load(io)
+    with torch.no_grad():
+        ref = hf_reference.t5_forward(sd, cfg, inputs[0], inputs[0])
+    diff = (out - ref).abs().max().item() if len(inputs) == 1 and out.shape == ref.shape else float("inf")
+    check(diff <= TOLERANCE and j["macs"] == hf_reference.t5_macs(cfg, B, S, S),
+          f"t5_tiny, one --input: the decoder reads input_ids, max abs diff {diff:.3g}, MACs {j['macs']}")
+    r = subprocess.run([ptscope, "profile", str(tiny), "-i", "1x4", "-i", "1x4", "-i", "1x4"],
+                       capture_output=True, text=True)
+    check(r.returncode != 0 and "takes 1 or 2 inputs" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          f"t5_tiny, three --input: one line: {r.stderr.strip()}")
+    umt5 = work / "umt5_tiny.bin"  # a relative bias in every block: turned away, not built wrong
+    sd["encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight"] = \
+        sd["encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"].clone()
+    torch.save(sd, umt5)
+    r = subprocess.run([ptscope, "profile", str(umt5), "-i", "1x4"], capture_output=True, text=True)
+    check(r.returncode == 1 and "(UMT5)" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          f"UMT5 layout: one line: {r.stderr.strip()}")
+    t = profile(ptscope, tiny, f"{B}x{S}", extra=["-i", f"{B}x{T}", "--train", "--optimizer", "adamw"])["train"]
+    check(t["gradients_bytes"] == t["parameters_bytes"] > 0 and t["optimizer_state_bytes"] == 2 * t["parameters_bytes"],
+          "t5_tiny: --train: gradients and AdamW moments sized as the parameters")
+
+
 def safetensors_folder(ptscope, work):
     """The LLaMA fixture as a safetensors folder (no alignment of its own):
     the same logits."""
@@ -202,6 +263,7 @@ def main():
         work = Path(a.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
         hf_families(a.ptscope, work)
+        t5_family(a.ptscope, work)
         safetensors_folder(a.ptscope, work)
         bare_roberta(a.ptscope, work)
         torchvision_models(a.ptscope, work, ["resnet18"] if a.quick else ["resnet18", "resnet50", "vit_b_16"])

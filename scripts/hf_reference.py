@@ -46,12 +46,34 @@ The equations are those of Hugging Face transformers v4.39 (commit
     BertModel has add_pooling_layer=False); else BertModel's: the last hidden
     state, with the pooled output beside it, (last_hidden_state,
     pooler_output), when the state_dict has the pooler.
+  * T5 (T5, v1.1 / Flan-T5, T5EncoderModel),
+    src/transformers/models/t5/modeling_t5.py: T5LayerNorm.forward
+    (variance of x.to(float32).pow(2) over the last axis, no mean, no bias,
+    x * rsqrt(var + eps), cast to the weight's dtype when half, weight * x);
+    T5Attention._relative_position_bucket (bidirectional: half the buckets
+    per sign; max_exact = buckets // 2 exact ones, then log-spaced ones up to
+    max_distance, capped at buckets - 1), compute_bias (embedding of
+    bucket(memory - query) into [1, heads, q, k]) and forward (q, k, v, o
+    without bias; scores = matmul(q, k^T) with no 1/sqrt(d); scores +=
+    position_bias + mask; softmax(scores.float()).type_as(scores); matmul
+    with v); the bias from block 0 only (has_relative_attention_bias), reused
+    by the stack's later blocks, zeros for EncDecAttention;
+    ModuleUtilsMixin.get_extended_attention_mask ((1 - mask) * finfo.min,
+    causal in the decoder); T5DenseActDense (wo(act(wi(x)))) and
+    T5DenseGatedActDense (wo(act(wi_0(x)) * wi_1(x))), act from
+    T5Config.feed_forward_proj ("gated-gelu" is gelu_new); T5LayerFF,
+    T5LayerSelfAttention, T5LayerCrossAttention (pre-norm residuals); T5Stack
+    (embed_tokens = shared, final_layer_norm); T5ForConditionalGeneration
+    (decoder output * d_model ** -0.5 when tie_word_embeddings, then
+    lm_head). Inputs: input_ids and decoder_input_ids (the encoder's ids when
+    only one is given, as `ptscope profile` does with one --input).
 
 Dropout is the identity (eval), as in `ptscope profile`'s forward.
 
     /usr/bin/python3 scripts/hf_reference.py fixtures [OUTDIR]   (default fixtures/profile_sd)
     /usr/bin/python3 scripts/hf_reference.py compare FAMILY FOLDER IO_FILE
-    /usr/bin/python3 scripts/hf_reference.py macs FAMILY FOLDER BATCH SEQ
+    /usr/bin/python3 scripts/hf_reference.py macs FAMILY FOLDER BATCH SEQ [DECODER_SEQ]
+    /usr/bin/python3 scripts/hf_reference.py t5-fixture OUTDIR [gated|relu-tied|encoder]
 
 `fixtures` writes llama_gqa/, gpt2_tiny/, bert_tiny/ and roberta_tiny/
 (pytorch_model.bin, config.json,
@@ -60,7 +82,11 @@ inputs and output `ptscope profile --save-io` wrote, runs the reference on
 the same inputs, and prints the largest absolute difference of the logits,
 and of the inputs against expected.pt's. `macs` prints the hand count:
 linears, QK^T, AV and the LM head (BERT: the MLM head's transform and decoder, or without
-that head the pooler).
+that head the pooler). `t5-fixture` writes one T5 variant's
+folder (fixtures/profile_sd/t5_tiny is the gated one, Flan-T5's layout with
+an untied head; relu-tied is T5 v1.0's; encoder is a T5EncoderModel), with
+expected.pt holding input_ids (BATCH x SEQ), decoder_input_ids (BATCH x
+T5_DECODER_SEQ) and the logits.
 """
 
 import json
@@ -324,11 +350,214 @@ def bert_macs(cfg, B, S):
     return B * S * (L * linears + head) + B * L * 2 * H * S * S * D + (B * E * E if pooler and not mlm else 0)
 
 
+# ---- T5 (modeling_t5.py) ----
+
+T5_CONFIG = {"model_type": "t5", "architectures": ["T5ForConditionalGeneration"], "d_model": 32, "d_kv": 6,
+             "d_ff": 48, "num_layers": 2, "num_decoder_layers": 2, "num_heads": 4,
+             "relative_attention_num_buckets": 8, "relative_attention_max_distance": 16, "vocab_size": 64,
+             "layer_norm_epsilon": 1e-6, "feed_forward_proj": "gated-gelu", "tie_word_embeddings": False,
+             "is_encoder_decoder": True, "decoder_start_token_id": 0}
+T5_DECODER_SEQ = 8
+
+
+def t5_variant(variant):
+    """gated: Flan-T5's layout (gated-gelu, untied head); relu-tied: T5
+    v1.0's (relu, head tied to shared); encoder: T5EncoderModel (gated)."""
+    cfg = dict(T5_CONFIG)
+    if variant == "relu-tied":
+        cfg.update(feed_forward_proj="relu", tie_word_embeddings=True)
+    elif variant == "encoder":
+        cfg.update(architectures=["T5EncoderModel"], num_decoder_layers=0, is_encoder_decoder=False)
+    return cfg
+
+
+def t5_activation(cfg):
+    proj = cfg.get("feed_forward_proj", "relu")
+    act = "gelu_new" if proj == "gated-gelu" else proj.split("-")[-1]
+    return {"relu": torch.nn.functional.relu, "gelu": torch.nn.functional.gelu, "gelu_new": new_gelu,
+            "silu": torch.nn.functional.silu}[act]
+
+
+def t5_layer_norm(x, weight, eps):
+    variance = x.to(torch.float32).pow(2).mean(-1, keepdim=True)
+    x = x * torch.rsqrt(variance + eps)
+    if weight.dtype in (torch.float16, torch.bfloat16):
+        x = x.to(weight.dtype)
+    return weight * x
+
+
+def t5_relative_position_bucket(relative_position, bidirectional, num_buckets, max_distance):
+    relative_buckets = 0
+    if bidirectional:
+        num_buckets //= 2
+        relative_buckets += (relative_position > 0).to(torch.long) * num_buckets
+        relative_position = torch.abs(relative_position)
+    else:
+        relative_position = -torch.min(relative_position, torch.zeros_like(relative_position))
+    max_exact = num_buckets // 2
+    is_small = relative_position < max_exact
+    if_large = max_exact + (torch.log(relative_position.float() / max_exact) / math.log(max_distance / max_exact)
+                            * (num_buckets - max_exact)).to(torch.long)
+    if_large = torch.min(if_large, torch.full_like(if_large, num_buckets - 1))
+    return relative_buckets + torch.where(is_small, relative_position, if_large)
+
+
+def t5_compute_bias(table, query_length, key_length, bidirectional, max_distance):
+    context_position = torch.arange(query_length, dtype=torch.long)[:, None]
+    memory_position = torch.arange(key_length, dtype=torch.long)[None, :]
+    buckets = t5_relative_position_bucket(memory_position - context_position, bidirectional, table.shape[0],
+                                          max_distance)
+    return torch.nn.functional.embedding(buckets, table).permute([2, 0, 1]).unsqueeze(0)
+
+
+def t5_attention(sd, p, x, kv, position_bias, H, D):
+    B = x.shape[0]
+    shape = lambda t: t.view(B, -1, H, D).transpose(1, 2)
+    lin = lambda name, t: torch.nn.functional.linear(t, sd[p + name + ".weight"])
+    q, k, v = shape(lin("q", x)), shape(lin("k", kv)), shape(lin("v", kv))
+    scores = torch.matmul(q, k.transpose(3, 2))
+    scores += position_bias
+    weights = torch.nn.functional.softmax(scores.float(), dim=-1).type_as(scores)
+    out = torch.matmul(weights, v).transpose(1, 2).contiguous().view(B, -1, H * D)
+    return lin("o", out)
+
+
+def t5_clamp(h):  # T5Block: float16 kept short of infinity
+    if h.dtype != torch.float16:
+        return h
+    limit = torch.where(torch.isinf(h).any(), torch.finfo(h.dtype).max - 1000, torch.finfo(h.dtype).max)
+    return torch.clamp(h, min=-limit, max=limit)
+
+
+def t5_stack(sd, cfg, name, ids, encoded=None):
+    H, D, eps = cfg["num_heads"], cfg["d_kv"], cfg.get("layer_norm_epsilon", 1e-6)
+    max_distance = cfg.get("relative_attention_max_distance", 128)
+    decoder = encoded is not None
+    layers = cfg["num_decoder_layers"] if decoder else cfg["num_layers"]
+    act = t5_activation(cfg)
+    gated = cfg.get("feed_forward_proj", "relu").startswith("gated-")
+    B, S = ids.shape
+    h = torch.nn.functional.embedding(ids, sd["shared.weight"])
+    # get_extended_attention_mask with the default all-ones attention_mask.
+    ones = torch.ones(B, S, dtype=h.dtype)
+    if decoder:
+        seq_ids = torch.arange(S)
+        causal = (seq_ids[None, None, :].repeat(B, S, 1) <= seq_ids[None, :, None]).to(h.dtype)
+        extended = causal[:, None, :, :] * ones[:, None, None, :]
+    else:
+        extended = ones[:, None, None, :]
+    mask = (1.0 - extended) * torch.finfo(h.dtype).min
+    position_bias = cross_bias = None
+    for i in range(layers):
+        p = f"{name}.block.{i}.layer."
+        if position_bias is None:  # block 0's table
+            position_bias = t5_compute_bias(sd[p + "0.SelfAttention.relative_attention_bias.weight"], S, S,
+                                            not decoder, max_distance) + mask
+        x = t5_layer_norm(h, sd[p + "0.layer_norm.weight"], eps)
+        h = t5_clamp(h + t5_attention(sd, p + "0.SelfAttention.", x, x, position_bias, H, D))
+        if decoder:
+            if cross_bias is None:
+                encoder_mask = (1.0 - torch.ones(B, encoded.shape[1], dtype=h.dtype)[:, None, None, :]) \
+                    * torch.finfo(h.dtype).min
+                cross_bias = torch.zeros(1, H, S, encoded.shape[1], dtype=h.dtype) + encoder_mask
+            x = t5_layer_norm(h, sd[p + "1.layer_norm.weight"], eps)
+            h = t5_clamp(h + t5_attention(sd, p + "1.EncDecAttention.", x, encoded, cross_bias, H, D))
+        f = p + ("2." if decoder else "1.")
+        x = t5_layer_norm(h, sd[f + "layer_norm.weight"], eps)
+        lin = lambda n, t: torch.nn.functional.linear(t, sd[f + "DenseReluDense." + n + ".weight"])
+        y = act(lin("wi_0", x)) * lin("wi_1", x) if gated else act(lin("wi", x))
+        h = t5_clamp(h + lin("wo", y))
+    return t5_layer_norm(h, sd[name + ".final_layer_norm.weight"], eps)
+
+
+def t5_forward(sd, cfg, ids, decoder_ids=None):
+    encoded = t5_stack(sd, cfg, "encoder", ids)
+    if "decoder.block.0.layer.0.SelfAttention.q.weight" not in sd:  # T5EncoderModel
+        return encoded
+    out = t5_stack(sd, cfg, "decoder", ids if decoder_ids is None else decoder_ids, encoded)
+    if cfg.get("tie_word_embeddings", True):
+        return torch.nn.functional.linear(out * (cfg["d_model"] ** -0.5), sd["shared.weight"])
+    return torch.nn.functional.linear(out, sd["lm_head.weight"])
+
+
+def t5_state_dict(cfg):
+    E, H, D, F, V = (cfg[k] for k in ("d_model", "num_heads", "d_kv", "d_ff", "vocab_size"))
+    I, R = H * D, cfg["relative_attention_num_buckets"]
+    gated = cfg["feed_forward_proj"].startswith("gated-")
+    g = torch.Generator().manual_seed(0)
+    r = lambda *shape: torch.randn(*shape, generator=g) * 0.1
+    sd = {"shared.weight": r(V, E)}
+    for name, layers in (("encoder", cfg["num_layers"]), ("decoder", cfg["num_decoder_layers"])):
+        if not layers:
+            continue
+        sd[name + ".embed_tokens.weight"] = sd["shared.weight"]  # one storage, as torch.save writes tied ones
+        for i in range(layers):
+            p = f"{name}.block.{i}.layer."
+            attn = ["0.SelfAttention."] + (["1.EncDecAttention."] if name == "decoder" else [])
+            for j, a in enumerate(attn):
+                sd.update({p + a + "q.weight": r(I, E), p + a + "k.weight": r(I, E), p + a + "v.weight": r(I, E),
+                           p + a + "o.weight": r(E, I)})
+                if i == 0 and j == 0:  # large enough that a wrong bucket shows
+                    sd[p + a + "relative_attention_bias.weight"] = r(R, H) * 5
+                sd[p + str(j) + ".layer_norm.weight"] = 1 + r(E)
+            f = p + str(len(attn)) + "."
+            if gated:
+                sd.update({f + "DenseReluDense.wi_0.weight": r(F, E), f + "DenseReluDense.wi_1.weight": r(F, E)})
+            else:
+                sd[f + "DenseReluDense.wi.weight"] = r(F, E)
+            sd[f + "DenseReluDense.wo.weight"] = r(E, F)
+            sd[f + "layer_norm.weight"] = 1 + r(E)
+        sd[name + ".final_layer_norm.weight"] = 1 + r(E)
+    if cfg["num_decoder_layers"]:
+        sd["lm_head.weight"] = sd["shared.weight"] if cfg["tie_word_embeddings"] else r(V, E)
+    return sd
+
+
+def t5_macs(cfg, B, S, T=None):
+    """Encoder on S tokens, decoder on T (S when not given): linears, QK^T,
+    AV, the LM head; the gated product, the rescale and the bias add are
+    elementwise, no MACs."""
+    T = S if T is None else T
+    E, H, D, F, V = (cfg[k] for k in ("d_model", "num_heads", "d_kv", "d_ff", "vocab_size"))
+    L, Ld, I = cfg["num_layers"], cfg["num_decoder_layers"], H * D
+    ff = (3 if cfg["feed_forward_proj"].startswith("gated-") else 2) * E * F
+    encoder = B * S * L * (4 * E * I + ff) + B * L * 2 * H * S * S * D
+    if not Ld:
+        return encoder
+    decoder = (B * T * Ld * (4 * E * I + ff)      # self-attention q, k, v, o; the FFN
+               + B * T * Ld * 2 * E * I           # cross-attention q, o on the decoder's tokens
+               + B * S * Ld * 2 * E * I           # cross-attention k, v on the encoder's
+               + B * Ld * 2 * H * T * T * D       # self QK^T and AV
+               + B * Ld * 2 * H * T * S * D)      # cross QK^T and AV
+    return encoder + decoder + B * T * E * V
+
+
+def write_t5_fixture(folder, variant="gated"):
+    """ptscope draws each --input in turn after seed 0: input_ids, then decoder_input_ids."""
+    cfg = t5_variant(variant)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    sd = t5_state_dict(cfg)
+    torch.save(sd, folder / "pytorch_model.bin")
+    (folder / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    torch.manual_seed(0)
+    ids = torch.randint(cfg["vocab_size"], (BATCH, SEQ))
+    expected = {"input_ids": ids}
+    if cfg["num_decoder_layers"]:
+        expected["decoder_input_ids"] = torch.randint(cfg["vocab_size"], (BATCH, T5_DECODER_SEQ))
+    with torch.no_grad():
+        expected["logits"] = t5_forward(sd, cfg, ids, expected.get("decoder_input_ids"))
+    torch.save(expected, folder / "expected.pt")
+    return cfg, sd
+
+
 FAMILIES = {"llama": (LLAMA_CONFIG, llama_state_dict, llama_forward, llama_macs),
             "gpt2": (GPT2_CONFIG, gpt2_state_dict, gpt2_forward, gpt2_macs),
             "bert": (BERT_CONFIG, bert_state_dict, bert_forward, bert_macs),
             "roberta": (ROBERTA_CONFIG, bert_state_dict, bert_forward, bert_macs)}
 FOLDERS = {"llama": "llama_gqa", "gpt2": "gpt2_tiny", "bert": "bert_tiny", "roberta": "roberta_tiny"}
+# Encoder-decoders: more than one input (not in FAMILIES' one-input loop).
+SEQ2SEQ = {"t5": (T5_CONFIG, t5_state_dict, t5_forward, t5_macs)}
 
 
 def write_fixtures(out):
@@ -348,11 +577,13 @@ def write_fixtures(out):
 
 
 def compare(family, folder, io_file):
-    cfg, _, forward, _ = FAMILIES[family]
+    cfg, _, forward, _ = {**FAMILIES, **SEQ2SEQ}[family]
+    if family in SEQ2SEQ:
+        cfg = json.loads((Path(folder) / "config.json").read_text())
     sd = torch.load(Path(folder) / "pytorch_model.bin")
     inputs, output = torch.load(io_file)
     with torch.no_grad():
-        ref = forward(sd, cfg, inputs[0])
+        ref = forward(sd, cfg, *inputs)
     expected = torch.load(Path(folder) / "expected.pt")
     same_ids = inputs[0].shape == expected["input_ids"].shape and bool((inputs[0] == expected["input_ids"]).all())
     print(json.dumps({"max_abs_diff": (output - ref).abs().max().item(),
@@ -365,9 +596,11 @@ def main(argv):
         write_fixtures(argv[1] if len(argv) > 1 else REPO_ROOT / "fixtures" / "profile_sd")
     elif argv[:1] == ["compare"] and len(argv) == 4:
         compare(argv[1], argv[2], argv[3])
-    elif argv[:1] == ["macs"] and len(argv) == 5:
+    elif argv[:1] == ["macs"] and len(argv) in (5, 6):
         cfg = json.loads((Path(argv[2]) / "config.json").read_text())
-        print(FAMILIES[argv[1]][3](cfg, int(argv[3]), int(argv[4])))
+        print({**FAMILIES, **SEQ2SEQ}[argv[1]][3](cfg, *(int(n) for n in argv[3:])))
+    elif argv[:1] == ["t5-fixture"] and len(argv) in (2, 3):
+        write_t5_fixture(argv[1], *argv[2:])
     else:
         sys.exit(__doc__)
 

@@ -73,6 +73,7 @@ TEST(Architecture, HeadsFixedOnlyWhereATensorHasAHeadAxis) {
     return recognize_architecture(model_from_shapes(m))->heads;
   };
   EXPECT_EQ(heads("t5-small"), 8);     // relative_attention_bias [32, 8]
+  EXPECT_EQ(recognize_architecture(model_from_shapes("t5-small"))->relative_buckets, 32);
   EXPECT_EQ(heads("llama-2-7b"), 32);  // rotary inv_freq [64]: head_dim 128
   EXPECT_EQ(heads("mistral-7b"), 0);   // no inv_freq: 4096 wide, heads unknown
   EXPECT_EQ(heads("smollm-135m"), 0);  // estimate assumes head_dim 64

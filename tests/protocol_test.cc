@@ -157,7 +157,18 @@ TEST(Protocol, ModelBuildAndLayersRoundTrip) {
   EXPECT_EQ(back.save_io, "io.pt");
   EXPECT_FALSE(round_trip(ProfileRequest{}).build);
 
+  ModelBuild t5;
+  t5.family = "t5";
+  t5.decoder_layers = 6;
+  t5.relative_buckets = 32;
+  t5.relative_max_distance = 64;
+  t5.gated_mlp = true;
+  t5.activation = "gelu_new";
+  EXPECT_EQ(json(json(t5).get<ModelBuild>()), json(t5));
+  EXPECT_EQ(default_norm_eps("t5"), 1e-6);
+
   ModelBuild defaults = json::parse(R"({"family": "gpt2"})").get<ModelBuild>();
+  EXPECT_EQ(defaults.relative_max_distance, 128);  // T5Config's default
   EXPECT_EQ(defaults.norm_eps, 0);  // 0: default_norm_eps(family) in the plugin
   EXPECT_EQ(defaults.rope_theta, 10000.0);
   EXPECT_EQ(default_norm_eps("llama"), 1e-6);

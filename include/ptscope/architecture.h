@@ -23,6 +23,7 @@ struct Architecture {
   std::string prefix;          // what the family's own key names follow
   int64_t layers = 0;          // transformer blocks (t5: encoder blocks)
   int64_t decoder_layers = 0;  // t5 decoder blocks
+  int64_t relative_buckets = 0;  // t5: rows of the relative position bias
   int64_t hidden = 0;
   // Attention: widths are fixed by the shapes; the head count is only where
   // a tensor has one axis per head (t5's relative bias, rotary inv_freq).

@@ -178,7 +178,7 @@ std::optional<Architecture> t5(const ModelKeys& k) {
   a.dropout = true;
   // The relative position bias has one column per head.
   const std::string bias = enc + "0.layer.0.SelfAttention.relative_attention_bias.weight";
-  int64_t buckets = k.dim(bias, 0);
+  int64_t buckets = a.relative_buckets = k.dim(bias, 0);
   if (int64_t h = k.dim(bias, 1); h > 0 && a.attention_dim % h == 0) {
     a.heads = a.kv_heads = h;
     a.head_dim = a.attention_dim / h;

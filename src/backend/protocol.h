@@ -62,7 +62,7 @@ struct ModelTensor {
 // file does not fix (eps, rope theta) come from config.json when it says,
 // else HF's / torchvision's defaults below.
 struct ModelBuild {
-  std::string family;  // resnet, llama, gpt2, vit, bert
+  std::string family;  // resnet, llama, gpt2, vit, bert, t5
   int64_t layers = 0, hidden = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0, vocab = 0, positions = 0;
   std::string heads_source;       // as the estimate resolved them
   bool lm_head = false;           // the model ends in a projection to the vocabulary (logits)
@@ -78,6 +78,13 @@ struct ModelBuild {
   // bert: RoBERTa's pad_token_id, from which its positions count (padding
   // index + 1 onwards, create_position_ids_from_input_ids); -1: BERT's 0, 1, ...
   int64_t padding_idx = -1;
+  // t5: decoder blocks (0: an encoder only), the relative position bias's
+  // buckets (its rows) and max distance, gated FFN (wi_0, wi_1) and its
+  // activation (config's feed_forward_proj); head_tied: lm_head is `shared`
+  // rescaled by d_model^-0.5 (config's tie_word_embeddings).
+  int64_t decoder_layers = 0, relative_buckets = 0, relative_max_distance = 128;
+  bool gated_mlp = false;
+  std::string activation;
   std::vector<std::string> files;
   std::vector<ModelTensor> tensors;
 };
@@ -85,7 +92,7 @@ struct ModelBuild {
 // Each family's normalisation epsilon when neither the file nor its config
 // says: LlamaConfig.rms_norm_eps, GPT2Config.layer_norm_epsilon,
 // torchvision's BatchNorm2d default and its ViT's LayerNorm(eps=1e-6),
-// BertConfig / RobertaConfig.layer_norm_eps.
+// BertConfig / RobertaConfig.layer_norm_eps, T5Config.layer_norm_epsilon (1e-6).
 double default_norm_eps(const std::string& family);
 
 struct ProfileRequest {

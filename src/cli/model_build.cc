@@ -12,7 +12,7 @@ namespace ptscope::cli {
 namespace {
 
 // The families the plugin builds (src/torch_backend/*_model.cc).
-const std::set<std::string> kBuilt = {"resnet", "llama", "gpt2", "vit", "bert"};
+const std::set<std::string> kBuilt = {"resnet", "llama", "gpt2", "vit", "bert", "t5"};
 
 // What recognize_architecture looks for, for the error on a state_dict it
 // does not recognise.
@@ -36,6 +36,22 @@ std::string found(const Checkpoint& c) {
 // RobertaEmbeddings does (XLM-RoBERTa and CamemBERT are RoBERTa's code).
 const std::set<std::string> kRobertaTypes = {"roberta", "xlm-roberta", "camembert"};
 
+// T5Config (configuration_t5.py, v4.39): relative_attention_max_distance;
+// feed_forward_proj "[gated-]ACT", whose "gated-gelu" means gelu_new;
+// tie_word_embeddings, true unless it says false. What it does not say
+// stays as the file's names and sharing have it.
+void t5_config(const nlohmann::json& j, ModelBuild& b) {
+  if (auto it = j.find("relative_attention_max_distance"); it != j.end() && it->is_number_integer())
+    b.relative_max_distance = it->get<int64_t>();
+  if (auto it = j.find("feed_forward_proj"); it != j.end() && it->is_string()) {
+    std::string proj = it->get<std::string>();
+    size_t dash = proj.rfind('-');
+    b.activation = proj == "gated-gelu" ? "gelu_new" : proj.substr(dash == std::string::npos ? 0 : dash + 1);
+  }
+  auto tie = j.find("tie_word_embeddings");
+  b.head_tied = b.lm_head && (tie == j.end() || !tie->is_boolean() || tie->get<bool>());
+}
+
 // The sizes config.json gives that ModelConfig does not read: each only
 // where it is a number. A config that cannot be read adds nothing. For
 // bert, config.json's model_type, when it has one, says whether it is
@@ -52,11 +68,14 @@ void config_numbers(const Model& m, const Architecture& a, ModelBuild& b) {
         auto it = j.find(key);
         if (it != j.end() && it->is_number() && it->get<double>() > 0) out = it->get<double>();
       };
-      const char* eps = family == "gpt2" ? "layer_norm_epsilon" : family == "bert" ? "layer_norm_eps" : "rms_norm_eps";
+      const char* eps = family == "gpt2" || family == "t5" ? "layer_norm_epsilon"
+                        : family == "bert"                 ? "layer_norm_eps"
+                                                           : "rms_norm_eps";
       number(eps, b.norm_eps);
       number("rope_theta", b.rope_theta);
       number("pad_token_id", pad);
       if (auto t = j.find("model_type"); t != j.end() && t->is_string()) roberta = kRobertaTypes.count(*t) > 0;
+      if (family == "t5") t5_config(j, b);
     }
   }
   if (family == "bert" && roberta) b.padding_idx = static_cast<int64_t>(pad);
@@ -83,7 +102,7 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged) {
                 " state_dict of no architecture profile can build: " + kLookedFor + "; found " + found(merged));
   if (!kBuilt.count(a->family))
     throw Error("holds a " + a->family +
-                " state_dict, which profile cannot build yet (it builds resnet, llama, gpt2, vit, bert)");
+                " state_dict, which profile cannot build yet (it builds resnet, llama, gpt2, vit, bert, t5)");
   if (a->experts)
     throw Error("holds a " + a->family + " state_dict with a mixture of experts (" + std::to_string(a->experts) +
                 " per layer), which profile cannot build yet");
@@ -104,6 +123,10 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged) {
   b.channels = a->channels;
   b.stem_kernel = a->stem_kernel;
   b.patch = a->patch;
+  b.decoder_layers = a->decoder_layers;
+  b.relative_buckets = a->relative_buckets;
+  b.gated_mlp = a->gated_mlp;
+  if (a->family == "t5") b.activation = a->gated_mlp ? "gelu_new" : "relu";  // T5 v1.1's and T5's
   if (a->attention_dim) {
     EstimateOptions o;
     o.config = model.config;

@@ -2,6 +2,8 @@
 
 #include <torch/version.h>
 
+#include <limits>
+
 #include "mapped_file.h"
 #include "model_parts.h"
 #include "torch_dtypes.h"
@@ -81,6 +83,15 @@ void Weights::keep_buffer(const std::string& name) {
   if (has(name)) buffers_.push_back(fetch(name, nullptr, true));
 }
 
+double lowest_value(at::ScalarType t) {
+  switch (t) {
+    case at::kHalf: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
+    case at::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
+    case at::kDouble: return std::numeric_limits<double>::lowest();
+    default: return std::numeric_limits<float>::lowest();
+  }
+}
+
 BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device device) {
   auto w = std::make_unique<Weights>(b, dtype, device);
   Weights& weights = *w;
@@ -90,7 +101,8 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
   else if (b.family == "gpt2") out.model = build_gpt2(b, std::move(w));
   else if (b.family == "vit") out.model = build_vit(b, std::move(w));
   else if (b.family == "bert") out.model = build_bert(b, std::move(w));
-  else throw BackendError("the plugin cannot build a " + b.family + " model yet (resnet, llama, gpt2, vit, bert)");
+  else if (b.family == "t5") out.model = build_t5(b, std::move(w));
+  else throw BackendError("the plugin cannot build a " + b.family + " model yet (resnet, llama, gpt2, vit, bert, t5)");
   out.summary = b.family;
   if (b.family == "resnet") {
     out.summary += ", blocks";
@@ -101,6 +113,10 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
   }
   if (b.family == "bert" && b.padding_idx >= 0)
     out.summary += " (RoBERTa: positions from " + std::to_string(b.padding_idx + 1) + ")";
+  if (b.family == "t5")
+    out.summary += (b.decoder_layers ? ", " + std::to_string(b.decoder_layers) + " decoder layers" : ", encoder only") +
+                   std::string(b.gated_mlp ? ", gated " : ", ") + b.activation +
+                   (b.decoder_layers ? (b.head_tied ? ", head tied" : ", head untied") : "");
   if (b.heads)
     out.summary += ", " + std::to_string(b.heads) + " heads" +
                    (b.kv_heads != b.heads ? " (" + std::to_string(b.kv_heads) + " kv)" : "") + " from " +

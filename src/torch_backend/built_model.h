@@ -3,7 +3,7 @@
 // is a view of the mapped file (copied once only when --dtype or --device
 // asks for another type or place). The forwards follow the reference
 // implementations, file by file: resnet_model.cc, llama_model.cc,
-// gpt2_model.cc, vit_model.cc, bert_model.cc.
+// gpt2_model.cc, vit_model.cc, bert_model.cc, t5_model.cc.
 #pragma once
 
 #include <memory>

@@ -8,8 +8,6 @@
 // approximation, computed here as at::gelu(x, "tanh"): the same function,
 // one op instead of HF's eight elementwise ones. Dropout is left out
 // (eval; --train runs without it).
-#include <limits>
-
 #include "model_parts.h"
 #include "op_counter.h"
 
@@ -107,20 +105,11 @@ class Gpt2 : public BuiltRunnable {
     at::Tensor q = heads(qkv[0]), k = heads(qkv[1]), v = heads(qkv[2]);
     at::Tensor w = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(D));
     at::Tensor mask = causal_.narrow(0, 0, S).narrow(1, 0, S);
-    at::Tensor lowest = at::full({}, min_value(w.scalar_type()), w.options());
+    at::Tensor lowest = at::full({}, lowest_value(w.scalar_type()), w.options());
     w = at::where(mask, w, lowest);
     w = at::softmax(w, -1).to(v.scalar_type());
     at::Tensor out = at::matmul(w, v).permute({0, 2, 1, 3}).contiguous().view({B, S, E_});
     return s.out(b.attn_proj(out));
-  }
-
-  static double min_value(at::ScalarType t) {
-    switch (t) {
-      case at::kHalf: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
-      case at::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
-      case at::kDouble: return std::numeric_limits<double>::lowest();
-      default: return std::numeric_limits<float>::lowest();
-    }
   }
 
   at::Tensor block(const Block& b, at::Tensor h) const {

@@ -9,22 +9,11 @@
 // The rotary tables are computed once per forward, as v4.45 does
 // (LlamaModel.rotary_emb), and as an outer product by broadcasting, so they
 // add no MACs; Qwen2's q/k/v biases are used when the file has them.
-#include <limits>
-
 #include "model_parts.h"
 #include "op_counter.h"
 
 namespace ptscope::torch_backend {
 namespace {
-
-double lowest(at::ScalarType t) {
-  switch (t) {
-    case at::kHalf: return static_cast<double>(std::numeric_limits<c10::Half>::lowest());
-    case at::kBFloat16: return static_cast<double>(std::numeric_limits<c10::BFloat16>::lowest());
-    case at::kDouble: return std::numeric_limits<double>::lowest();
-    default: return std::numeric_limits<float>::lowest();
-  }
-}
 
 struct Linear {
   std::string name;
@@ -113,7 +102,7 @@ class Llama : public BuiltRunnable {
       cos = emb.cos().to(h.scalar_type());
       sin = s.out(emb.sin().to(h.scalar_type()));
       // LlamaModel._update_causal_mask: torch.finfo(dtype).min above the diagonal.
-      mask = at::full({S, S}, lowest(h.scalar_type()), h.options()).triu(1);
+      mask = at::full({S, S}, lowest_value(h.scalar_type()), h.options()).triu(1);
     }
     for (const Layer& l : layers_) h = layer(l, h, cos, sin, mask);
     h = norm_(h);

@@ -67,6 +67,9 @@ struct LayerNorm {
   }
 };
 
+// torch.finfo(dtype).min: what HF's eager attention masks with.
+double lowest_value(at::ScalarType t);
+
 // The Runnable side all built models share: parameters are the weights the
 // forward fetched; train() turns their gradients (and BatchNorm's batch
 // statistics) on.
@@ -104,5 +107,6 @@ std::unique_ptr<Runnable> build_llama(const ModelBuild& b, std::unique_ptr<Weigh
 std::unique_ptr<Runnable> build_gpt2(const ModelBuild& b, std::unique_ptr<Weights> w);
 std::unique_ptr<Runnable> build_vit(const ModelBuild& b, std::unique_ptr<Weights> w);
 std::unique_ptr<Runnable> build_bert(const ModelBuild& b, std::unique_ptr<Weights> w);
+std::unique_ptr<Runnable> build_t5(const ModelBuild& b, std::unique_ptr<Weights> w);
 
 }  // namespace ptscope::torch_backend
