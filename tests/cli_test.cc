@@ -213,6 +213,22 @@ TEST(CliProfile, LayerRowsInCsvAndTsv) {
   EXPECT_EQ(layer_rows, nlohmann::json::parse(js.out)[0]["layers"].size());
 }
 
+// A TorchScript module's row shows what it returned: nn.MultiheadAttention
+// returns (output, None), whose first tensor is the 1x16x64 attention output
+// (batch_first, the input's shape; 4,096 float32 bytes); its last op's
+// second result, the weights it did not compute, is no shape at all.
+TEST(CliProfile, TorchScriptLayerShowsTheReturnedTuplesFirstTensor) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/profile/mha.pt -i 1x16x64 --iters 1 --warmup 0 -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto layers = nlohmann::json::parse(r.out)[0]["layers"];
+  ASSERT_EQ(layers.size(), 1u) << layers;
+  EXPECT_EQ(layers[0]["name"], "attn");
+  EXPECT_EQ(layers[0]["type"], "MultiheadAttention");
+  EXPECT_EQ(layers[0]["output_shape"], nlohmann::json::array({1, 16, 64}));
+  EXPECT_EQ(layers[0]["activation_bytes"], 1 * 16 * 64 * 4);
+}
+
 // Two independent measurements of the forward's activation memory: c10's
 // reporting hook and a counting wrapper installed as the CPU allocator.
 TEST(CliProfile, ActivationMemoryAgreesWithTheAllocator) {
