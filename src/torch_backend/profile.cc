@@ -2,6 +2,7 @@
 // state_dict's model (built_model.h), build inputs, and measure one forward
 // (or one training step, train_step.h): FLOPs per op, per module and per
 // layer, activation memory, latency, and the largest batch (max_batch.h).
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
 #include <unistd.h>
@@ -137,16 +138,19 @@ ProfileReply profile(const ProfileRequest& req) {
     throw BackendError("forward failed: " + last_line(e.what_without_backtrace()));
   }
   {
-    // The counted copy (Runnable::for_counting) is warmed up as the model
-    // was, so the counter sees the ops of the same optimized graph.
+    // The counted copy (Runnable::for_counting) is run until the profiling
+    // executor has optimized it, as the model has been by now, so the
+    // counter sees the ops of the same optimized graph; not the whole
+    // --warmup again: a large model's forwards are seconds.
     Runnable& counted = m.for_counting();
+    int counted_warmup = std::max(1, std::min(req.warmup, static_cast<int>(torch::jit::getNumProfiledRuns().load())));
     auto counted_forward = [&] {
       counted.forward(inputs);
       target.sync();
     };
     try {
       if (&counted != &m)
-        for (int i = 0; i < std::max(req.warmup, 1); ++i) counted_forward();
+        for (int i = 0; i < counted_warmup; ++i) counted_forward();
     } catch (const c10::Error& e) {
       throw BackendError("forward failed: " + last_line(e.what_without_backtrace()));
     }
