@@ -99,6 +99,28 @@ void save_io(const std::string& path, const std::vector<c10::IValue>& inputs, co
   if (!f) throw BackendError("cannot write " + path);
 }
 
+// What the op counter runs: the model's counting copy
+// (Runnable::for_counting), run until the profiling executor has optimized
+// it, as the model has been by now, so the counter sees the ops of the same
+// optimized graph (not the whole --warmup again: a large model's forwards
+// are seconds). The model itself where the copy cannot be made or run: the
+// model's forward has run, so the failure is the marking's, and the rows
+// fall back to their last op's output.
+Runnable& counted_runnable(Runnable& m, const std::vector<c10::IValue>& inputs, int warmup, const Target& target) {
+  try {
+    Runnable& counted = m.for_counting();
+    if (&counted == &m) return m;
+    int runs = std::max(1, std::min(warmup, static_cast<int>(torch::jit::getNumProfiledRuns().load())));
+    for (int i = 0; i < runs; ++i) {
+      counted.forward(inputs);
+      target.sync();
+    }
+    return counted;
+  } catch (const c10::Error&) {
+    return m;
+  }
+}
+
 }  // namespace
 
 ProfileReply profile(const ProfileRequest& req) {
@@ -138,24 +160,10 @@ ProfileReply profile(const ProfileRequest& req) {
     throw BackendError("forward failed: " + last_line(e.what_without_backtrace()));
   }
   {
-    // The counted copy (Runnable::for_counting) is run until the profiling
-    // executor has optimized it, as the model has been by now, so the
-    // counter sees the ops of the same optimized graph; not the whole
-    // --warmup again: a large model's forwards are seconds.
-    Runnable& counted = m.for_counting();
-    int counted_warmup = std::max(1, std::min(req.warmup, static_cast<int>(torch::jit::getNumProfiledRuns().load())));
-    auto counted_forward = [&] {
-      counted.forward(inputs);
-      target.sync();
-    };
-    try {
-      if (&counted != &m)
-        for (int i = 0; i < counted_warmup; ++i) counted_forward();
-    } catch (const c10::Error& e) {
-      throw BackendError("forward failed: " + last_line(e.what_without_backtrace()));
-    }
+    Runnable& counted = counted_runnable(m, inputs, req.warmup, target);
     OpCounter counter;
-    counted_forward();
+    counted.forward(inputs);
+    target.sync();
     add_flops(counter.report(), m, f);
   }
   if (target.device.is_cpu()) {
