@@ -237,8 +237,9 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* base) {
     LayerTotals& row = totals.layers[static_cast<size_t>(r)];
     row.macs += cost.macs;
     row.flops += cost.flops;
-    // The interpreter does not say what a module returns: its last op's
-    // output is, for all but modules returning a tuple or an input.
+    // The interpreter does not say what a module returns: until its
+    // caller's kModuleOutputOp does, its last op's output stands in (right
+    // for all but modules returning a tuple or an input).
     if (ctx->interpreted && !row.output_seen && !outputs.empty() && outputs.back().kind == OpArg::Kind::Tensor) {
       row.output_shape = outputs.back().shape;
       row.activation_bytes = out_bytes;

@@ -5,6 +5,8 @@
 // folding during graph optimization runs ops too, outside any module.
 // A model built in C++ has no interpreter to say which module runs: its
 // forward marks each module with a LayerScope, and ops inside one count.
+// A TorchScript module's output comes from the kModuleOutputOp its caller
+// runs after the call (script_model.h), where the counted copy has them.
 #pragma once
 
 #include <ATen/record_function.h>
