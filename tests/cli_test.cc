@@ -173,14 +173,60 @@ TEST(CliProfile, TimeoutStopsALongRun) {
   EXPECT_EQ(r.err, "ptscope: error: fixtures/scripted_cnn.pt: LibTorch ran longer than --timeout 1 s: stopped\n");
 }
 
-// CSV and TSV: the ops and modules, with the file in the first column.
+// CSV and TSV: the ops, modules and layers, with the file in the first
+// column; each kind fills its own columns.
 TEST(CliProfile, CsvStartsWithTheFile) {
   if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
   Outcome r = ptscope("profile fixtures/scripted_cnn.pt --input 1x3x16x16 --iters 1 --warmup 0 --format csv");
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "file,kind,name,count,macs,flops");
-  EXPECT_NE(r.out.find("\nfixtures/scripted_cnn.pt,op,aten::conv2d,1,42336,84672\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\nfixtures/scripted_cnn.pt,module,conv,,42336,84672\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')),
+            "file,kind,name,count,macs,flops,type,depth,output_shape,parameters,activation_bytes");
+  EXPECT_NE(r.out.find("\nfixtures/scripted_cnn.pt,op,aten::conv2d,1,42336,84672,,,,,\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nfixtures/scripted_cnn.pt,module,conv,,42336,84672,,,,,\n"), std::string::npos) << r.out;
+}
+
+// The per-layer rows in CSV and TSV: Conv2d(3, 8, 3) on 1x3x16x16 is a
+// 1x8x14x14 float32 output (6,272 bytes) from 8x3x3x3 + 8 = 224 parameters,
+// 42,336 MACs; Linear(8, 10) 90 parameters, a 1x10 output. --depth 1 keeps
+// the model's children, nothing deeper.
+TEST(CliProfile, LayerRowsInCsvAndTsv) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome csv = ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16 --iters 1 --warmup 0 --depth 1 -f csv");
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  EXPECT_NE(csv.out.find("\nfixtures/scripted_cnn.pt,layer,conv,,42336,84672,Conv2d,0,1x8x14x14,224,6272\n"),
+            std::string::npos)
+      << csv.out;
+  EXPECT_NE(csv.out.find("\nfixtures/scripted_cnn.pt,layer,fc,,80,160,Linear,0,1x10,90,40\n"), std::string::npos)
+      << csv.out;
+  Outcome tsv = ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16 --iters 1 --warmup 0 --depth 1 -f tsv");
+  ASSERT_EQ(tsv.status, 0) << tsv.err;
+  EXPECT_EQ(tsv.out.substr(0, tsv.out.find('\n')),
+            "file\tkind\tname\tcount\tmacs\tflops\ttype\tdepth\toutput_shape\tparameters\tactivation_bytes");
+  EXPECT_NE(tsv.out.find("\nfixtures/scripted_cnn.pt\tlayer\tconv\t\t42336\t84672\tConv2d\t0\t1x8x14x14\t224\t6272\n"),
+            std::string::npos)
+      << tsv.out;
+  // One row per layer, as many as JSON lists at the same depth.
+  Outcome js = ptscope("profile fixtures/scripted_cnn.pt -i 1x3x16x16 --iters 1 --warmup 0 --depth 1 -f json");
+  ASSERT_EQ(js.status, 0) << js.err;
+  size_t layer_rows = 0;
+  for (size_t at = csv.out.find(",layer,"); at != std::string::npos; at = csv.out.find(",layer,", at + 1)) ++layer_rows;
+  EXPECT_EQ(layer_rows, nlohmann::json::parse(js.out)[0]["layers"].size());
+}
+
+// A TorchScript module's row shows what it returned: nn.MultiheadAttention
+// returns (output, None), whose first tensor is the 1x16x64 attention output
+// (batch_first, the input's shape; 4,096 float32 bytes); its last op's
+// second result, the weights it did not compute, is no shape at all.
+TEST(CliProfile, TorchScriptLayerShowsTheReturnedTuplesFirstTensor) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  Outcome r = ptscope("profile fixtures/profile/mha.pt -i 1x16x64 --iters 1 --warmup 0 -f json");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto layers = nlohmann::json::parse(r.out)[0]["layers"];
+  ASSERT_EQ(layers.size(), 1u) << layers;
+  EXPECT_EQ(layers[0]["name"], "attn");
+  EXPECT_EQ(layers[0]["type"], "MultiheadAttention");
+  EXPECT_EQ(layers[0]["output_shape"], nlohmann::json::array({1, 16, 64}));
+  EXPECT_EQ(layers[0]["activation_bytes"], 1 * 16 * 64 * 4);
 }
 
 // Two independent measurements of the forward's activation memory: c10's

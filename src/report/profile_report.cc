@@ -41,6 +41,26 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   return s.empty() ? "-" : s;
 }
 
+// CSV/TSV: one table, so a spreadsheet filters on `kind` (op, module,
+// layer) instead of finding where a second block starts. The layer columns
+// come after the op columns, so readers of the older six columns by
+// position keep working; cells a kind does not have stay empty. Layer
+// names are not indented: `depth` says it, and a filter keeps it.
+TextTable delimited_table(const ProfileReply& r) {
+  TextTable t = ops_table(r);
+  for (const char* c : {"type", "depth", "output_shape", "parameters", "activation_bytes"}) {
+    t.columns.push_back(c);
+    t.numeric.push_back(std::string(c) != "type" && std::string(c) != "output_shape");
+  }
+  for (auto& row : t.rows) row.resize(t.columns.size());
+  if (!r.forward) return t;
+  for (const LayerRow& l : r.forward->layers)
+    t.rows.push_back({"layer", l.name, "", std::to_string(l.macs), std::to_string(l.flops), l.type,
+                      std::to_string(l.depth), l.output_shape.empty() ? "" : shape_text(l.output_shape),
+                      std::to_string(l.parameters), std::to_string(l.activation_bytes)});
+  return t;
+}
+
 // The per-layer table, torchinfo's way: forward order, indented by depth,
 // then what no row holds (ops and parameters of the model itself) and the
 // totals, which the depth-0 rows and that line add up to.
@@ -179,7 +199,7 @@ json profile_json(const ProfileReply& r, const std::optional<EstimateBeside>& e)
 }
 
 TextTable profile_table(const ProfileReply& r) {
-  TextTable t = ops_table(r);
+  TextTable t = delimited_table(r);
   t.columns.insert(t.columns.begin(), "file");
   t.numeric.insert(t.numeric.begin(), false);
   for (auto& row : t.rows) row.insert(row.begin(), r.file);

@@ -1,5 +1,5 @@
 // profile's result: a report for people, one JSON object per file, and the
-// ops and top-level modules as CSV/TSV rows with the file first.
+// ops, top-level modules and layers as CSV/TSV rows with the file first.
 #pragma once
 
 #include <iosfwd>
@@ -16,7 +16,10 @@ namespace ptscope {
 void write_profile_text(std::ostream& out, const ProfileReply& r, const std::optional<EstimateBeside>& e);
 // The reply as the plugin sent it, with the estimate under "estimate".
 nlohmann::ordered_json profile_json(const ProfileReply& r, const std::optional<EstimateBeside>& e);
-// file, kind (op or module), name, count, macs, flops; no rows for --train.
+// file, kind (op, module or layer), name, count, macs, flops, then the
+// layer's type, depth, output_shape (1x8x30x30), parameters and
+// activation_bytes; each row fills the columns its kind has. No rows for
+// --train.
 TextTable profile_table(const ProfileReply& r);
 
 struct ProfiledFile {

@@ -4,10 +4,12 @@
 #include <torch/csrc/jit/runtime/interpreter.h>
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <set>
 
 #include "flops.h"
+#include "script_model.h"
 
 namespace ptscope::torch_backend {
 namespace {
@@ -127,9 +129,57 @@ std::vector<OpArg> last_values(const c10::IValue* values, size_t size, size_t co
   return args;
 }
 
+// The first tensor of a module's output, depth first through tuples and
+// lists: a module returning (output, weights) is shown by its output.
+const at::Tensor* first_tensor(const c10::IValue& v) {
+  if (v.isTensor()) return v.toTensor().defined() ? &v.toTensor() : nullptr;
+  if (v.isTuple())
+    for (const c10::IValue& e : v.toTupleRef().elements())
+      if (const at::Tensor* t = first_tensor(e)) return t;
+  if (v.isList())
+    for (const c10::IValue& e : v.toListRef())
+      if (const at::Tensor* t = first_tensor(e)) return t;
+  return nullptr;
+}
+
+// kModuleOutputOp(name, type, output), run by the caller of module `name`
+// after the call: the row's output, in place of its last op's. A module
+// that ran no op (an Identity) gets its row here.
+void on_module_output(const at::RecordFunction& fn) {
+  std::vector<std::string> hierarchy = torch::jit::currentModuleHierarchy();
+  c10::ArrayRef<const c10::IValue> args = fn.inputs();
+  if (hierarchy.empty() || args.size() < 3 || !args[args.size() - 3].isString()) return;
+  const c10::IValue& output = args[args.size() - 1];
+  std::lock_guard<std::mutex> lock(mu);
+  std::vector<int64_t> callers = interpreter_rows(hierarchy);
+  std::string caller = callers.empty() ? "" : totals.layers[static_cast<size_t>(callers.back())].name;
+  std::string path = (caller.empty() ? "" : caller + ".") + args[args.size() - 3].toStringRef();
+  auto [it, added] = row_of.emplace(path, totals.layers.size());
+  if (added) {
+    LayerTotals row;
+    row.name = path;
+    row.type = args[args.size() - 2].toStringRef();
+    row.depth = static_cast<int64_t>(callers.size());
+    totals.layers.push_back(row);
+  }
+  LayerTotals& row = totals.layers[it->second];
+  const at::Tensor* t = first_tensor(output);
+  row.output_shape = t ? t->sizes().vec() : std::vector<int64_t>{};
+  row.activation_bytes = t ? t->nbytes() : 0;
+  row.output_seen = true;
+}
+
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   auto ctx = std::make_unique<Context>();
   if (depth++ > 0) return ctx;
+  if (std::strcmp(fn.name(), kModuleOutputOp) == 0) {
+    try {
+      on_module_output(fn);
+    } catch (const c10::Error&) {
+      // Recorded without inputs: the row keeps its last op's output.
+    }
+    return ctx;
+  }
   if (!scopes.empty()) {  // a model built in C++
     ctx->counted = true;
     ctx->rows = scopes;
@@ -187,9 +237,10 @@ void on_end(const at::RecordFunction& fn, at::ObserverContext* base) {
     LayerTotals& row = totals.layers[static_cast<size_t>(r)];
     row.macs += cost.macs;
     row.flops += cost.flops;
-    // The interpreter does not say what a module returns: its last op's
-    // output is, for all but modules returning a tuple or an input.
-    if (ctx->interpreted && !outputs.empty() && outputs.back().kind == OpArg::Kind::Tensor) {
+    // The interpreter does not say what a module returns: until its
+    // caller's kModuleOutputOp does, its last op's output stands in (right
+    // for all but modules returning a tuple or an input).
+    if (ctx->interpreted && !row.output_seen && !outputs.empty() && outputs.back().kind == OpArg::Kind::Tensor) {
       row.output_shape = outputs.back().shape;
       row.activation_bytes = out_bytes;
     }

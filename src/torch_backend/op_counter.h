@@ -5,6 +5,8 @@
 // folding during graph optimization runs ops too, outside any module.
 // A model built in C++ has no interpreter to say which module runs: its
 // forward marks each module with a LayerScope, and ops inside one count.
+// A TorchScript module's output comes from the kModuleOutputOp its caller
+// runs after the call (script_model.h), where the counted copy has them.
 #pragma once
 
 #include <ATen/record_function.h>
@@ -26,7 +28,11 @@ struct OpTotals {
 struct LayerTotals {
   std::string name, type;
   int64_t depth = 0;
-  std::vector<int64_t> output_shape;  // its last op's output (TorchScript) or the value it returned
+  // The value it returned (the first tensor of a tuple); TorchScript
+  // modules called other than as an attribute of their caller: its last
+  // op's output.
+  std::vector<int64_t> output_shape;
+  bool output_seen = false;           // output_shape is the returned value's
   uint64_t parameters = 0;            // LayerScope: numel of the weights it is first to use
   uint64_t macs = 0, flops = 0, activation_bytes = 0;
 };

@@ -29,6 +29,10 @@ class Runnable {
   // (TorchScript: from the module tree); rows the model marks itself
   // (LayerScope) have theirs already.
   virtual uint64_t layer_parameters(const std::string& /*name*/) const { return 0; }
+  // What the op counter runs: the model itself, or (TorchScript) a copy
+  // that also reports each module's output, so the per-layer table has
+  // output shapes while the timed forwards run the model as it is.
+  virtual Runnable& for_counting() { return *this; }
 };
 
 }  // namespace ptscope::torch_backend
