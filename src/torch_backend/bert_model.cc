@@ -30,15 +30,6 @@
 namespace ptscope::torch_backend {
 namespace {
 
-struct Linear {
-  std::string name;
-  at::Tensor weight, bias;
-  at::Tensor operator()(const at::Tensor& x) const {
-    LayerScope s(name, "Linear", {weight, bias});
-    return s.out(at::linear(x, weight, bias));
-  }
-};
-
 // One encoder.layer.N: BertLayer's modules, by HF's names.
 struct Layer {
   std::string name;

@@ -55,6 +55,17 @@ class Weights {
   c10::Device device_;
 };
 
+// nn.Linear, counted as one layer; without a bias where the model has none
+// (T5's, LLaMA's projections).
+struct Linear {
+  std::string name;
+  at::Tensor weight, bias;  // bias undefined: none
+  at::Tensor operator()(const at::Tensor& x) const {
+    LayerScope s(name, "Linear", {weight, bias});
+    return s.out(at::linear(x, weight, bias));
+  }
+};
+
 // nn.LayerNorm over the last dimension, counted as one layer; eps is the
 // builder's (config.json's, else the family's default: default_norm_eps).
 struct LayerNorm {

@@ -41,15 +41,6 @@ Activation activation_named(const std::string& name) {
   return nullptr;
 }
 
-struct Linear {  // nn.Linear(bias=False)
-  std::string name;
-  at::Tensor weight;
-  at::Tensor operator()(const at::Tensor& x) const {
-    LayerScope s(name, "Linear", {weight});
-    return s.out(at::linear(x, weight));
-  }
-};
-
 struct T5LayerNorm {
   std::string name;
   at::Tensor weight;

@@ -16,15 +16,6 @@
 namespace ptscope::torch_backend {
 namespace {
 
-struct Linear {
-  std::string name;
-  at::Tensor weight, bias;
-  at::Tensor operator()(const at::Tensor& x) const {
-    LayerScope s(name, "Linear", {weight, bias});
-    return s.out(at::linear(x, weight, bias));
-  }
-};
-
 struct Block {
   std::string name;
   LayerNorm ln_1, ln_2;
