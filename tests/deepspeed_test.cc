@@ -188,6 +188,21 @@ TEST(DeepSpeed, LatestFixturesAreOneLineErrors) {
   }
 }
 
+// limits::kMaxTensorDims: a 64-dimension param_shapes entry is read.
+TEST(DeepSpeed, SixtyFourDimensionsAreRead) {
+  using test::PickleAsm;
+  namespace op = test::op;
+  TempDir dir("dims");
+  PickleAsm p;
+  p.proto(2).put(op::EMPTY_DICT).str("buffer_names").put(op::EMPTY_LIST).put(op::SETITEM);
+  p.str("param_shapes").put(op::EMPTY_LIST).put(op::EMPTY_DICT).str("w").put(op::MARK);
+  for (int i = 0; i < 64; ++i) p.integer(1);
+  p.put(op::TUPLE).put(op::SETITEM).put(op::APPEND).put(op::SETITEM);
+  write(dir.path / "mp_rank_00_model_states.pt", test::torch_zip(p.stop().bytes()).bytes);
+  std::string e = error_of(dir.path.string());
+  EXPECT_EQ(e.find("dimensions"), std::string::npos) << e;
+}
+
 TEST(DeepSpeed, LatestTagTable) {
   struct Row {
     std::string text, tag_or_error;
@@ -260,6 +275,16 @@ TEST(DeepSpeed, HostileModelStatesAreOneLineErrors) {
          return at;
        },
        "buffer_names is not a list"},
+      {"65 dimensions (limits::kMaxTensorDims)",
+       [](PickleAsm& p) {
+         p.put(op::EMPTY_DICT).str("buffer_names").put(op::EMPTY_LIST).put(op::SETITEM);
+         p.str("param_shapes").put(op::EMPTY_LIST).put(op::EMPTY_DICT).str("w").put(op::MARK);
+         for (int i = 0; i < 65; ++i) p.integer(1);
+         uint64_t at = p.size();  // the tuple is made by its TUPLE opcode
+         p.put(op::TUPLE).put(op::SETITEM).put(op::APPEND).put(op::SETITEM);
+         return at;
+       },
+       "param_shapes of 'w' has more than 64 dimensions"},
       {"param_shapes entry not a size",
        [](PickleAsm& p) {
          p.put(op::EMPTY_DICT).str("buffer_names").put(op::EMPTY_LIST).put(op::SETITEM);
