@@ -27,7 +27,8 @@ torch/torchvision or ptscope has no LibTorch plugin).
     to the reference and expected.pt within 1e-4; MACs equal to the hand
     count for the routing that happened (router, each expert on the tokens
     routed to it, shared expert and its gate); per-expert rows; every op
-    priced; --train; without num_experts_per_tok, a one-line error, and
+    priced; --train; in --work a Qwen2-MoE whose layer 0 is dense, with
+    norm_topk_prob; without num_experts_per_tok, a one-line error, and
     --experts-per-token 1 built and checked.
   * T5 (fixtures/profile_sd/t5_tiny: gated-gelu, untied head, two inputs:
     input_ids 2x16, decoder_input_ids 2x8), and in --work T5 v1.0's relu
@@ -195,6 +196,23 @@ def moe_families(ptscope, work):
         t = profile(ptscope, path, f"{B}x{S}", extra=["--train", "--optimizer", "adamw"])["train"]
         check(t["gradients_bytes"] == t["parameters_bytes"] > 0 and t["optimizer_state_bytes"] == 2 * t["parameters_bytes"],
               f"{folder}: --train: gradients and AdamW moments sized as the parameters")
+    # Qwen2-MoE whose first layer is dense (layer 0 shows no experts), renormalised top-k.
+    cfg = dict(hf_reference.QWEN2_MOE_CONFIG, mlp_only_layers=[0], norm_topk_prob=True)
+    folder = work / "qwen2_moe_dense_first"
+    folder.mkdir(exist_ok=True)
+    sd = hf_reference.moe_state_dict(cfg)
+    torch.save(sd, folder / "pytorch_model.bin")
+    (folder / "config.json").write_text(json.dumps(cfg))
+    io = work / "qwen2_moe_dense_first.io"
+    j = profile(ptscope, folder, f"{B}x{S}", io)
+    inputs, logits = torch.load(io)
+    tokens = []
+    with torch.no_grad():
+        ref = hf_reference.moe_forward(sd, cfg, inputs[0], tokens)
+    diff = (logits - ref).abs().max().item()
+    hand = hf_reference.moe_macs(cfg, B, S, tokens)
+    check(diff <= TOLERANCE and j["macs"] == hand and "a shared expert" in j["built"],
+          f"qwen2_moe, layer 0 dense, norm_topk_prob: max abs diff {diff:.3g}, MACs {j['macs']}, hand count {hand}")
     src = REPO / "fixtures" / "profile_sd" / "mixtral_tiny"
     folder = work / "mixtral_no_topk"
     folder.mkdir(exist_ok=True)

@@ -106,7 +106,7 @@ std::optional<std::string> own_name(const std::string& name, const std::string& 
 // (--experts-per-token, else config.json's num_experts_per_tok). Mixtral's
 // and Qwen2-MoE's ModuleList layouts are built; fused or DeepSeek experts
 // (grouped routing, its score correction) are not.
-void mixture_of_experts(const Architecture& a, const Estimate::Moe& m, ModelBuild& b) {
+void mixture_of_experts(const Architecture& a, const Estimate::Moe& m, const Checkpoint& c, ModelBuild& b) {
   const Experts& x = m.experts;
   std::string what = "holds a " + a.family + " state_dict with a mixture of experts (" + std::to_string(x.experts) +
                      " per layer)";
@@ -118,6 +118,12 @@ void mixture_of_experts(const Architecture& a, const Estimate::Moe& m, ModelBuil
   b.experts = x.experts;
   b.expert_ffn = x.expert_ffn;
   b.shared_expert_ffn = a.shared_ffn;
+  // Layer 0 may be dense (Qwen2-MoE's mlp_only_layers): the first shared expert then.
+  const std::string shared = ".shared_expert.gate_proj.weight";
+  for (const Tensor& t : c.tensors)
+    if (!b.shared_expert_ffn && t.shape.size() == 2 && t.name.size() > shared.size() &&
+        t.name.compare(t.name.size() - shared.size(), shared.size(), shared) == 0)
+      b.shared_expert_ffn = t.shape[0];
   b.experts_per_token = m.top_k;
   b.norm_topk_prob = x.naming == "mixtral";  // MixtralSparseMoeBlock always renormalises
 }
@@ -162,7 +168,7 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged, std::option
     b.kv_heads = e.kv_heads;
     b.heads_source = e.heads_source;
     b.head_dim = e.heads ? a->attention_dim / e.heads : 0;
-    if (e.moe) mixture_of_experts(*a, *e.moe, b);
+    if (e.moe) mixture_of_experts(*a, *e.moe, merged, b);
   }
   config_numbers(model, *a, b);
   for (size_t f = 0; f < model.files.size(); ++f) {
