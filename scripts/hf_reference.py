@@ -75,7 +75,8 @@ The equations are those of Hugging Face transformers v4.39 (commit
     expert(x[top_x]) * routing_weights[top_x, idx, None], index_add_ into
     zeros); MixtralBlockSparseTop2MLP (w2(silu(w1(x)) * w3(x))); attention,
     norms and head as LLaMA's (MixtralAttention is Mistral's, eager).
-  * Qwen2-MoE, src/transformers/models/qwen2_moe/modeling_qwen2_moe.py:
+  * Qwen2-MoE, src/transformers/models/qwen2_moe/modeling_qwen2_moe.py
+    (added in v4.40; v4.39 has no Qwen2-MoE):
     Qwen2MoeSparseMoeBlock.forward (the same routing, divided by the sum
     only when norm_topk_prob, default False; + sigmoid(shared_expert_gate(x))
     * shared_expert(x), a Qwen2MoeMLP); Qwen2MoeDecoderLayer (a dense

@@ -7,8 +7,8 @@
 // tokens one_hot(selected).permute(2, 1, 0) routes to it (torch.where),
 // expert(x[top_x]) * routing_weights[top_x, idx, None], index_add_'ed into
 // zeros. MixtralBlockSparseTop2MLP: w2(silu(w1(x)) * w3(x)).
-// src/transformers/models/qwen2_moe/modeling_qwen2_moe.py,
-// Qwen2MoeSparseMoeBlock.forward: the same routing, renormalised only when
+// src/transformers/models/qwen2_moe/modeling_qwen2_moe.py (new in v4.40:
+// v4.39 has no Qwen2-MoE), Qwen2MoeSparseMoeBlock.forward: the same routing, renormalised only when
 // config.norm_topk_prob, plus shared_expert(x) (a Qwen2MoeMLP) *
 // sigmoid(shared_expert_gate(x)); Qwen2MoeDecoderLayer gives a layer a
 // dense Qwen2MoeMLP (intermediate_size) in mlp_only_layers or off
@@ -42,6 +42,8 @@ at::Tensor SparseMoe::operator()(const at::Tensor& x) const {
   at::Tensor out = at::zeros({h.size(0), E}, h.options());
   // [experts, k, tokens]: which of its k choices sent each token to an expert.
   at::Tensor mask = at::one_hot(selected, static_cast<int64_t>(experts.size())).permute({2, 1, 0});
+  // Every expert runs, one no token chose on zero rows (no MACs, the same
+  // sum as the versions that skip it), so each has its row and parameters.
   for (size_t e = 0; e < experts.size(); ++e) {
     at::Tensor routed = mask[static_cast<int64_t>(e)].nonzero();  // rows (idx, top_x), as torch.where orders them
     at::Tensor idx = routed.select(1, 0), top_x = routed.select(1, 1);
