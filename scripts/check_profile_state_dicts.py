@@ -22,6 +22,14 @@ torch/torchvision or ptscope has no LibTorch plugin).
     one again as a bare RobertaModel with a pooler (no prefix, no head:
     config.json's model_type says RoBERTa), its (last hidden state, pooled
     output) against the reference, its MACs, and a --train step.
+  * Mixtral and Qwen2-MoE (fixtures/profile_sd/mixtral_tiny, qwen2_moe_tiny,
+    from scripts/hf_reference.py; Qwen2-MoE's layer 1 dense): logits equal
+    to the reference and expected.pt within 1e-4; MACs equal to the hand
+    count for the routing that happened (router, each expert on the tokens
+    routed to it, shared expert and its gate); per-expert rows; every op
+    priced; --train; in --work a Qwen2-MoE whose layer 0 is dense, with
+    norm_topk_prob; without num_experts_per_tok, a one-line error, and
+    --experts-per-token 1 built and checked.
   * T5 (fixtures/profile_sd/t5_tiny: gated-gelu, untied head, two inputs:
     input_ids 2x16, decoder_input_ids 2x8), and in --work T5 v1.0's relu
     with the tied, rescaled head and a T5EncoderModel: logits equal to the
@@ -145,6 +153,88 @@ def hf_families(ptscope, work):
               f"{folder}: --train: gradients and AdamW moments sized as the parameters")
 
 
+def moe_families(ptscope, work):
+    """Mixtral and Qwen2-MoE (fixtures/profile_sd/mixtral_tiny,
+    qwen2_moe_tiny): logits against the reference and expected.pt, MACs the
+    hand count for the routing the reference saw on the same ids (each
+    expert counts the tokens routed to it), one row per expert, router and
+    shared expert, --train; and top-k from --experts-per-token when
+    config.json has none, a one-line error when neither gives it."""
+    B, S = hf_reference.BATCH, hf_reference.SEQ
+    for family, folder in hf_reference.MOE_FOLDERS.items():
+        path = REPO / "fixtures" / "profile_sd" / folder
+        io = work / f"{folder}.io"
+        j = profile(ptscope, path, f"{B}x{S}", io)
+        cfg = json.loads((path / "config.json").read_text())
+        sd = torch.load(path / "pytorch_model.bin")
+        inputs, logits = torch.load(io)
+        tokens = []
+        with torch.no_grad():
+            ref = hf_reference.moe_forward(sd, cfg, inputs[0], tokens)
+        diff = (logits - ref).abs().max().item()
+        check(diff <= TOLERANCE, f"{folder}: logits against the reference, max abs diff {diff:.3g}")
+        expected = torch.load(path / "expected.pt")
+        same = torch.equal(inputs[0], expected["input_ids"])
+        diff_e = (logits - expected["logits"]).abs().max().item() if same else float("inf")
+        check(same and diff_e <= TOLERANCE, f"{folder}: logits against expected.pt, max abs diff {diff_e:.3g}")
+        hand = hf_reference.moe_macs(cfg, B, S, tokens)
+        check(j["macs"] == hand, f"{folder}: MACs {j['macs']}, hand count {hand} for tokens per expert {tokens}")
+        rows = {r["name"]: r for r in j["layers"]}
+        block = "layers.0.block_sparse_moe" if family == "mixtral" else "layers.0.mlp"
+        E, X = cfg["hidden_size"], hf_reference.experts_of(cfg)
+        F = cfg["intermediate_size"] if family == "mixtral" else cfg["moe_intermediate_size"]
+        experts_ok = all(rows.get(f"{block}.experts.{e}", {}).get("macs") == tokens[0][e] * 3 * E * F for e in range(X))
+        check(experts_ok and rows.get(f"{block}.gate", {}).get("macs") == B * S * E * X,
+              f"{folder}: rows {block}.gate and .experts.N, each expert's MACs its tokens'")
+        if family == "qwen2_moe":
+            check(rows.get("layers.1.mlp", {}).get("type") == "LlamaMLP" and f"{block}.shared_expert" in rows,
+                  f"{folder}: layer 1 dense (mlp_only_layers), layer 0's shared expert a row")
+        numel = sum(t.numel() for t in sd.values())
+        check(j["parameters"]["numel"] == numel, f"{folder}: {j['parameters']['numel']} parameters, the file's {numel}")
+        check(not j.get("ops_without_formula"), f"{folder}: every op has a formula: {j.get('ops_without_formula')}")
+        check_layers(folder, j)
+        t = profile(ptscope, path, f"{B}x{S}", extra=["--train", "--optimizer", "adamw"])["train"]
+        check(t["gradients_bytes"] == t["parameters_bytes"] > 0 and t["optimizer_state_bytes"] == 2 * t["parameters_bytes"],
+              f"{folder}: --train: gradients and AdamW moments sized as the parameters")
+    # Qwen2-MoE whose first layer is dense (layer 0 shows no experts), renormalised top-k.
+    cfg = dict(hf_reference.QWEN2_MOE_CONFIG, mlp_only_layers=[0], norm_topk_prob=True)
+    folder = work / "qwen2_moe_dense_first"
+    folder.mkdir(exist_ok=True)
+    sd = hf_reference.moe_state_dict(cfg)
+    torch.save(sd, folder / "pytorch_model.bin")
+    (folder / "config.json").write_text(json.dumps(cfg))
+    io = work / "qwen2_moe_dense_first.io"
+    j = profile(ptscope, folder, f"{B}x{S}", io)
+    inputs, logits = torch.load(io)
+    tokens = []
+    with torch.no_grad():
+        ref = hf_reference.moe_forward(sd, cfg, inputs[0], tokens)
+    diff = (logits - ref).abs().max().item()
+    hand = hf_reference.moe_macs(cfg, B, S, tokens)
+    check(diff <= TOLERANCE and j["macs"] == hand and "a shared expert" in j["built"],
+          f"qwen2_moe, layer 0 dense, norm_topk_prob: max abs diff {diff:.3g}, MACs {j['macs']}, hand count {hand}")
+    src = REPO / "fixtures" / "profile_sd" / "mixtral_tiny"
+    folder = work / "mixtral_no_topk"
+    folder.mkdir(exist_ok=True)
+    cfg = {k: v for k, v in json.loads((src / "config.json").read_text()).items() if k != "num_experts_per_tok"}
+    (folder / "config.json").write_text(json.dumps(cfg))
+    (folder / "pytorch_model.bin").write_bytes((src / "pytorch_model.bin").read_bytes())
+    r = subprocess.run([ptscope, "profile", str(folder), "-i", f"{B}x{S}"], capture_output=True, text=True)
+    check(r.returncode == 1 and "--experts-per-token" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          f"mixtral without num_experts_per_tok: one line: {r.stderr.strip()}")
+    io = work / "mixtral_top1.io"
+    j = profile(ptscope, folder, f"{B}x{S}", io, ["--experts-per-token", "1"])
+    sd = torch.load(src / "pytorch_model.bin")
+    inputs, logits = torch.load(io)
+    tokens = []
+    with torch.no_grad():
+        ref = hf_reference.moe_forward(sd, dict(cfg, num_experts_per_tok=1), inputs[0], tokens)
+    diff = (logits - ref).abs().max().item()
+    hand = hf_reference.moe_macs(dict(cfg, num_experts_per_tok=1), B, S, tokens)
+    check(diff <= TOLERANCE and j["macs"] == hand,
+          f"mixtral, --experts-per-token 1: max abs diff {diff:.3g}, MACs {j['macs']}, hand count {hand}")
+
+
 def t5_family(ptscope, work):
     B, S, T = hf_reference.BATCH, hf_reference.SEQ, hf_reference.T5_DECODER_SEQ
     tiny = REPO / "fixtures" / "profile_sd" / "t5_tiny"
@@ -263,6 +353,7 @@ def main():
         work = Path(a.work or tmp)
         work.mkdir(parents=True, exist_ok=True)
         hf_families(a.ptscope, work)
+        moe_families(a.ptscope, work)
         t5_family(a.ptscope, work)
         safetensors_folder(a.ptscope, work)
         bare_roberta(a.ptscope, work)

@@ -68,6 +68,23 @@ The equations are those of Hugging Face transformers v4.39 (commit
     lm_head). Inputs: input_ids and decoder_input_ids (the encoder's ids when
     only one is given, as `ptscope profile` does with one --input).
 
+  * Mixtral, src/transformers/models/mixtral/modeling_mixtral.py:
+    MixtralSparseMoeBlock.forward (router_logits = gate(x); softmax over the
+    experts in float; topk; divided by their sum; cast back; per expert the
+    tokens one_hot(selected).permute(2, 1, 0) routes to it, torch.where,
+    expert(x[top_x]) * routing_weights[top_x, idx, None], index_add_ into
+    zeros); MixtralBlockSparseTop2MLP (w2(silu(w1(x)) * w3(x))); attention,
+    norms and head as LLaMA's (MixtralAttention is Mistral's, eager).
+  * Qwen2-MoE, src/transformers/models/qwen2_moe/modeling_qwen2_moe.py
+    (added in v4.40; v4.39 has no Qwen2-MoE):
+    Qwen2MoeSparseMoeBlock.forward (the same routing, divided by the sum
+    only when norm_topk_prob, default False; + sigmoid(shared_expert_gate(x))
+    * shared_expert(x), a Qwen2MoeMLP); Qwen2MoeDecoderLayer (a dense
+    Qwen2MoeMLP of intermediate_size in mlp_only_layers or off
+    decoder_sparse_step); Qwen2MoeAttention with q/k/v biases. moe_forward
+    also reports how many tokens each expert got, from which moe_macs
+    counts MACs for the routing that happened.
+
 Dropout is the identity (eval), as in `ptscope profile`'s forward.
 
     /usr/bin/python3 scripts/hf_reference.py fixtures [OUTDIR]   (default fixtures/profile_sd)
@@ -75,7 +92,7 @@ Dropout is the identity (eval), as in `ptscope profile`'s forward.
     /usr/bin/python3 scripts/hf_reference.py macs FAMILY FOLDER BATCH SEQ [DECODER_SEQ]
     /usr/bin/python3 scripts/hf_reference.py t5-fixture OUTDIR [gated|relu-tied|encoder]
 
-`fixtures` writes llama_gqa/, gpt2_tiny/, bert_tiny/ and roberta_tiny/
+`fixtures` writes llama_gqa/, gpt2_tiny/, bert_tiny/, roberta_tiny/, mixtral_tiny/ and qwen2_moe_tiny/
 (pytorch_model.bin, config.json,
 expected.pt with the input ids and logits, seed 0). `compare` loads the
 inputs and output `ptscope profile --save-io` wrote, runs the reference on
@@ -137,7 +154,8 @@ def repeat_kv(x, n_rep):
     return x[:, :, None, :, :].expand(b, kvh, n_rep, s, d).reshape(b, kvh * n_rep, s, d)
 
 
-def llama_forward(sd, cfg, ids):
+def llama_forward(sd, cfg, ids, mlp=None):
+    """mlp(prefix, x): a layer's MLP other than LlamaMLP (moe_forward's)."""
     E, H, KV = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     D, eps = E // H, cfg["rms_norm_eps"]
     B, S = ids.shape
@@ -162,6 +180,9 @@ def llama_forward(sd, cfg, ids):
         a = torch.matmul(w, v).transpose(1, 2).contiguous().reshape(B, S, H * D)
         h = h + lin("self_attn.o_proj", a)
         x = rms_norm(h, sd[p + "post_attention_layernorm.weight"], eps)
+        if mlp is not None:
+            h = h + mlp(p, x)
+            continue
         h = h + lin("mlp.down_proj", torch.nn.functional.silu(lin("mlp.gate_proj", x)) * lin("mlp.up_proj", x))
     h = rms_norm(h, sd["model.norm.weight"], eps)
     return torch.nn.functional.linear(h, sd.get("lm_head.weight", sd["model.embed_tokens.weight"])).float()
@@ -551,6 +572,155 @@ def write_t5_fixture(folder, variant="gated"):
     return cfg, sd
 
 
+# ---- Mixtures of experts (modeling_mixtral.py, modeling_qwen2_moe.py) ----
+# LLaMA attention and norms (llama_forward), the MLP replaced where a layer
+# has experts. MixtralSparseMoeBlock.forward: router_logits = gate(x);
+# routing_weights = softmax(logits, dim=1, dtype=float); topk; divided by
+# their sum; .to(x.dtype); expert_mask = one_hot(selected, num_experts)
+# .permute(2, 1, 0); per expert: idx, top_x = where(expert_mask[e]);
+# expert(x[top_x]) * routing_weights[top_x, idx, None], index_add_ into
+# zeros. MixtralBlockSparseTop2MLP: w2(silu(w1(x)) * w3(x)).
+# Qwen2MoeSparseMoeBlock.forward: the same routing, divided by the sum only
+# when norm_topk_prob (default False), + sigmoid(shared_expert_gate(x)) *
+# shared_expert(x) (a Qwen2MoeMLP); Qwen2MoeDecoderLayer: a dense
+# Qwen2MoeMLP(intermediate_size) for layers in mlp_only_layers or off
+# decoder_sparse_step, else the sparse block (moe_intermediate_size).
+
+MIXTRAL_CONFIG = {"model_type": "mixtral", "hidden_size": 32, "num_attention_heads": 4, "num_key_value_heads": 2,
+                  "intermediate_size": 48, "num_hidden_layers": 2, "vocab_size": 64, "num_local_experts": 4,
+                  "num_experts_per_tok": 2, "rms_norm_eps": 1e-5, "rope_theta": 1000000.0,
+                  "max_position_embeddings": 64, "tie_word_embeddings": False}
+# Three layers, the middle one dense (mlp_only_layers), no renormalisation.
+QWEN2_MOE_CONFIG = {"model_type": "qwen2_moe", "hidden_size": 32, "num_attention_heads": 4, "num_key_value_heads": 2,
+                    "intermediate_size": 48, "moe_intermediate_size": 16, "shared_expert_intermediate_size": 32,
+                    "num_hidden_layers": 3, "vocab_size": 64, "num_experts": 4, "num_experts_per_tok": 2,
+                    "norm_topk_prob": False, "decoder_sparse_step": 1, "mlp_only_layers": [1], "rms_norm_eps": 1e-6,
+                    "rope_theta": 1000000.0, "max_position_embeddings": 64, "tie_word_embeddings": False}
+
+
+def moe_layer_kind(cfg, i):
+    """'mixtral', 'qwen2_moe' (sparse) or 'dense': Qwen2MoeDecoderLayer's choice."""
+    if cfg["model_type"] == "mixtral":
+        return "mixtral"
+    sparse = i not in cfg.get("mlp_only_layers", []) and (i + 1) % cfg.get("decoder_sparse_step", 1) == 0
+    return "qwen2_moe" if sparse else "dense"
+
+
+def experts_of(cfg):
+    return cfg.get("num_local_experts", cfg.get("num_experts"))
+
+
+def gated_mlp(sd, name, x, gate, up, down):
+    lin = lambda n, t: torch.nn.functional.linear(t, sd[f"{name}.{n}.weight"])
+    return lin(down, torch.nn.functional.silu(lin(gate, x)) * lin(up, x))
+
+
+def sparse_moe(sd, cfg, block, x, tokens):
+    """The sparse block; appends the tokens each expert got to `tokens`."""
+    mixtral = cfg["model_type"] == "mixtral"
+    B, S, E = x.shape
+    h = x.view(-1, E)
+    logits = torch.nn.functional.linear(h, sd[block + ".gate.weight"])
+    weights = torch.nn.functional.softmax(logits, dim=1, dtype=torch.float)
+    weights, selected = torch.topk(weights, cfg["num_experts_per_tok"], dim=-1)
+    if mixtral or cfg.get("norm_topk_prob", False):
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+    weights = weights.to(h.dtype)
+    out = torch.zeros((B * S, E), dtype=h.dtype)
+    mask = torch.nn.functional.one_hot(selected, num_classes=experts_of(cfg)).permute(2, 1, 0)
+    per_expert = []
+    for e in range(experts_of(cfg)):
+        idx, top_x = torch.where(mask[e])
+        per_expert.append(top_x.numel())
+        names = ("w1", "w3", "w2") if mixtral else ("gate_proj", "up_proj", "down_proj")
+        y = gated_mlp(sd, f"{block}.experts.{e}", h[top_x], *names) * weights[top_x, idx, None]
+        out.index_add_(0, top_x, y.to(h.dtype))
+    if block + ".shared_expert_gate.weight" in sd:
+        gate = torch.sigmoid(torch.nn.functional.linear(h, sd[block + ".shared_expert_gate.weight"]))
+        out = out + gate * gated_mlp(sd, block + ".shared_expert", h, "gate_proj", "up_proj", "down_proj")
+    tokens.append(per_expert)
+    return out.view(B, S, E)
+
+
+def moe_forward(sd, cfg, ids, tokens=None):
+    """Logits; `tokens` (a list) gets each MoE layer's tokens per expert."""
+    tokens = [] if tokens is None else tokens
+
+    def mlp(p, x):
+        i = int(p.split(".")[2])
+        kind = moe_layer_kind(cfg, i)
+        if kind == "dense":
+            return gated_mlp(sd, p + "mlp", x, "gate_proj", "up_proj", "down_proj")
+        return sparse_moe(sd, cfg, p + ("block_sparse_moe" if kind == "mixtral" else "mlp"), x, tokens)
+    return llama_forward(sd, cfg, ids, mlp)
+
+
+def moe_state_dict(cfg):
+    sd = llama_state_dict(dict(cfg, intermediate_size=1))  # attention, norms, embeddings, head
+    g = torch.Generator().manual_seed(1)
+    r = lambda *shape: torch.randn(*shape, generator=g) * 0.1
+    E, X = cfg["hidden_size"], experts_of(cfg)
+    H = cfg["num_attention_heads"]
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        for k in [k for k in sd if k.startswith(p + "mlp.")]:
+            del sd[k]
+        kind = moe_layer_kind(cfg, i)
+        if cfg["model_type"] == "qwen2_moe":  # Qwen2MoeAttention: q/k/v with biases
+            kvd = cfg["num_key_value_heads"] * (E // H)
+            sd.update({p + "self_attn.q_proj.bias": r(E), p + "self_attn.k_proj.bias": r(kvd),
+                       p + "self_attn.v_proj.bias": r(kvd)})
+        if kind == "dense":
+            F = cfg["intermediate_size"]
+            sd.update({p + "mlp.gate_proj.weight": r(F, E), p + "mlp.up_proj.weight": r(F, E),
+                       p + "mlp.down_proj.weight": r(E, F)})
+            continue
+        block = p + ("block_sparse_moe" if kind == "mixtral" else "mlp")
+        F = cfg["intermediate_size"] if kind == "mixtral" else cfg["moe_intermediate_size"]
+        sd[block + ".gate.weight"] = r(X, E)
+        names = ("w1", "w3", "w2") if kind == "mixtral" else ("gate_proj", "up_proj", "down_proj")
+        for e in range(X):
+            n = f"{block}.experts.{e}."
+            sd.update({n + names[0] + ".weight": r(F, E), n + names[1] + ".weight": r(F, E),
+                       n + names[2] + ".weight": r(E, F)})
+        if kind == "qwen2_moe":
+            Fs = cfg["shared_expert_intermediate_size"]
+            n = block + ".shared_expert."
+            sd.update({n + "gate_proj.weight": r(Fs, E), n + "up_proj.weight": r(Fs, E),
+                       n + "down_proj.weight": r(E, Fs), block + ".shared_expert_gate.weight": r(1, E)})
+    return sd
+
+
+def moe_macs(cfg, B, S, tokens):
+    """Hand count for the routing that happened (`tokens`: each MoE layer's
+    tokens per expert, from moe_forward): attention and the LM head as
+    llama_macs; per MoE layer the router (B*S*E*experts), each expert's
+    three matrices on the tokens it got, and the shared expert and its gate
+    on every token; a dense layer's MLP on every token."""
+    E, H, KV, V, L = (cfg[k] for k in ("hidden_size", "num_attention_heads", "num_key_value_heads",
+                                       "vocab_size", "num_hidden_layers"))
+    D = E // H
+    total = B * S * (L * (E * H * D + 2 * E * KV * D + H * D * E) + E * V) + B * L * 2 * H * S * S * D
+    moe = iter(tokens)
+    for i in range(L):
+        kind = moe_layer_kind(cfg, i)
+        if kind == "dense":
+            total += B * S * 3 * E * cfg["intermediate_size"]
+            continue
+        got = next(moe)
+        assert sum(got) == B * S * cfg["num_experts_per_tok"]
+        F = cfg["intermediate_size"] if kind == "mixtral" else cfg["moe_intermediate_size"]
+        total += B * S * E * experts_of(cfg) + sum(got) * 3 * E * F
+        if kind == "qwen2_moe":
+            total += B * S * (3 * E * cfg["shared_expert_intermediate_size"] + E)
+    return total
+
+
+MOE = {"mixtral": (MIXTRAL_CONFIG, moe_state_dict, moe_forward, moe_macs),
+       "qwen2_moe": (QWEN2_MOE_CONFIG, moe_state_dict, moe_forward, moe_macs)}
+MOE_FOLDERS = {"mixtral": "mixtral_tiny", "qwen2_moe": "qwen2_moe_tiny"}
+
+
 FAMILIES = {"llama": (LLAMA_CONFIG, llama_state_dict, llama_forward, llama_macs),
             "gpt2": (GPT2_CONFIG, gpt2_state_dict, gpt2_forward, gpt2_macs),
             "bert": (BERT_CONFIG, bert_state_dict, bert_forward, bert_macs),
@@ -561,8 +731,8 @@ SEQ2SEQ = {"t5": (T5_CONFIG, t5_state_dict, t5_forward, t5_macs)}
 
 
 def write_fixtures(out):
-    for family, (cfg, make, forward, _) in FAMILIES.items():
-        folder = Path(out) / FOLDERS[family]
+    for family, (cfg, make, forward, _) in {**FAMILIES, **MOE}.items():
+        folder = Path(out) / {**FOLDERS, **MOE_FOLDERS}[family]
         folder.mkdir(parents=True, exist_ok=True)
         sd = make(cfg)
         torch.save(sd, folder / "pytorch_model.bin")

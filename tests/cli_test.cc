@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -265,15 +266,53 @@ TEST(CliProfile, UnrecognisedStateDictSaysWhatItLookedFor) {
             "fc.weight); found 15 tensors (conv1.weight, conv1.bias, bn1.weight, ...)\n");
 }
 
-// A recognised family the plugin does not build yet says so: T5, from a
-// safetensors file of its two anchor tensors (zeros), written here.
-// Every recognised family is built; a mixture of experts is not yet, and
-// says so in one line.
-TEST(CliProfile, MixtureOfExpertsNotBuiltYetSaysSo) {
-  Outcome r = ptscope("profile fixtures/moe/mixtral --input 1x8:int64");
+// A mixture of experts needs its top-k: without config.json's
+// num_experts_per_tok or --experts-per-token, one line before LibTorch is
+// loaded; more than the experts a layer holds, one line too.
+TEST(CliProfile, MixtureOfExpertsWithoutTopKSaysSo) {
+  Outcome r = ptscope("profile fixtures/moe/mixtral_no_topk --input 1x8:int64");
   EXPECT_EQ(r.status, 1);
-  EXPECT_EQ(r.err, "ptscope: error: fixtures/moe/mixtral: holds a llama state_dict with a mixture of experts "
-                   "(4 per layer), which profile cannot build yet\n");
+  EXPECT_EQ(r.err, "ptscope: error: fixtures/moe/mixtral_no_topk: holds a llama state_dict with a mixture of experts "
+                   "(4 per layer) but no experts per token: give --experts-per-token (or config.json's "
+                   "num_experts_per_tok)\n");
+  r = ptscope("profile fixtures/moe/mixtral_no_topk --input 1x8:int64 --experts-per-token 5");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "ptscope: error: fixtures/moe/mixtral_no_topk: --experts-per-token 5 exceeds the 4 experts a "
+                   "layer holds\n");
+}
+
+// Mixtral (fixtures/profile_sd/mixtral_tiny, scripts/hf_reference.py):
+// each expert runs on the tokens routed to it, so however the router
+// splits them the experts of a layer see B*S*k tokens in all: MACs are the
+// attention's, the LM head's, and per layer the router's B*S*E*X plus
+// B*S*k*3*E*F; one row per expert and the router, named as HF names them.
+TEST(CliProfile, MixtralFolderBuildsItsExperts) {
+  if (!have_backend()) GTEST_SKIP() << "no LibTorch backend";
+  const std::string dir = "fixtures/profile_sd/mixtral_tiny";
+  std::ifstream config_file(dir + "/config.json");
+  auto cfg = nlohmann::json::parse(config_file);
+  const uint64_t E = cfg["hidden_size"], H = cfg["num_attention_heads"], KV = cfg["num_key_value_heads"],
+                 F = cfg["intermediate_size"], V = cfg["vocab_size"], L = cfg["num_hidden_layers"],
+                 X = cfg["num_local_experts"], K = cfg["num_experts_per_tok"], D = E / H;
+  const uint64_t B = 2, S = 16;
+  Outcome r = ptscope("profile " + dir + " -i 2x16 --iters 1 --warmup 0 -f json --depth 8");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out)[0];
+  EXPECT_EQ(j["built"], "llama, 2 layers, hidden 32, 4 heads (2 kv) from config.json, 4 experts per MoE layer, top 2");
+  uint64_t attention = E * H * D + 2 * E * KV * D + H * D * E;
+  EXPECT_EQ(j["macs"], B * S * (L * (attention + E * X + K * 3 * E * F) + E * V) + B * L * 2 * H * S * S * D);
+  EXPECT_TRUE(j["ops_without_formula"].empty()) << j["ops_without_formula"];
+  uint64_t expert_macs = 0;
+  std::set<std::string> names;
+  for (const auto& l : j["layers"]) {
+    const std::string name = l["name"];
+    names.insert(name);
+    if (name.rfind("layers.1.block_sparse_moe.experts.", 0) == 0 && l["depth"] == 2) expert_macs += l["macs"].get<uint64_t>();
+  }
+  EXPECT_EQ(expert_macs, B * S * K * 3 * E * F);
+  for (const char* n : {"layers.0.block_sparse_moe", "layers.0.block_sparse_moe.gate",
+                        "layers.0.block_sparse_moe.experts.3", "layers.0.block_sparse_moe.experts.3.w2"})
+    EXPECT_TRUE(names.count(n)) << n;
 }
 
 // A LLaMA folder with grouped-query attention (fixtures/profile_sd/llama_gqa,

@@ -99,6 +99,9 @@ TEST(Flops, Formulas) {
       {"adaptive avg", "aten::adaptive_avg_pool2d", {T({1, 4, 8, 8}), L({1, 1})}, {T({1, 4, 1, 1})},
        0, 256},
       {"view is free", "aten::view", {T({4, 4}), L({16})}, {T({16})}, 0, 0},
+      // A mixture of experts: routing chooses (free); index_add_ adds the 3 routed rows of 8 into 16.
+      {"topk is free", "aten::topk", {T({16, 4})}, {T({16, 2}), T({16, 2})}, 0, 0},
+      {"index_add_", "aten::index_add_", {T({16, 8}), N(), T({3}), T({3, 8})}, {T({16, 8})}, 0, 24},
   };
   for (const Case& c : cases) {
     OpCost cost = op_cost(c.op, c.in, c.out);

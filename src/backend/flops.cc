@@ -171,7 +171,9 @@ OpCost op_cost(const std::string& op, const Args& in, const Args& out) {
       "aten::split", "aten::unsqueeze", "aten::squeeze", "aten::expand", "aten::size",
       "aten::detach", "aten::clone", "aten::zeros", "aten::ones", "aten::empty",
       "aten::arange", "aten::full", "aten::tril", "aten::triu", "aten::index", "aten::unbind", "aten::narrow", "aten::as_strided",
-      "aten::__getitem__", "aten::layout", "aten::dim", "aten::numel", "aten::Int"};
+      "aten::__getitem__", "aten::layout", "aten::dim", "aten::numel", "aten::Int",
+      // A mixture of experts' routing: choosing and gathering, no arithmetic.
+      "aten::topk", "aten::one_hot", "aten::nonzero"};
   if (conv.count(op)) return convolution(op, in, out);
   if (mm.count(op)) return matmul_like(op, in, out);
   if (op == "aten::einsum") return einsum(in);
@@ -195,6 +197,10 @@ OpCost op_cost(const std::string& op, const Args& in, const Args& out) {
   if (op == "aten::mean" || op == "aten::sum") {
     const OpArg* x = tensor(in, 0);
     return x ? flops(x->numel()) : OpCost{};
+  }
+  if (op == "aten::index_add_" || op == "aten::index_add") {  // (self, dim, index, source): one add per source element
+    const OpArg* source = tensor(in, 3);
+    return source ? flops(source->numel()) : OpCost{};
   }
   if (op.rfind("aten::", 0) == 0 && elementwise().count(op.substr(6))) return flops(out_numel(out));
   if (free.count(op)) return {0, 0, true};

@@ -85,6 +85,13 @@ struct ModelBuild {
   int64_t decoder_layers = 0, relative_buckets = 0, relative_max_distance = 128;
   bool gated_mlp = false;
   std::string activation;
+  // llama with a mixture of experts (moe_block.h): routed experts per MoE
+  // layer (0: dense MLPs), one expert's and the shared expert's FFN widths
+  // (0: no shared expert), experts each token is routed to, and whether the
+  // top-k weights are renormalised to sum to 1 (Mixtral always; Qwen2-MoE
+  // when config.json's norm_topk_prob says so).
+  int64_t experts = 0, expert_ffn = 0, shared_expert_ffn = 0, experts_per_token = 0;
+  bool norm_topk_prob = false;
   std::vector<std::string> files;
   std::vector<ModelTensor> tensors;
 };

@@ -52,6 +52,13 @@ void t5_config(const nlohmann::json& j, ModelBuild& b) {
   b.head_tied = b.lm_head && (tie == j.end() || !tie->is_boolean() || tie->get<bool>());
 }
 
+// Qwen2MoeConfig.norm_topk_prob (default false): whether Qwen2-MoE
+// renormalises the top-k routing weights.
+void norm_topk_prob(const nlohmann::json& j, ModelBuild& b) {
+  if (auto it = j.find("norm_topk_prob"); b.experts && it != j.end() && it->is_boolean() && it->get<bool>())
+    b.norm_topk_prob = true;
+}
+
 // The sizes config.json gives that ModelConfig does not read: each only
 // where it is a number. A config that cannot be read adds nothing. For
 // bert, config.json's model_type, when it has one, says whether it is
@@ -76,6 +83,7 @@ void config_numbers(const Model& m, const Architecture& a, ModelBuild& b) {
       number("pad_token_id", pad);
       if (auto t = j.find("model_type"); t != j.end() && t->is_string()) roberta = kRobertaTypes.count(*t) > 0;
       if (family == "t5") t5_config(j, b);
+      norm_topk_prob(j, b);
     }
   }
   if (family == "bert" && roberta) b.padding_idx = static_cast<int64_t>(pad);
@@ -93,9 +101,36 @@ std::optional<std::string> own_name(const std::string& name, const std::string& 
   return std::nullopt;
 }
 
+// The experts the estimate found (find_experts: by name, in every layer, so
+// a Qwen2-MoE whose first layers are dense is seen too) and its top-k
+// (--experts-per-token, else config.json's num_experts_per_tok). Mixtral's
+// and Qwen2-MoE's ModuleList layouts are built; fused or DeepSeek experts
+// (grouped routing, its score correction) are not.
+void mixture_of_experts(const Architecture& a, const Estimate::Moe& m, const Checkpoint& c, ModelBuild& b) {
+  const Experts& x = m.experts;
+  std::string what = "holds a " + a.family + " state_dict with a mixture of experts (" + std::to_string(x.experts) +
+                     " per layer)";
+  if (a.family != "llama" || (x.naming != "mixtral" && x.naming != "qwen2_moe" && x.naming != "experts"))
+    throw Error(what + " named as " + x.naming + "'s, which profile cannot build yet (it builds Mixtral's and "
+                "Qwen2-MoE's)");
+  if (!m.top_k)
+    throw Error(what + " but no experts per token: give --experts-per-token (or config.json's num_experts_per_tok)");
+  b.experts = x.experts;
+  b.expert_ffn = x.expert_ffn;
+  b.shared_expert_ffn = a.shared_ffn;
+  // Layer 0 may be dense (Qwen2-MoE's mlp_only_layers): the first shared expert then.
+  const std::string shared = ".shared_expert.gate_proj.weight";
+  for (const Tensor& t : c.tensors)
+    if (!b.shared_expert_ffn && t.shape.size() == 2 && t.name.size() > shared.size() &&
+        t.name.compare(t.name.size() - shared.size(), shared.size(), shared) == 0)
+      b.shared_expert_ffn = t.shape[0];
+  b.experts_per_token = m.top_k;
+  b.norm_topk_prob = x.naming == "mixtral";  // MixtralSparseMoeBlock always renormalises
+}
+
 }  // namespace
 
-ModelBuild model_build(const Model& model, const Checkpoint& merged) {
+ModelBuild model_build(const Model& model, const Checkpoint& merged, std::optional<int64_t> experts_per_token) {
   std::optional<Architecture> a = recognize_architecture(merged);
   if (!a)
     throw Error("holds a " + std::string(format_name(merged.format)) +
@@ -103,9 +138,6 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged) {
   if (!kBuilt.count(a->family))
     throw Error("holds a " + a->family +
                 " state_dict, which profile cannot build yet (it builds resnet, llama, gpt2, vit, bert, t5)");
-  if (a->experts)
-    throw Error("holds a " + a->family + " state_dict with a mixture of experts (" + std::to_string(a->experts) +
-                " per layer), which profile cannot build yet");
   ModelBuild b;
   b.family = a->family;
   b.layers = a->layers;
@@ -130,11 +162,13 @@ ModelBuild model_build(const Model& model, const Checkpoint& merged) {
   if (a->attention_dim) {
     EstimateOptions o;
     o.config = model.config;
+    o.experts_per_token = experts_per_token;
     Estimate e = estimate(merged, o);
     b.heads = e.heads;
     b.kv_heads = e.kv_heads;
     b.heads_source = e.heads_source;
     b.head_dim = e.heads ? a->attention_dim / e.heads : 0;
+    if (e.moe) mixture_of_experts(*a, *e.moe, merged, b);
   }
   config_numbers(model, *a, b);
   for (size_t f = 0; f < model.files.size(); ++f) {

@@ -2,6 +2,8 @@
 // is to build, from what the core recognised. Nothing here loads LibTorch.
 #pragma once
 
+#include <optional>
+
 #include "protocol.h"
 #include "ptscope/checkpoint.h"
 #include "ptscope/load.h"
@@ -14,6 +16,10 @@ namespace ptscope::cli {
 // norm epsilon, rope theta and RoBERTa's padding index from config.json
 // where it says. Throws Error, one line, for a state_dict of no
 // architecture profile can build: what it looked for and what it found.
-ModelBuild model_build(const Model& model, const Checkpoint& merged);
+// A mixture of experts routes each token to `experts_per_token` experts
+// (--experts-per-token), else config.json's num_experts_per_tok; neither:
+// Error.
+ModelBuild model_build(const Model& model, const Checkpoint& merged,
+                       std::optional<int64_t> experts_per_token = std::nullopt);
 
 }  // namespace ptscope::cli

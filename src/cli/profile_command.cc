@@ -37,6 +37,7 @@ struct ProfileArgs {
   std::string dtype = kDefaults.dtype, optimizer = kDefaults.optimizer, device = kDefaults.device;
   bool train = false, counter_overhead = false, max_batch = false, progress = false;
   std::string save_io;
+  int64_t experts_per_token = 0;  // 0: config.json's num_experts_per_tok
   int depth = 3;  // per-layer rows this many levels deep, as torchinfo's default
   uint64_t memory_limit = kDefaults.memory_limit;
   // Seconds LibTorch may run the file's code (load, warm-up, timed runs,
@@ -89,7 +90,8 @@ int run_profile(const ProfileArgs& a) {
   Checkpoint c = model.files.size() == 1 ? model.files[0] : merge_checkpoints(model.files, a.file);
   if (c.format != Format::TorchScript) {
     try {
-      req.build = model_build(model, c);
+      req.build = model_build(model, c,
+                              a.experts_per_token ? std::optional<int64_t>(a.experts_per_token) : std::nullopt);
     } catch (const Error& e) {
       throw e.in_file(a.file);
     }
@@ -187,6 +189,9 @@ Run setup_profile(CLI::App& app, const GlobalOptions& global) {
   app.add_option("--save-io", a->save_io,
                  "Write the inputs and the first forward's output to this file (torch.load reads it), to compare "
                  "with a reference implementation");
+  app.add_option("--experts-per-token", a->experts_per_token,
+                 "Mixture of experts: experts each token is routed to (default: config.json's num_experts_per_tok)")
+      ->check(CLI::Range(1, 1 << 20));
   app.add_option("--memory-limit", a->memory_limit,
                  "With --max-batch: bytes the forward may use, weights and inputs included (e.g. 2GB, 512MiB)")
       ->transform(CLI::AsSizeValue(true));

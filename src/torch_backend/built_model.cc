@@ -121,6 +121,9 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
     out.summary += ", " + std::to_string(b.heads) + " heads" +
                    (b.kv_heads != b.heads ? " (" + std::to_string(b.kv_heads) + " kv)" : "") + " from " +
                    b.heads_source;
+  if (b.experts)
+    out.summary += ", " + std::to_string(b.experts) + " experts per MoE layer, top " +
+                   std::to_string(b.experts_per_token) + (b.shared_expert_ffn ? ", a shared expert" : "");
   size_t unused = weights.unused();
   if (unused) out.summary += "; " + std::to_string(unused) + " tensors of the file unused";
   return out;

@@ -9,20 +9,16 @@
 // The rotary tables are computed once per forward, as v4.45 does
 // (LlamaModel.rotary_emb), and as an outer product by broadcasting, so they
 // add no MACs; Qwen2's q/k/v biases are used when the file has them.
+// Mixtral's and Qwen2-MoE's mixtures of experts replace the MLP where a
+// layer's names show experts (moe_block.cc).
 #include "model_parts.h"
+#include "moe_block.h"
 #include "op_counter.h"
 
 namespace ptscope::torch_backend {
 namespace {
 
-struct Linear {
-  std::string name;
-  at::Tensor weight, bias;  // bias undefined when absent
-  at::Tensor operator()(const at::Tensor& x) const {
-    LayerScope s(name, "Linear", {weight, bias});
-    return s.out(at::linear(x, weight, bias));
-  }
-};
+using llama::Linear;  // moe_block.h: the experts share it
 
 struct RmsNorm {
   std::string name;
@@ -40,7 +36,8 @@ struct RmsNorm {
 struct Layer {
   std::string name;
   RmsNorm input_norm, post_norm;
-  Linear q, k, v, o, gate, up, down;
+  Linear q, k, v, o;
+  llama::LayerMlp mlp;  // dense, or a mixture of experts
 };
 
 class Llama : public BuiltRunnable {
@@ -67,9 +64,7 @@ class Llama : public BuiltRunnable {
       l.k = linear(n + "self_attn.k_proj", KVD, E_);
       l.v = linear(n + "self_attn.v_proj", KVD, E_);
       l.o = linear(n + "self_attn.o_proj", E_, Q);
-      l.gate = linear(n + "mlp.gate_proj", b.ffn, E_);
-      l.up = linear(n + "mlp.up_proj", b.ffn, E_);
-      l.down = linear(n + "mlp.down_proj", E_, b.ffn);
+      l.mlp = llama::layer_mlp(b, *w_, n);
       w_->keep_buffer(n + "self_attn.rotary_emb.inv_freq");
       layers_.push_back(std::move(l));
     }
@@ -152,12 +147,7 @@ class Llama : public BuiltRunnable {
     h = residual + attention(l, l.input_norm(h), cos, sin, mask);
     residual = h;
     at::Tensor x = l.post_norm(h);
-    at::Tensor mlp;
-    {
-      LayerScope m(l.name + ".mlp", "LlamaMLP");
-      mlp = m.out(l.down(at::silu(l.gate(x)) * l.up(x)));
-    }
-    return s.out(residual + mlp);
+    return s.out(residual + l.mlp(x));
   }
 
   int64_t E_ = 0, H_ = 0, KV_ = 0, D_ = 0;
