@@ -18,7 +18,6 @@
 namespace ptscope::torch_backend {
 namespace {
 
-using llama::Linear;  // moe_block.h: the experts share it
 
 struct RmsNorm {
   std::string name;

@@ -20,11 +20,6 @@
 
 namespace ptscope::torch_backend::llama {
 
-at::Tensor Linear::operator()(const at::Tensor& x) const {
-  LayerScope s(name, "Linear", {weight, bias});
-  return s.out(at::linear(x, weight, bias));
-}
-
 at::Tensor GatedMlp::operator()(const at::Tensor& x) const {
   LayerScope s(name, type);
   return s.out(down(at::silu(gate(x)) * up(x)));

@@ -10,20 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "model_parts.h"  // Linear, Weights
 #include "protocol.h"
 
 namespace ptscope::torch_backend {
 
-class Weights;
-
 namespace llama {
-
-// nn.Linear; bias undefined when the file has none.
-struct Linear {
-  std::string name;
-  at::Tensor weight, bias;
-  at::Tensor operator()(const at::Tensor& x) const;
-};
 
 // down(silu(gate(x)) * up(x)): LlamaMLP, Qwen2MoeMLP (an expert, the shared
 // expert), MixtralBlockSparseTop2MLP (w2(silu(w1(x)) * w3(x))).
