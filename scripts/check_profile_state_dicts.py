@@ -217,6 +217,63 @@ def safetensors_folder(ptscope, work):
     check(diff <= TOLERANCE, f"llama_gqa as safetensors: logits against expected.pt, max abs diff {diff:.3g}")
 
 
+# config.json additions to the LLaMA fixture (head_dim 16, rope_theta 5e5,
+# SEQ 16): llama3's bands put inv_freq in all three (kept, smoothed,
+# divided); dynamic's max_position_embeddings 8 < SEQ rescales the base;
+# the window 4 < SEQ hides most keys.
+LLAMA_VARIANTS = {
+    "rope_linear": {"rope_scaling": {"type": "linear", "factor": 4.0}},
+    "rope_dynamic": {"rope_scaling": {"rope_type": "dynamic", "factor": 2.0}, "max_position_embeddings": 8},
+    "rope_llama3": {"rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                     "high_freq_factor": 4.0, "original_max_position_embeddings": 1024}},
+    "rope_yarn": {"rope_scaling": {"rope_type": "yarn", "factor": 4.0}},
+    "sliding_window": {"model_type": "mistral", "sliding_window": 4},
+}
+
+
+def llama_variants(ptscope, work):
+    """The LLaMA fixture with rope_scaling (each type) or a sliding window in
+    its config.json: logits equal to the reference within 1e-4 and unlike
+    the plain model's (expected.pt), so neither can pass unapplied; Qwen2's
+    window off unless use_sliding_window; an unknown rope_type a one-line
+    error naming it."""
+    src = REPO / "fixtures" / "profile_sd" / "llama_gqa"
+    sd = torch.load(src / "pytorch_model.bin")
+    expected = torch.load(src / "expected.pt")
+    base = json.loads((src / "config.json").read_text())
+    shape = f"{hf_reference.BATCH}x{hf_reference.SEQ}"
+
+    def variant(name, extra):
+        folder = work / f"llama_{name}"
+        folder.mkdir(exist_ok=True)
+        cfg = dict(base, **extra)
+        (folder / "config.json").write_text(json.dumps(cfg))
+        (folder / "pytorch_model.bin").write_bytes((src / "pytorch_model.bin").read_bytes())
+        return folder, cfg
+
+    for name, extra in list(LLAMA_VARIANTS.items()) + [
+            ("qwen2_window_unused", {"model_type": "qwen2", "sliding_window": 4})]:
+        folder, cfg = variant(name, extra)
+        io = work / f"llama_{name}.io"
+        profile(ptscope, folder, shape, io)
+        inputs, logits = torch.load(io)
+        with torch.no_grad():
+            ref = hf_reference.llama_forward(sd, cfg, inputs[0])
+        diff = (logits - ref).abs().max().item()
+        check(diff <= TOLERANCE, f"llama {name}: logits against the reference, max abs diff {diff:.3g}")
+        plain = (logits - expected["logits"]).abs().max().item() if torch.equal(inputs[0], expected["input_ids"]) \
+            else float("nan")
+        if name == "qwen2_window_unused":
+            check(plain <= TOLERANCE, f"llama {name}: Qwen2 without use_sliding_window is the plain model, "
+                                      f"max abs diff {plain:.3g}")
+        else:
+            check(plain > 1e-2, f"llama {name}: logits differ from the plain model's, max abs diff {plain:.3g}")
+    folder, _ = variant("rope_unknown", {"rope_scaling": {"rope_type": "su", "factor": 2.0}})
+    r = subprocess.run([ptscope, "profile", str(folder), "-i", shape], capture_output=True, text=True)
+    check(r.returncode != 0 and "'su'" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          f"llama rope_type 'su': one line: {r.stderr.strip()}")
+
+
 def bare_roberta(ptscope, work):
     """RobertaModel's own state_dict (no "roberta." prefix, no LM head; a
     pooler, drawn here): only config.json's model_type tells its positions
@@ -266,6 +323,7 @@ def main():
         t5_family(a.ptscope, work)
         safetensors_folder(a.ptscope, work)
         bare_roberta(a.ptscope, work)
+        llama_variants(a.ptscope, work)
         torchvision_models(a.ptscope, work, ["resnet18"] if a.quick else ["resnet18", "resnet50", "vit_b_16"])
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)
