@@ -28,6 +28,13 @@ torch/torchvision or ptscope has no LibTorch plugin).
     reference within 1e-4 (t5_tiny's to expected.pt too), MACs to the hand
     count, parameters the file's (tied ones once); one --input (the decoder reads the
     encoder's ids); three --input, or a UMT5 layout: a one-line error; --train.
+  * The LLaMA fixture again in --work with config.json's rope_scaling
+    (linear, dynamic, llama3, yarn) or a sliding window (Mistral's; Qwen2's
+    unused without use_sliding_window): logits equal to the reference within
+    1e-4 and unlike the plain model's; an unknown rope_type: a one-line error.
+  * --train with dropout: each HF fixture's activations with its config's
+    dropout probabilities 0.1 above those with 0, and those of its config
+    without the keys equal to the config class's default's.
   * Every profile's per-layer table adds up: the depth-0 rows' parameters,
     MACs and FLOPs are at most the totals, and each row's are at least the
     sum of its children's.
@@ -274,6 +281,39 @@ def llama_variants(ptscope, work):
           f"llama rope_type 'su': one line: {r.stderr.strip()}")
 
 
+# Each family's dropout keys in config.json (absent: the config class's
+# defaults, 0.1 but LLaMA's attention_dropout 0).
+DROPOUT_KEYS = {"gpt2_tiny": ("embd_pdrop", "attn_pdrop", "resid_pdrop"),
+                "bert_tiny": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
+                "t5_tiny": ("dropout_rate",), "llama_gqa": ("attention_dropout",)}
+
+
+def dropout_train(ptscope, work):
+    """--train applies dropout where HF's modules in train mode do: its masks
+    are saved for backward, so the step's activations outgrow those of the
+    same model with every probability 0 in config.json. (The forward-only
+    profiles above, dropout-free, still equal the references.)"""
+    B, S, T = hf_reference.BATCH, hf_reference.SEQ, hf_reference.T5_DECODER_SEQ
+    for folder, keys in DROPOUT_KEYS.items():
+        src = REPO / "fixtures" / "profile_sd" / folder
+        base = json.loads((src / "config.json").read_text())
+        sizes = {}
+        for label, p in (("off", 0.0), ("on", 0.1)):
+            out = work / f"{folder}_dropout_{label}"
+            out.mkdir(exist_ok=True)
+            (out / "config.json").write_text(json.dumps(dict(base, **{k: p for k in keys})))
+            (out / "pytorch_model.bin").write_bytes((src / "pytorch_model.bin").read_bytes())
+            extra = ["--train"] + (["-i", f"{B}x{T}"] if folder == "t5_tiny" else [])
+            sizes[label] = profile(ptscope, out, f"{B}x{S}", extra=extra)["train"]["activations_bytes"]
+        check(sizes["on"] > sizes["off"] > 0,
+              f"{folder} --train: activations {sizes['on']} bytes with dropout 0.1, {sizes['off']} without")
+        extra = ["--train"] + (["-i", f"{B}x{T}"] if folder == "t5_tiny" else [])
+        plain = profile(ptscope, src, f"{B}x{S}", extra=extra)["train"]["activations_bytes"]
+        default = "off" if folder == "llama_gqa" else "on"
+        check(plain == sizes[default] and not any(k in base for k in keys),
+              f"{folder} --train: without the keys, the config class's default ({default}): {plain} bytes")
+
+
 def bare_roberta(ptscope, work):
     """RobertaModel's own state_dict (no "roberta." prefix, no LM head; a
     pooler, drawn here): only config.json's model_type tells its positions
@@ -324,6 +364,7 @@ def main():
         safetensors_folder(a.ptscope, work)
         bare_roberta(a.ptscope, work)
         llama_variants(a.ptscope, work)
+        dropout_train(a.ptscope, work)
         torchvision_models(a.ptscope, work, ["resnet18"] if a.quick else ["resnet18", "resnet50", "vit_b_16"])
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)

@@ -68,7 +68,11 @@ The equations are those of Hugging Face transformers v4.39 (commit
     lm_head). Inputs: input_ids and decoder_input_ids (the encoder's ids when
     only one is given, as `ptscope profile` does with one --input).
 
-Dropout is the identity (eval), as in `ptscope profile`'s forward.
+The LLaMA family's rope_scaling and sliding window follow
+src/transformers/modeling_rope_utils.py and modeling_attn_mask_utils.py
+(rope_parameters, causal_mask below). Dropout is the identity (eval), as in
+`ptscope profile`'s forward (its --train step applies it, unchecked against
+a reference: the masks are random).
 
     /usr/bin/python3 scripts/hf_reference.py fixtures [OUTDIR]   (default fixtures/profile_sd)
     /usr/bin/python3 scripts/hf_reference.py compare FAMILY FOLDER IO_FILE

@@ -158,7 +158,7 @@ class Llama : public BuiltRunnable {
     w = w + mask;
     w = at::softmax(w, -1, at::kFloat).to(q.scalar_type());
     // LlamaAttention: dropout(attn_weights, p=attention_dropout, training), a --train step only.
-    if (training_ && attention_dropout_ > 0) w = at::dropout(w, attention_dropout_, true);
+    w = dropout(w, attention_dropout_);
     at::Tensor out = at::matmul(w, v).transpose(1, 2).contiguous().reshape({B, S, H_ * D_});
     return s.out(l.o(out));
   }
