@@ -121,6 +121,8 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
     out.summary += ", " + std::to_string(b.heads) + " heads" +
                    (b.kv_heads != b.heads ? " (" + std::to_string(b.kv_heads) + " kv)" : "") + " from " +
                    b.heads_source;
+  if (!b.rope.type.empty()) out.summary += ", rope_scaling " + b.rope.type + " factor " + c10::str(b.rope.factor);
+  if (b.sliding_window > 0) out.summary += ", sliding window " + std::to_string(b.sliding_window);
   size_t unused = weights.unused();
   if (unused) out.summary += "; " + std::to_string(unused) + " tensors of the file unused";
   return out;
