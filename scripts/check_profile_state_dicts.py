@@ -235,6 +235,7 @@ LLAMA_VARIANTS = {
                                      "high_freq_factor": 4.0, "original_max_position_embeddings": 1024}},
     "rope_yarn": {"rope_scaling": {"rope_type": "yarn", "factor": 4.0}},
     "sliding_window": {"model_type": "mistral", "sliding_window": 4},
+    "qwen2_window": {"model_type": "qwen2", "use_sliding_window": True, "sliding_window": 4},
 }
 
 
@@ -242,8 +243,9 @@ def llama_variants(ptscope, work):
     """The LLaMA fixture with rope_scaling (each type) or a sliding window in
     its config.json: logits equal to the reference within 1e-4 and unlike
     the plain model's (expected.pt), so neither can pass unapplied; Qwen2's
-    window off unless use_sliding_window; an unknown rope_type a one-line
-    error naming it."""
+    window off unless use_sliding_window, dynamic NTK within
+    max_position_embeddings the plain model; an unknown rope_type, or yarn
+    with DeepSeek's mscale, a one-line error."""
     src = REPO / "fixtures" / "profile_sd" / "llama_gqa"
     sd = torch.load(src / "pytorch_model.bin")
     expected = torch.load(src / "expected.pt")
@@ -268,7 +270,7 @@ def llama_variants(ptscope, work):
         j = profile(ptscope, folder, shape, io)
         scaling = cfg.get("rope_scaling")
         said = (f"rope_scaling {scaling.get('rope_type', scaling.get('type'))}" if scaling else
-                f"sliding window {cfg['sliding_window']}" if name == "sliding_window" else None)
+                f"sliding window {cfg['sliding_window']}" if name in ("sliding_window", "qwen2_window") else None)
         if said:
             check(said in j["built"], f"llama {name}: the built line says {said!r}: {j['built']}")
         inputs, logits = torch.load(io)
@@ -282,10 +284,12 @@ def llama_variants(ptscope, work):
             check(plain <= TOLERANCE, f"llama {name}: the plain model's logits, max abs diff {plain:.3g}")
         else:
             check(plain > 1e-2, f"llama {name}: logits differ from the plain model's, max abs diff {plain:.3g}")
-    folder, _ = variant("rope_unknown", {"rope_scaling": {"rope_type": "su", "factor": 2.0}})
-    r = subprocess.run([ptscope, "profile", str(folder), "-i", shape], capture_output=True, text=True)
-    check(r.returncode != 0 and "'su'" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
-          f"llama rope_type 'su': one line: {r.stderr.strip()}")
+    for name, scaling, said in (("rope_unknown", {"rope_type": "su", "factor": 2.0}, "'su'"),
+                                ("rope_yarn_mscale", {"rope_type": "yarn", "factor": 4.0, "mscale": 0.707}, "mscale")):
+        folder, _ = variant(name, {"rope_scaling": scaling})
+        r = subprocess.run([ptscope, "profile", str(folder), "-i", shape], capture_output=True, text=True)
+        check(r.returncode != 0 and said in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+              f"llama {name}: one line: {r.stderr.strip()}")
 
 
 # Each family's dropout keys in config.json (absent: the config class's

@@ -7,6 +7,7 @@
 #include "ptscope/architecture.h"
 #include "ptscope/error.h"
 #include "ptscope/estimate.h"
+#include "ptscope/model_config.h"
 
 namespace ptscope::cli {
 namespace {
@@ -55,20 +56,16 @@ void t5_config(const nlohmann::json& j, ModelBuild& b) {
 // The LLaMA family's config.json beyond its sizes: rope_scaling as
 // transformers' modeling_rope_utils.py reads it ("rope_type", else the
 // older "type"; linear, dynamic, llama3, yarn; "default" is none), and
-// max_position_embeddings, which dynamic NTK and yarn scale from.
-// sliding_window: Mistral's whenever it is a number; Qwen2's only with
-// use_sliding_window true (Qwen2Config's default is false).
-void llama_config(const nlohmann::json& j, ModelBuild& b) {
-  if (auto it = j.find("max_position_embeddings"); it != j.end() && it->is_number_integer())
-    b.max_positions = it->get<int64_t>();
-  auto window = j.find("sliding_window");
+// max_position_embeddings, which dynamic NTK and yarn scale from (as
+// ModelConfig read it). sliding_window (ModelConfig's): Mistral's whenever
+// it is given; Qwen2's only with use_sliding_window true (Qwen2Config's
+// default is false).
+void llama_config(const nlohmann::json& j, const ModelConfig& c, ModelBuild& b) {
+  b.max_positions = c.max_position_embeddings.value_or(0);
   auto use = j.find("use_sliding_window");
-  auto type = j.find("model_type");
-  bool qwen2 = type != j.end() && type->is_string() && type->get<std::string>() == "qwen2";
   bool said = use != j.end() && use->is_boolean();
-  bool used = qwen2 ? said && use->get<bool>() : !(said && !use->get<bool>());
-  if (window != j.end() && window->is_number_integer() && window->get<int64_t>() > 0 && used)
-    b.sliding_window = window->get<int64_t>();
+  bool used = c.model_type == "qwen2" ? said && use->get<bool>() : !(said && !use->get<bool>());
+  if (c.sliding_window && used) b.sliding_window = *c.sliding_window;
   auto rs = j.find("rope_scaling");
   if (rs == j.end() || !rs->is_object()) return;
   RopeScaling& r = b.rope;
@@ -98,6 +95,13 @@ void llama_config(const nlohmann::json& j, ModelBuild& b) {
     throw Error("config.json's llama3 rope_scaling needs original_max_position_embeddings and "
                 "high_freq_factor > low_freq_factor");
   if (!r.type.empty() && r.factor <= 0) throw Error("config.json's rope_scaling factor must be positive");
+  // Later transformers versions read these for yarn (DeepSeek-V3's mscale,
+  // a factor from max_position_embeddings / original): refused rather than
+  // built as v4.45 does without them.
+  if (r.type == "yarn" && (rs->contains("mscale") || rs->contains("mscale_all_dim") ||
+                           (r.original_max_positions > 0 && r.original_max_positions != b.max_positions)))
+    throw Error("config.json's yarn rope_scaling has mscale or an original_max_position_embeddings other than "
+                "max_position_embeddings, which profile cannot build");
 }
 
 // The dropout probabilities a --train step applies where HF's modules in
@@ -154,7 +158,7 @@ void config_numbers(const Model& m, const Architecture& a, ModelBuild& b) {
       number("pad_token_id", pad);
       if (auto t = j.find("model_type"); t != j.end() && t->is_string()) roberta = kRobertaTypes.count(*t) > 0;
       if (family == "t5") t5_config(j, b);
-      if (family == "llama") llama_config(j, b);
+      if (family == "llama") llama_config(j, *m.config, b);
       dropout_config(&j, family, b);
     }
   }
