@@ -142,7 +142,7 @@ def repeat_kv(x, n_rep):
 
 
 def rope_parameters(cfg, dim, seq_len):
-    """(inv_freq, attention_scaling) as modeling_rope_utils.py (v4.45) computes
+    """(inv_freq, attention_scaling) as modeling_rope_utils.py (commit 0044e3b) computes
     them for config.rope_scaling's rope_type (or "type"): the default,
     _compute_linear_scaling_rope_parameters, _compute_dynamic_ntk_parameters
     (with LlamaRotaryEmbedding._dynamic_frequency_update's seq_len = max
@@ -188,7 +188,8 @@ def rope_parameters(cfg, dim, seq_len):
 def causal_mask(cfg, S, dtype):
     """LlamaModel's causal mask; with a sliding window (Mistral, Qwen2 with
     use_sliding_window) AttentionMaskConverter._make_causal_mask
-    (modeling_attn_mask_utils.py) also masks tril(diagonal=-window - 1)."""
+    (modeling_attn_mask_utils.py, commit 000b2cd) also masks
+    tril(diagonal=-window - 1)."""
     mask = torch.triu(torch.full((S, S), torch.finfo(dtype).min), diagonal=1)
     window = cfg.get("sliding_window")
     used = cfg.get("use_sliding_window", cfg.get("model_type") != "qwen2")

@@ -97,7 +97,7 @@ void llama_config(const nlohmann::json& j, const ModelConfig& c, ModelBuild& b) 
   if (!r.type.empty() && r.factor <= 0) throw Error("config.json's rope_scaling factor must be positive");
   // Later transformers versions read these for yarn (DeepSeek-V3's mscale,
   // a factor from max_position_embeddings / original): refused rather than
-  // built as v4.45 does without them.
+  // built as v4.44 does without them.
   if (r.type == "yarn" && (rs->contains("mscale") || rs->contains("mscale_all_dim") ||
                            (r.original_max_positions > 0 && r.original_max_positions != b.max_positions)))
     throw Error("config.json's yarn rope_scaling has mscale or an original_max_position_embeddings other than "

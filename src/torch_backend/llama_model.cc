@@ -179,7 +179,7 @@ class Llama : public BuiltRunnable {
   }
 
   // Mistral's / Qwen2's sliding window, as transformers'
-  // AttentionMaskConverter._make_causal_mask (modeling_attn_mask_utils.py)
+  // AttentionMaskConverter._make_causal_mask (modeling_attn_mask_utils.py, 000b2cd)
   // adds it for eager attention: tril(diagonal = -sliding_window - 1) is
   // masked too, so query i sees keys i - sliding_window .. i.
   at::Tensor sliding_window_mask(const at::Tensor& causal) const {

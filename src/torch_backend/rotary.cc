@@ -1,6 +1,6 @@
 // RoPE's inverse frequencies as Hugging Face transformers computes them,
-// src/transformers/modeling_rope_utils.py (v4.45, the functions
-// ROPE_INIT_FUNCTIONS maps each rope_type to):
+// src/transformers/modeling_rope_utils.py (v4.44, commit 0044e3b: the
+// functions ROPE_INIT_FUNCTIONS maps each rope_type to):
 // _compute_default_rope_parameters (1 / base^(arange(0, dim, 2) / dim), in
 // float32), _compute_linear_scaling_rope_parameters (inv_freq / factor: the
 // positions divided by it), _compute_dynamic_ntk_parameters (base *
