@@ -36,6 +36,13 @@ torch/torchvision or ptscope has no LibTorch plugin).
     reference within 1e-4 (t5_tiny's to expected.pt too), MACs to the hand
     count, parameters the file's (tied ones once); one --input (the decoder reads the
     encoder's ids); three --input, or a UMT5 layout: a one-line error; --train.
+  * The LLaMA fixture again in --work with config.json's rope_scaling
+    (linear, dynamic, llama3, yarn) or a sliding window (Mistral's; Qwen2's
+    unused without use_sliding_window): logits equal to the reference within
+    1e-4 and unlike the plain model's; an unknown rope_type: a one-line error.
+  * --train with dropout: each HF fixture's activations with its config's
+    dropout probabilities 0.1 above those with 0, and those of its config
+    without the keys equal to the config class's default's.
   * Every profile's per-layer table adds up: the depth-0 rows' parameters,
     MACs and FLOPs are at most the totals, and each row's are at least the
     sum of its children's.
@@ -307,6 +314,107 @@ def safetensors_folder(ptscope, work):
     check(diff <= TOLERANCE, f"llama_gqa as safetensors: logits against expected.pt, max abs diff {diff:.3g}")
 
 
+# config.json additions to the LLaMA fixture (head_dim 16, rope_theta 5e5,
+# SEQ 16): llama3's bands put inv_freq in all three (kept, smoothed,
+# divided); dynamic's max_position_embeddings 8 < SEQ rescales the base;
+# the window 4 < SEQ hides most keys.
+LLAMA_VARIANTS = {
+    "rope_linear": {"rope_scaling": {"type": "linear", "factor": 4.0}},
+    "rope_dynamic": {"rope_scaling": {"rope_type": "dynamic", "factor": 2.0}, "max_position_embeddings": 8},
+    "rope_llama3": {"rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                     "high_freq_factor": 4.0, "original_max_position_embeddings": 1024}},
+    "rope_yarn": {"rope_scaling": {"rope_type": "yarn", "factor": 4.0}},
+    "sliding_window": {"model_type": "mistral", "sliding_window": 4},
+    "qwen2_window": {"model_type": "qwen2", "use_sliding_window": True, "sliding_window": 4},
+}
+
+
+def llama_variants(ptscope, work):
+    """The LLaMA fixture with rope_scaling (each type) or a sliding window in
+    its config.json: logits equal to the reference within 1e-4 and unlike
+    the plain model's (expected.pt), so neither can pass unapplied; Qwen2's
+    window off unless use_sliding_window, dynamic NTK within
+    max_position_embeddings the plain model; an unknown rope_type, or yarn
+    with DeepSeek's mscale, a one-line error."""
+    src = REPO / "fixtures" / "profile_sd" / "llama_gqa"
+    sd = torch.load(src / "pytorch_model.bin")
+    expected = torch.load(src / "expected.pt")
+    base = json.loads((src / "config.json").read_text())
+    shape = f"{hf_reference.BATCH}x{hf_reference.SEQ}"
+
+    def variant(name, extra):
+        folder = work / f"llama_{name}"
+        folder.mkdir(exist_ok=True)
+        cfg = dict(base, **extra)
+        (folder / "config.json").write_text(json.dumps(cfg))
+        (folder / "pytorch_model.bin").write_bytes((src / "pytorch_model.bin").read_bytes())
+        return folder, cfg
+
+    # Unlike the plain model only past max_position_embeddings (64 > SEQ),
+    # or with use_sliding_window: these equal it.
+    plain_alike = {"rope_dynamic_within": {"rope_scaling": {"rope_type": "dynamic", "factor": 2.0}},
+                   "qwen2_window_unused": {"model_type": "qwen2", "sliding_window": 4}}
+    for name, extra in list(LLAMA_VARIANTS.items()) + list(plain_alike.items()):
+        folder, cfg = variant(name, extra)
+        io = work / f"llama_{name}.io"
+        j = profile(ptscope, folder, shape, io)
+        scaling = cfg.get("rope_scaling")
+        said = (f"rope_scaling {scaling.get('rope_type', scaling.get('type'))}" if scaling else
+                f"sliding window {cfg['sliding_window']}" if name in ("sliding_window", "qwen2_window") else None)
+        if said:
+            check(said in j["built"], f"llama {name}: the built line says {said!r}: {j['built']}")
+        inputs, logits = torch.load(io)
+        with torch.no_grad():
+            ref = hf_reference.llama_forward(sd, cfg, inputs[0])
+        diff = (logits - ref).abs().max().item()
+        check(diff <= TOLERANCE, f"llama {name}: logits against the reference, max abs diff {diff:.3g}")
+        plain = (logits - expected["logits"]).abs().max().item() if torch.equal(inputs[0], expected["input_ids"]) \
+            else float("nan")
+        if name in plain_alike:
+            check(plain <= TOLERANCE, f"llama {name}: the plain model's logits, max abs diff {plain:.3g}")
+        else:
+            check(plain > 1e-2, f"llama {name}: logits differ from the plain model's, max abs diff {plain:.3g}")
+    for name, scaling, said in (("rope_unknown", {"rope_type": "su", "factor": 2.0}, "'su'"),
+                                ("rope_yarn_mscale", {"rope_type": "yarn", "factor": 4.0, "mscale": 0.707}, "mscale")):
+        folder, _ = variant(name, {"rope_scaling": scaling})
+        r = subprocess.run([ptscope, "profile", str(folder), "-i", shape], capture_output=True, text=True)
+        check(r.returncode != 0 and said in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+              f"llama {name}: one line: {r.stderr.strip()}")
+
+
+# Each family's dropout keys in config.json (absent: the config class's
+# defaults, 0.1 but LLaMA's attention_dropout 0).
+DROPOUT_KEYS = {"gpt2_tiny": ("embd_pdrop", "attn_pdrop", "resid_pdrop"),
+                "bert_tiny": ("hidden_dropout_prob", "attention_probs_dropout_prob"),
+                "t5_tiny": ("dropout_rate",), "llama_gqa": ("attention_dropout",)}
+
+
+def dropout_train(ptscope, work):
+    """--train applies dropout where HF's modules in train mode do: its masks
+    are saved for backward, so the step's activations outgrow those of the
+    same model with every probability 0 in config.json. (The forward-only
+    profiles above, dropout-free, still equal the references.)"""
+    B, S, T = hf_reference.BATCH, hf_reference.SEQ, hf_reference.T5_DECODER_SEQ
+    for folder, keys in DROPOUT_KEYS.items():
+        src = REPO / "fixtures" / "profile_sd" / folder
+        base = json.loads((src / "config.json").read_text())
+        sizes = {}
+        for label, p in (("off", 0.0), ("on", 0.1)):
+            out = work / f"{folder}_dropout_{label}"
+            out.mkdir(exist_ok=True)
+            (out / "config.json").write_text(json.dumps(dict(base, **{k: p for k in keys})))
+            (out / "pytorch_model.bin").write_bytes((src / "pytorch_model.bin").read_bytes())
+            extra = ["--train"] + (["-i", f"{B}x{T}"] if folder == "t5_tiny" else [])
+            sizes[label] = profile(ptscope, out, f"{B}x{S}", extra=extra)["train"]["activations_bytes"]
+        check(sizes["on"] > sizes["off"] > 0,
+              f"{folder} --train: activations {sizes['on']} bytes with dropout 0.1, {sizes['off']} without")
+        extra = ["--train"] + (["-i", f"{B}x{T}"] if folder == "t5_tiny" else [])
+        plain = profile(ptscope, src, f"{B}x{S}", extra=extra)["train"]["activations_bytes"]
+        default = "off" if folder == "llama_gqa" else "on"
+        check(plain == sizes[default] and not any(k in base for k in keys),
+              f"{folder} --train: without the keys, the config class's default ({default}): {plain} bytes")
+
+
 def bare_roberta(ptscope, work):
     """RobertaModel's own state_dict (no "roberta." prefix, no LM head; a
     pooler, drawn here): only config.json's model_type tells its positions
@@ -357,6 +465,8 @@ def main():
         t5_family(a.ptscope, work)
         safetensors_folder(a.ptscope, work)
         bare_roberta(a.ptscope, work)
+        llama_variants(a.ptscope, work)
+        dropout_train(a.ptscope, work)
         torchvision_models(a.ptscope, work, ["resnet18"] if a.quick else ["resnet18", "resnet50", "vit_b_16"])
     print(f"{len(failures)} failed" if failures else "all passed")
     sys.exit(1 if failures else 0)

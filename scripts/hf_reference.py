@@ -85,7 +85,11 @@ The equations are those of Hugging Face transformers v4.39 (commit
     also reports how many tokens each expert got, from which moe_macs
     counts MACs for the routing that happened.
 
-Dropout is the identity (eval), as in `ptscope profile`'s forward.
+The LLaMA family's rope_scaling and sliding window follow
+src/transformers/modeling_rope_utils.py and modeling_attn_mask_utils.py
+(rope_parameters, causal_mask below). Dropout is the identity (eval), as in
+`ptscope profile`'s forward (its --train step applies it, unchecked against
+a reference: the masks are random).
 
     /usr/bin/python3 scripts/hf_reference.py fixtures [OUTDIR]   (default fixtures/profile_sd)
     /usr/bin/python3 scripts/hf_reference.py compare FAMILY FOLDER IO_FILE
@@ -154,18 +158,76 @@ def repeat_kv(x, n_rep):
     return x[:, :, None, :, :].expand(b, kvh, n_rep, s, d).reshape(b, kvh * n_rep, s, d)
 
 
+def rope_parameters(cfg, dim, seq_len):
+    """(inv_freq, attention_scaling) as modeling_rope_utils.py (commit 0044e3b) computes
+    them for config.rope_scaling's rope_type (or "type"): the default,
+    _compute_linear_scaling_rope_parameters, _compute_dynamic_ntk_parameters
+    (with LlamaRotaryEmbedding._dynamic_frequency_update's seq_len = max
+    position + 1), _compute_llama3_parameters, _compute_yarn_parameters."""
+    base = cfg.get("rope_theta", 10000.0)
+    scaling = cfg.get("rope_scaling") or {}
+    kind = scaling.get("rope_type", scaling.get("type", "default"))
+    default = lambda b: 1.0 / (b ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
+    if kind == "default":
+        return default(base), 1.0
+    factor = scaling["factor"]
+    if kind == "linear":
+        return default(base) / factor, 1.0
+    if kind == "dynamic":
+        max_pos = cfg["max_position_embeddings"]
+        seq = seq_len if seq_len > max_pos else max_pos
+        return default(base * ((factor * seq / max_pos) - (factor - 1)) ** (dim / (dim - 2))), 1.0
+    if kind == "llama3":
+        inv_freq = default(base)
+        old, low, high = (scaling[k] for k in ("original_max_position_embeddings", "low_freq_factor",
+                                                "high_freq_factor"))
+        wavelen = 2 * math.pi / inv_freq
+        banded = torch.where(wavelen > old / low, inv_freq / factor, inv_freq)
+        smooth = (old / wavelen - low) / (high - low)
+        smoothed = (1 - smooth) * banded / factor + smooth * banded
+        medium = ~(wavelen < old / high) * ~(wavelen > old / low)
+        return torch.where(medium, smoothed, banded), 1.0
+    if kind == "yarn":
+        max_pos = cfg["max_position_embeddings"]
+        attention = scaling.get("attention_factor") or 0.1 * math.log(factor) + 1.0
+        fast, slow = scaling.get("beta_fast") or 32, scaling.get("beta_slow") or 1
+        turns = lambda n: (dim * math.log(max_pos / (n * 2 * math.pi))) / (2 * math.log(base))
+        low, high = max(math.floor(turns(fast)), 0), min(math.ceil(turns(slow)), dim - 1)
+        if low == high:
+            high += 0.001
+        ramp = torch.clamp((torch.arange(dim // 2, dtype=torch.float32) - low) / (high - low), 0, 1)
+        pos_freqs = base ** (torch.arange(0, dim, 2).float() / dim)
+        keep = 1 - ramp  # the extrapolated (unscaled) share
+        return (1.0 / (factor * pos_freqs)) * (1 - keep) + (1.0 / pos_freqs) * keep, attention
+    raise ValueError(f"rope_type {kind!r}")
+
+
+def causal_mask(cfg, S, dtype):
+    """LlamaModel's causal mask; with a sliding window (Mistral, Qwen2 with
+    use_sliding_window) AttentionMaskConverter._make_causal_mask
+    (modeling_attn_mask_utils.py, commit 000b2cd) also masks
+    tril(diagonal=-window - 1)."""
+    mask = torch.triu(torch.full((S, S), torch.finfo(dtype).min), diagonal=1)
+    window = cfg.get("sliding_window")
+    used = cfg.get("use_sliding_window", cfg.get("model_type") != "qwen2")
+    if window and used:
+        far = torch.tril(torch.ones(S, S, dtype=torch.bool), diagonal=-window - 1)
+        mask = mask.masked_fill(far, torch.finfo(dtype).min)
+    return mask
+
+
 def llama_forward(sd, cfg, ids, mlp=None):
     """mlp(prefix, x): a layer's MLP other than LlamaMLP (moe_forward's)."""
     E, H, KV = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     D, eps = E // H, cfg["rms_norm_eps"]
     B, S = ids.shape
     h = torch.nn.functional.embedding(ids, sd["model.embed_tokens.weight"])
-    inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, D, 2, dtype=torch.int64).float() / D))
+    inv_freq, attention_scaling = rope_parameters(cfg, D, S)
     pos = torch.arange(S)[None, :].float()
     freqs = (inv_freq[None, :, None].expand(B, -1, 1) @ pos[:, None, :].expand(B, 1, S)).transpose(1, 2)
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos()[:, None], emb.sin()[:, None]
-    mask = torch.triu(torch.full((S, S), torch.finfo(h.dtype).min), diagonal=1)
+    cos, sin = (emb.cos() * attention_scaling)[:, None], (emb.sin() * attention_scaling)[:, None]
+    mask = causal_mask(cfg, S, h.dtype)
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
         lin = lambda name, x: torch.nn.functional.linear(x, sd[p + name + ".weight"], sd.get(p + name + ".bias"))

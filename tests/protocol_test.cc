@@ -167,10 +167,26 @@ TEST(Protocol, ModelBuildAndLayersRoundTrip) {
   EXPECT_EQ(json(json(t5).get<ModelBuild>()), json(t5));
   EXPECT_EQ(default_norm_eps("t5"), 1e-6);
 
+  // rope_scaling, sliding window and dropout travel to the plugin.
+  ModelBuild llama3;
+  llama3.family = "llama";
+  llama3.rope = {"llama3", 8.0, 1.0, 4.0, 0, 0, 0, 8192};
+  llama3.max_positions = 131072;
+  llama3.sliding_window = 4096;
+  llama3.dropout_attention = 0.1;
+  ModelBuild llama3_back = json(llama3).get<ModelBuild>();
+  EXPECT_EQ(json(llama3_back), json(llama3));
+  EXPECT_EQ(llama3_back.rope.type, "llama3");
+  EXPECT_EQ(llama3_back.rope.original_max_positions, 8192);
+  EXPECT_EQ(llama3_back.sliding_window, 4096);
+
   ModelBuild defaults = json::parse(R"({"family": "gpt2"})").get<ModelBuild>();
   EXPECT_EQ(defaults.relative_max_distance, 128);  // T5Config's default
   EXPECT_EQ(defaults.norm_eps, 0);  // 0: default_norm_eps(family) in the plugin
   EXPECT_EQ(defaults.rope_theta, 10000.0);
+  EXPECT_TRUE(defaults.rope.type.empty());  // no rope_scaling
+  EXPECT_EQ(defaults.sliding_window, 0);
+  EXPECT_EQ(defaults.dropout_hidden, 0);
   EXPECT_EQ(default_norm_eps("llama"), 1e-6);
   EXPECT_EQ(default_norm_eps("gpt2"), 1e-5);
   EXPECT_EQ(default_norm_eps("bert"), 1e-12);  // BertConfig.layer_norm_eps

@@ -59,10 +59,13 @@ void take(const ProtocolJson& j, const char* key, T& v) {
 
 PTSCOPE_FIELDS(InputSpec, shape, dtype)
 PTSCOPE_FIELDS(ModelTensor, name, dtype, shape, stride, storage_offset, file_offset, storage_bytes, file)
+PTSCOPE_FIELDS(RopeScaling, type, factor, low_freq_factor, high_freq_factor, attention_factor, beta_fast, beta_slow,
+               original_max_positions)
 PTSCOPE_FIELDS(ModelBuild, family, layers, hidden, heads, kv_heads, head_dim, ffn, vocab, positions, heads_source, lm_head, head_tied,
                norm_eps, rope_theta, stages, bottleneck, groups, width_per_group, classes, channels, stem_kernel, patch,
                padding_idx, files, tensors, decoder_layers, relative_buckets, relative_max_distance, gated_mlp, activation,
-               experts, expert_ffn, shared_expert_ffn, experts_per_token, norm_topk_prob)
+               experts, expert_ffn, shared_expert_ffn, experts_per_token, norm_topk_prob, rope, max_positions,
+               sliding_window, dropout_embedding, dropout_attention, dropout_hidden)
 PTSCOPE_FIELDS(ProfileRequest, file, build, inputs, batch, warmup, iters, dtype, train, optimizer, device,
                counter_overhead, max_batch, memory_limit, max_batch_limit, save_io)
 PTSCOPE_FIELDS(Latency, median_ms, p10_ms, p90_ms, mean_ms, iters, warmup, throughput, threads)

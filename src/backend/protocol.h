@@ -57,6 +57,15 @@ struct ModelTensor {
   int64_t file = 0;            // index into ModelBuild::files
 };
 
+// config.json's rope_scaling, as transformers' modeling_rope_utils.py reads
+// it: rope_type (or the older "type") linear, dynamic, llama3 or yarn; the
+// fields each type uses; 0 where config.json does not say.
+struct RopeScaling {
+  std::string type;
+  double factor = 1, low_freq_factor = 0, high_freq_factor = 0, attention_factor = 0, beta_fast = 0, beta_slow = 0;
+  int64_t original_max_positions = 0;
+};
+
 // What the plugin builds from a state_dict: the family the core recognised
 // (architecture.h) and its sizes, never re-derived in the plugin. Sizes a
 // file does not fix (eps, rope theta) come from config.json when it says,
@@ -92,6 +101,16 @@ struct ModelBuild {
   // when config.json's norm_topk_prob says so).
   int64_t experts = 0, expert_ffn = 0, shared_expert_ffn = 0, experts_per_token = 0;
   bool norm_topk_prob = false;
+  // llama: config.json's rope_scaling (rope_type "" when it has none) and
+  // max_position_embeddings (dynamic NTK's threshold, yarn's original length);
+  // sliding_window > 0: a key more than that many positions back is masked.
+  RopeScaling rope;
+  int64_t max_positions = 0, sliding_window = 0;
+  // Dropout probabilities applied only in a --train step, where HF's modules
+  // (in train mode) apply them: embeddings (GPT-2's embd_pdrop; BERT's and
+  // T5's hidden one), attention weights, and the residual branches / hidden
+  // outputs. From config.json, else the config class's defaults.
+  double dropout_embedding = 0, dropout_attention = 0, dropout_hidden = 0;
   std::vector<std::string> files;
   std::vector<ModelTensor> tensors;
 };
@@ -275,6 +294,7 @@ using ProtocolJson = nlohmann::ordered_json;
   void from_json(const ProtocolJson& j, Type& v);
 PTSCOPE_PROTOCOL_JSON(InputSpec)
 PTSCOPE_PROTOCOL_JSON(ModelTensor)
+PTSCOPE_PROTOCOL_JSON(RopeScaling)
 PTSCOPE_PROTOCOL_JSON(ModelBuild)
 PTSCOPE_PROTOCOL_JSON(ProfileRequest)
 PTSCOPE_PROTOCOL_JSON(Latency)

@@ -7,6 +7,7 @@
 #include "ptscope/architecture.h"
 #include "ptscope/error.h"
 #include "ptscope/estimate.h"
+#include "ptscope/model_config.h"
 
 namespace ptscope::cli {
 namespace {
@@ -59,6 +60,86 @@ void norm_topk_prob(const nlohmann::json& j, ModelBuild& b) {
     b.norm_topk_prob = true;
 }
 
+// The LLaMA family's config.json beyond its sizes: rope_scaling as
+// transformers' modeling_rope_utils.py reads it ("rope_type", else the
+// older "type"; linear, dynamic, llama3, yarn; "default" is none), and
+// max_position_embeddings, which dynamic NTK and yarn scale from (as
+// ModelConfig read it). sliding_window (ModelConfig's): Mistral's whenever
+// it is given; Qwen2's only with use_sliding_window true (Qwen2Config's
+// default is false).
+void llama_config(const nlohmann::json& j, const ModelConfig& c, ModelBuild& b) {
+  b.max_positions = c.max_position_embeddings.value_or(0);
+  auto use = j.find("use_sliding_window");
+  bool said = use != j.end() && use->is_boolean();
+  bool used = c.model_type == "qwen2" ? said && use->get<bool>() : !(said && !use->get<bool>());
+  if (c.sliding_window && used) b.sliding_window = *c.sliding_window;
+  auto rs = j.find("rope_scaling");
+  if (rs == j.end() || !rs->is_object()) return;
+  RopeScaling& r = b.rope;
+  auto text = [&](const char* key) {
+    auto it = rs->find(key);
+    return it != rs->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  r.type = text("rope_type").empty() ? text("type") : text("rope_type");
+  if (r.type == "default") r.type.clear();
+  if (!r.type.empty() && r.type != "linear" && r.type != "dynamic" && r.type != "llama3" && r.type != "yarn")
+    throw Error("config.json's rope_scaling has rope_type '" + r.type +
+                "', which profile cannot build (it applies linear, dynamic, llama3, yarn)");
+  auto number = [&](const char* key, double& out) {
+    auto it = rs->find(key);
+    if (it != rs->end() && it->is_number()) out = it->get<double>();
+  };
+  number("factor", r.factor);
+  number("low_freq_factor", r.low_freq_factor);
+  number("high_freq_factor", r.high_freq_factor);
+  number("attention_factor", r.attention_factor);
+  number("beta_fast", r.beta_fast);
+  number("beta_slow", r.beta_slow);
+  double original = 0;
+  number("original_max_position_embeddings", original);
+  r.original_max_positions = static_cast<int64_t>(original);
+  if (r.type == "llama3" && (r.original_max_positions <= 0 || r.high_freq_factor <= r.low_freq_factor))
+    throw Error("config.json's llama3 rope_scaling needs original_max_position_embeddings and "
+                "high_freq_factor > low_freq_factor");
+  if (!r.type.empty() && r.factor <= 0) throw Error("config.json's rope_scaling factor must be positive");
+  // Later transformers versions read these for yarn (DeepSeek-V3's mscale,
+  // a factor from max_position_embeddings / original): refused rather than
+  // built as v4.44 does without them.
+  if (r.type == "yarn" && (rs->contains("mscale") || rs->contains("mscale_all_dim") ||
+                           (r.original_max_positions > 0 && r.original_max_positions != b.max_positions)))
+    throw Error("config.json's yarn rope_scaling has mscale or an original_max_position_embeddings other than "
+                "max_position_embeddings, which profile cannot build");
+}
+
+// The dropout probabilities a --train step applies where HF's modules in
+// train mode do: config.json's, else the config class's defaults
+// (GPT2Config embd/attn/resid_pdrop 0.1; BertConfig hidden_dropout_prob and
+// attention_probs_dropout_prob 0.1; T5Config dropout_rate 0.1;
+// LlamaConfig attention_dropout 0). ResNet and torchvision's ViT (dropout
+// 0 by default, and a state_dict has no config) get none.
+void dropout_config(const nlohmann::json* j, const std::string& family, ModelBuild& b) {
+  auto p = [&](const char* key, double fallback) {
+    if (j) {
+      auto it = j->find(key);
+      if (it != j->end() && it->is_number() && it->get<double>() >= 0 && it->get<double>() < 1)
+        return it->get<double>();
+    }
+    return fallback;
+  };
+  if (family == "gpt2") {
+    b.dropout_embedding = p("embd_pdrop", 0.1);
+    b.dropout_attention = p("attn_pdrop", 0.1);
+    b.dropout_hidden = p("resid_pdrop", 0.1);
+  } else if (family == "bert") {
+    b.dropout_embedding = b.dropout_hidden = p("hidden_dropout_prob", 0.1);
+    b.dropout_attention = p("attention_probs_dropout_prob", 0.1);
+  } else if (family == "t5") {
+    b.dropout_embedding = b.dropout_attention = b.dropout_hidden = p("dropout_rate", 0.1);
+  } else if (family == "llama") {
+    b.dropout_attention = p("attention_dropout", 0.0);
+  }
+}
+
 // The sizes config.json gives that ModelConfig does not read: each only
 // where it is a number. A config that cannot be read adds nothing. For
 // bert, config.json's model_type, when it has one, says whether it is
@@ -67,6 +148,7 @@ void config_numbers(const Model& m, const Architecture& a, ModelBuild& b) {
   const std::string& family = a.family;
   double pad = 1;  // RobertaConfig.pad_token_id
   bool roberta = a.roberta;
+  dropout_config(nullptr, family, b);
   if (m.config) {
     std::ifstream f(m.config->file);
     nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
@@ -84,6 +166,8 @@ void config_numbers(const Model& m, const Architecture& a, ModelBuild& b) {
       if (auto t = j.find("model_type"); t != j.end() && t->is_string()) roberta = kRobertaTypes.count(*t) > 0;
       if (family == "t5") t5_config(j, b);
       norm_topk_prob(j, b);
+      if (family == "llama") llama_config(j, *m.config, b);
+      dropout_config(&j, family, b);
     }
   }
   if (family == "bert" && roberta) b.padding_idx = static_cast<int64_t>(pad);

@@ -20,7 +20,10 @@
 // and the output the last hidden state, or, when the file has BertPooler
 // (dense on token 0, tanh), the tuple (last_hidden_state, pooler_output) it
 // returns: every weight the forward runs reaches the output, so --train
-// gives each a gradient. Dropout is left out (eval; --train runs without it).
+// gives each a gradient. Dropout (a --train step only): BertEmbeddings'
+// after its LayerNorm and BertSelfOutput's / BertOutput's after dense
+// (hidden_dropout_prob), BertSelfAttention's on the softmax probabilities
+// (attention_probs_dropout_prob).
 #include <algorithm>
 #include <limits>
 
@@ -56,6 +59,8 @@ class Bert : public BuiltRunnable {
     E_ = b.hidden;
     H_ = b.heads;
     pad_ = b.padding_idx;
+    p_hidden_ = b.dropout_hidden;
+    p_attention_ = b.dropout_attention;
     double eps = b.norm_eps > 0 ? b.norm_eps : default_norm_eps(b.family);
     word_ = w_->param("embeddings.word_embeddings.weight", {b.vocab, E_});
     position_ = w_->param("embeddings.position_embeddings.weight", {b.positions, E_});
@@ -183,7 +188,7 @@ class Bert : public BuiltRunnable {
       placed = e.out(at::embedding(position_, positions));
     }
     h = h + placed;
-    return s.out(embeddings_norm_(h));
+    return s.out(dropout(embeddings_norm_(h), p_hidden_));
   }
 
   at::Tensor self_attention(const Layer& l, const at::Tensor& x, const at::Tensor& mask) const {
@@ -192,7 +197,7 @@ class Bert : public BuiltRunnable {
     auto heads = [&](const at::Tensor& t) { return t.view({B, S, H_, D}).permute({0, 2, 1, 3}); };
     at::Tensor q = heads(l.query(x)), k = heads(l.key(x)), v = heads(l.value(x));
     at::Tensor w = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(D));
-    w = at::softmax(w + mask, -1);
+    w = dropout(at::softmax(w + mask, -1), p_attention_);
     return s.out(at::matmul(w, v).permute({0, 2, 1, 3}).contiguous().view({B, S, E_}));
   }
 
@@ -203,7 +208,7 @@ class Bert : public BuiltRunnable {
       LayerScope a(l.name + ".attention", type("Attention").c_str());
       at::Tensor context = self_attention(l, h, mask);
       LayerScope o(l.name + ".attention.output", type("SelfOutput").c_str());
-      attended = a.out(o.out(l.attention_norm(l.attention_dense(context) + h)));
+      attended = a.out(o.out(l.attention_norm(dropout(l.attention_dense(context), p_hidden_) + h)));
     }
     at::Tensor inner;
     {
@@ -211,7 +216,7 @@ class Bert : public BuiltRunnable {
       inner = i.out(at::gelu(l.intermediate(attended)));
     }
     LayerScope o(l.name + ".output", type("Output").c_str());
-    return s.out(o.out(l.output_norm(l.output_dense(inner) + attended)));
+    return s.out(o.out(l.output_norm(dropout(l.output_dense(inner), p_hidden_) + attended)));
   }
 
   at::Tensor mlm(const at::Tensor& h) const {
@@ -228,6 +233,7 @@ class Bert : public BuiltRunnable {
   }
 
   int64_t E_ = 0, H_ = 0, pad_ = -1;
+  double p_hidden_ = 0, p_attention_ = 0;
   at::Tensor word_, position_, type_;
   LayerNorm embeddings_norm_;
   std::vector<Layer> layers_;

@@ -124,6 +124,8 @@ BuiltModel build_model(const ModelBuild& b, at::ScalarType dtype, c10::Device de
   if (b.experts)
     out.summary += ", " + std::to_string(b.experts) + " experts per MoE layer, top " +
                    std::to_string(b.experts_per_token) + (b.shared_expert_ffn ? ", a shared expert" : "");
+  if (!b.rope.type.empty()) out.summary += ", rope_scaling " + b.rope.type + " factor " + c10::str(b.rope.factor);
+  if (b.sliding_window > 0) out.summary += ", sliding window " + std::to_string(b.sliding_window);
   size_t unused = weights.unused();
   if (unused) out.summary += "; " + std::to_string(unused) + " tensors of the file unused";
   return out;

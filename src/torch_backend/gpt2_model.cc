@@ -6,8 +6,10 @@
 // gelu_new, c_proj), pre-LayerNorm blocks, ln_f, and GPT2LMHeadModel's
 // lm_head (wte's matrix) when the file has one. gelu_new is the tanh
 // approximation, computed here as at::gelu(x, "tanh"): the same function,
-// one op instead of HF's eight elementwise ones. Dropout is left out
-// (eval; --train runs without it).
+// one op instead of HF's eight elementwise ones. Dropout (a --train step
+// only): GPT2Model.drop on wte + wpe (embd_pdrop), GPT2Attention's
+// attn_dropout on the softmax weights (attn_pdrop) and resid_dropout after
+// c_proj, GPT2MLP's dropout after c_proj (resid_pdrop).
 #include "model_parts.h"
 #include "op_counter.h"
 
@@ -38,6 +40,9 @@ class Gpt2 : public BuiltRunnable {
       throw BackendError("gpt2: the head count is unknown: give the folder's config.json (n_head)");
     E_ = b.hidden;
     H_ = b.heads;
+    p_embd_ = b.dropout_embedding;
+    p_attn_ = b.dropout_attention;
+    p_resid_ = b.dropout_hidden;
     double eps = b.norm_eps > 0 ? b.norm_eps : default_norm_eps(b.family);
     wte_ = w_->param("wte.weight", {b.vocab, E_});
     wpe_ = w_->param("wpe.weight", {b.positions, E_});
@@ -81,7 +86,7 @@ class Gpt2 : public BuiltRunnable {
       LayerScope s("wpe", "Embedding", {wpe_});
       positions = s.out(at::embedding(wpe_, at::arange(S, ids.options()).unsqueeze(0)));
     }
-    at::Tensor h = tokens + positions;  // GPT2Model.forward's own op, outside any module
+    at::Tensor h = dropout(tokens + positions, p_embd_);  // GPT2Model.forward's own ops, outside any module
     for (const Block& b : blocks_) h = block(b, h);
     h = ln_f_(h);
     if (!head_.defined()) return h;
@@ -107,9 +112,9 @@ class Gpt2 : public BuiltRunnable {
     at::Tensor mask = causal_.narrow(0, 0, S).narrow(1, 0, S);
     at::Tensor lowest = at::full({}, lowest_value(w.scalar_type()), w.options());
     w = at::where(mask, w, lowest);
-    w = at::softmax(w, -1).to(v.scalar_type());
+    w = dropout(at::softmax(w, -1).to(v.scalar_type()), p_attn_);
     at::Tensor out = at::matmul(w, v).permute({0, 2, 1, 3}).contiguous().view({B, S, E_});
-    return s.out(b.attn_proj(out));
+    return s.out(dropout(b.attn_proj(out), p_resid_));
   }
 
   at::Tensor block(const Block& b, at::Tensor h) const {
@@ -118,12 +123,13 @@ class Gpt2 : public BuiltRunnable {
     at::Tensor ff;
     {
       LayerScope m(b.name + ".mlp", "GPT2MLP");
-      ff = m.out(b.mlp_proj(at::gelu(b.c_fc(b.ln_2(h)), "tanh")));
+      ff = m.out(dropout(b.mlp_proj(at::gelu(b.c_fc(b.ln_2(h)), "tanh")), p_resid_));
     }
     return s.out(h + ff);
   }
 
   int64_t E_ = 0, H_ = 0;
+  double p_embd_ = 0, p_attn_ = 0, p_resid_ = 0;
   at::Tensor wte_, wpe_, head_, causal_;
   std::vector<Block> blocks_;
   LayerNorm ln_f_;

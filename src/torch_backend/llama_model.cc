@@ -11,9 +11,13 @@
 // add no MACs; Qwen2's q/k/v biases are used when the file has them.
 // Mixtral's and Qwen2-MoE's mixtures of experts replace the MLP where a
 // layer's names show experts (moe_block.cc).
+// config.json's rope_scaling rescales the frequencies (rotary.cc), its
+// sliding_window narrows the causal mask (Mistral, Qwen2), and a --train
+// step applies attention_dropout to the attention weights, as HF does.
 #include "model_parts.h"
 #include "moe_block.h"
 #include "op_counter.h"
+#include "rotary.h"
 
 namespace ptscope::torch_backend {
 namespace {
@@ -41,7 +45,7 @@ struct Layer {
 
 class Llama : public BuiltRunnable {
  public:
-  Llama(const ModelBuild& b, std::unique_ptr<Weights> w) : BuiltRunnable(std::move(w)) {
+  Llama(const ModelBuild& b, std::unique_ptr<Weights> w) : BuiltRunnable(std::move(w)), rotary_(b) {
     if (b.heads <= 0 || b.kv_heads <= 0 || b.heads % b.kv_heads || b.head_dim <= 0)
       throw BackendError("llama: the head counts are unknown (" + std::to_string(b.heads) + " heads, " +
                          std::to_string(b.kv_heads) + " kv): give the folder's config.json");
@@ -69,9 +73,12 @@ class Llama : public BuiltRunnable {
     }
     norm_ = {"norm", w_->param("norm.weight", {E_}), eps};
     head_ = w_->has("lm_head.weight") ? w_->param("lm_head.weight", {b.vocab, E_}) : embed_;
-    // LlamaRotaryEmbedding.__init__: 1 / theta^(arange(0, dim, 2) / dim), in float32.
-    inv_freq_ = 1.0 / at::pow(b.rope_theta, at::arange(0, D_, 2, at::kLong).to(at::kFloat) / static_cast<double>(D_));
-    inv_freq_ = inv_freq_.to(w_->device());
+    // LlamaRotaryEmbedding.__init__: 1 / theta^(arange(0, dim, 2) / dim), in
+    // float32, rescaled as config.json's rope_scaling says (rotary.cc).
+    freqs_ = rotary_(0);
+    freqs_.inv_freq = freqs_.inv_freq.to(w_->device());
+    sliding_window_ = b.sliding_window;
+    attention_dropout_ = b.dropout_attention;
   }
 
   std::vector<Argument> arguments(size_t given) const override {
@@ -90,13 +97,22 @@ class Llama : public BuiltRunnable {
     at::Tensor cos, sin, mask;
     {
       LayerScope s("rotary_emb", "LlamaRotaryEmbedding");
-      at::Tensor pos = at::arange(S, inv_freq_.options());
-      at::Tensor freqs = pos.unsqueeze(1) * inv_freq_.unsqueeze(0);  // outer(positions, inv_freq)
+      RotaryFrequencies f = rotary_.per_forward(S) ? rotary_(S) : freqs_;
+      at::Tensor inv_freq = f.inv_freq.to(h.device());
+      at::Tensor pos = at::arange(S, inv_freq.options());
+      at::Tensor freqs = pos.unsqueeze(1) * inv_freq.unsqueeze(0);  // outer(positions, inv_freq)
       at::Tensor emb = at::cat({freqs, freqs}, -1);
-      cos = emb.cos().to(h.scalar_type());
-      sin = s.out(emb.sin().to(h.scalar_type()));
+      cos = emb.cos();
+      sin = emb.sin();
+      if (f.attention_factor != 1) {  // yarn's attention_scaling, in float32 as HF multiplies it
+        cos = cos * f.attention_factor;
+        sin = sin * f.attention_factor;
+      }
+      cos = cos.to(h.scalar_type());
+      sin = s.out(sin.to(h.scalar_type()));
       // LlamaModel._update_causal_mask: torch.finfo(dtype).min above the diagonal.
       mask = at::full({S, S}, lowest_value(h.scalar_type()), h.options()).triu(1);
+      if (sliding_window_ > 0) mask = sliding_window_mask(mask);
     }
     for (const Layer& l : layers_) h = layer(l, h, cos, sin, mask);
     h = norm_(h);
@@ -135,6 +151,8 @@ class Llama : public BuiltRunnable {
     at::Tensor w = at::matmul(q, k.transpose(2, 3)) / std::sqrt(static_cast<double>(D_));
     w = w + mask;
     w = at::softmax(w, -1, at::kFloat).to(q.scalar_type());
+    // LlamaAttention: dropout(attn_weights, p=attention_dropout, training), a --train step only.
+    w = dropout(w, attention_dropout_);
     at::Tensor out = at::matmul(w, v).transpose(1, 2).contiguous().reshape({B, S, H_ * D_});
     return s.out(l.o(out));
   }
@@ -149,8 +167,20 @@ class Llama : public BuiltRunnable {
     return s.out(residual + l.mlp(x));
   }
 
-  int64_t E_ = 0, H_ = 0, KV_ = 0, D_ = 0;
-  at::Tensor embed_, head_, inv_freq_;
+  // Mistral's / Qwen2's sliding window, as transformers'
+  // AttentionMaskConverter._make_causal_mask (modeling_attn_mask_utils.py, 000b2cd)
+  // adds it for eager attention: tril(diagonal = -sliding_window - 1) is
+  // masked too, so query i sees keys i - sliding_window .. i.
+  at::Tensor sliding_window_mask(const at::Tensor& causal) const {
+    at::Tensor far = at::ones(causal.sizes(), causal.options().dtype(at::kBool)).tril(-sliding_window_ - 1);
+    return causal.masked_fill(far, lowest_value(causal.scalar_type()));
+  }
+
+  int64_t E_ = 0, H_ = 0, KV_ = 0, D_ = 0, sliding_window_ = 0;
+  double attention_dropout_ = 0;
+  Rotary rotary_;
+  RotaryFrequencies freqs_;
+  at::Tensor embed_, head_;
   std::vector<Layer> layers_;
   RmsNorm norm_;
 };

@@ -108,6 +108,10 @@ class BuiltRunnable : public Runnable {
                          " --input given");
     return {a};
   }
+  // nn.Dropout as HF's modules apply it: only in a --train step (train
+  // mode) and where the config's probability is above 0; the forward-only
+  // profile (eval) runs none.
+  at::Tensor dropout(const at::Tensor& x, double p) const { return training_ && p > 0 ? at::dropout(x, p, true) : x; }
   std::unique_ptr<Weights> w_;
   bool training_ = false;
 };

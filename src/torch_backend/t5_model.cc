@@ -16,7 +16,10 @@
 // profile gives no attention_mask: HF's default is all ones, whose extended
 // mask is zeros, so the encoder's and the cross-attention's zero additions
 // are left out (cross-attention has no relative bias: HF adds zeros).
-// Dropout is left out (eval; --train runs without it).
+// Dropout (dropout_rate, a --train step only): T5Stack's on the embeddings
+// and after final_layer_norm, T5Attention's on the softmax weights,
+// T5LayerSelfAttention's / T5LayerCrossAttention's / T5LayerFF's on the
+// residual branch, T5DenseActDense's / T5DenseGatedActDense's before wo.
 //
 // Inputs: input_ids, and decoder_input_ids when a second --input is given;
 // with one, the decoder reads the encoder's ids (the same shape for both).
@@ -124,6 +127,7 @@ class T5 : public BuiltRunnable {
     D_ = b.head_dim;
     buckets_ = b.relative_buckets;
     max_distance_ = b.relative_max_distance;
+    p_ = b.dropout_hidden;
     gated_ = b.gated_mlp;
     eps_ = b.norm_eps > 0 ? b.norm_eps : default_norm_eps(b.family);
     shared_ = w_->param("shared.weight", {b.vocab, E_});
@@ -236,7 +240,7 @@ class T5 : public BuiltRunnable {
       if (decoder) bias = bias + at::full({Sq, Sk}, lowest_value(bias.scalar_type()), bias.options()).triu(1);
     }
     if (bias.defined()) scores = scores + bias;
-    at::Tensor weights = at::softmax(scores.to(at::kFloat), -1).to(scores.scalar_type());
+    at::Tensor weights = dropout(at::softmax(scores.to(at::kFloat), -1).to(scores.scalar_type()), p_);
     at::Tensor out = at::matmul(weights, v).transpose(1, 2).contiguous().view({B, -1, H_ * D_});
     return s.out(a.o(out));
   }
@@ -255,11 +259,11 @@ class T5 : public BuiltRunnable {
     at::Tensor x = b.ff_norm(h), y;
     {
       LayerScope d(name + ".DenseReluDense", gated_ ? "T5DenseGatedActDense" : "T5DenseActDense");
-      y = gated_ ? act_(b.wi_0(x)) * b.wi_1(x) : act_(b.wi(x));
+      y = dropout(gated_ ? act_(b.wi_0(x)) * b.wi_1(x) : act_(b.wi(x)), p_);
       if (y.scalar_type() != b.wo.weight.scalar_type()) y = y.to(b.wo.weight.scalar_type());
       y = d.out(b.wo(y));
     }
-    return s.out(h + y);
+    return s.out(h + dropout(y, p_));
   }
 
   at::Tensor block(const Stack& st, const Block& b, at::Tensor h, const at::Tensor& encoded, at::Tensor& bias,
@@ -268,11 +272,11 @@ class T5 : public BuiltRunnable {
     {
       LayerScope l(b.name + ".layer.0", "T5LayerSelfAttention");
       at::Tensor x = b.self_norm(h);
-      h = clamp_half(l.out(h + attend(b.self, x, x, bias, st.decoder)));
+      h = clamp_half(l.out(h + dropout(attend(b.self, x, x, bias, st.decoder), p_)));
     }
     if (st.decoder) {
       LayerScope l(b.name + ".layer.1", "T5LayerCrossAttention");
-      h = clamp_half(l.out(h + attend(b.cross, b.cross_norm(h), encoded, cross_bias, true)));
+      h = clamp_half(l.out(h + dropout(attend(b.cross, b.cross_norm(h), encoded, cross_bias, true), p_)));
     }
     h = clamp_half(feed_forward(b, b.name + (st.decoder ? ".layer.2" : ".layer.1"), h));
     return s.out(h);
@@ -285,15 +289,16 @@ class T5 : public BuiltRunnable {
       LayerScope e(st.name + ".embed_tokens", "Embedding", {shared_});
       h = e.out(at::embedding(shared_, ids));
     }
+    h = dropout(h, p_);
     at::Tensor bias, cross_bias;  // block 0's, reused by the later blocks
     for (const Block& b : st.blocks) h = block(st, b, h, encoded, bias, cross_bias);
-    return s.out(st.final_norm(h));
+    return s.out(dropout(st.final_norm(h), p_));
   }
 
   int64_t E_ = 0, H_ = 0, D_ = 0, buckets_ = 0, max_distance_ = 128;
   bool gated_ = false, tied_ = false;
   Activation act_ = nullptr;
-  double eps_ = 1e-6;
+  double eps_ = 1e-6, p_ = 0;
   at::Tensor shared_, head_;
   Stack encoder_;
   std::optional<Stack> decoder_;
