@@ -201,6 +201,7 @@ Value* TorchHooks::rebuild_qtensor(Pickle& p, Value* args, uint64_t at) {
       meta->i = m->i;
       meta->s = kNames[i];
       v->items.push_back(meta);
+      Pickle::hold(meta);
     }
   } else {
     throw Error("unknown quantization scheme '" + q->items[0]->s + "'", at);
