@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "memo_reads.h"
 #include "pickle_cursor.h"
@@ -278,48 +279,49 @@ class Unpickler {
     push(g);
   }
 
-  // Python's pickler numbers memo slots 0, 1, 2, ...: those live in a
-  // vector, 8 bytes each; a key far past the vector's end (a hostile file's)
-  // goes to the map. The vector's growth is charged to the graph budget.
-  Value** memo_slot(uint64_t key, bool grow) {
-    if (key < memo_dense_.size()) return &memo_dense_[key];
-    if (grow && key <= 2 * memo_dense_.size() + 1024 && key < limits_.max_memo) {
-      size_t n = std::max<size_t>(key + 1, 2 * memo_dense_.size());
-      p_.charge((n - memo_dense_.size()) * sizeof(Value*), op_at_);
-      memo_dense_.resize(n, nullptr);
-      return &memo_dense_[key];
-    }
-    if (!grow) {
-      auto it = memo_sparse_.find(key);
-      return it == memo_sparse_.end() ? nullptr : &it->second;
-    }
-    return &memo_sparse_[key];
+  // Python's pickler numbers memo slots 0, 1, 2, ...: which were written is
+  // a bit each in a vector, whose growth is charged to the graph budget; a
+  // key far past the vector's end (a hostile file's) goes to a set. Values
+  // are kept only for the keys some GET reads (MemoReads), charged as the
+  // map's entries: torch's pickler writes a slot for every value and reads
+  // back few.
+  bool written(uint64_t key) const {
+    return key < memo_dense_.size() ? memo_dense_[key] : memo_sparse_.count(key) > 0;
   }
-  // A slot that no GET reads keeps no value, only that it was written: the
-  // value may then be released while the memo still "holds" it.
+  void mark_written(uint64_t key) {
+    if (key < memo_dense_.size()) {
+      memo_dense_[key] = true;
+    } else if (key <= 2 * memo_dense_.size() + 1024 && key < limits_.max_memo) {
+      size_t n = std::max<size_t>(key + 1, 2 * memo_dense_.size());
+      p_.charge((n - memo_dense_.size() + 7) / 8, op_at_);
+      memo_dense_.resize(n, false);
+      memo_dense_[key] = true;
+    } else {
+      memo_sparse_.insert(key);
+    }
+  }
   void memo_put(uint8_t op, uint64_t key) {
-    Value** found = memo_slot(key, false);
-    bool replaced = found && *found;
+    bool replaced = written(key);
     if (memo_count_ >= limits_.max_memo && !replaced)
       fail("memo holds more than " + std::to_string(limits_.max_memo) + " entries");
-    Value* v = top();
-    Value** slot = memo_slot(key, true);
-    if (*slot && *slot != &written_) let_go(*slot);
+    mark_written(key);
     if (read_.is_read(key)) {
+      Value* v = top();
+      auto [it, fresh] = memo_held_.emplace(key, v);
+      if (fresh) p_.charge(kHeldEntry, op_at_);
+      else let_go(it->second);  // the value it replaces
+      it->second = v;
       hold(v);
-      *slot = v;
-    } else {
-      *slot = &written_;
     }
     if (!replaced) ++memo_count_;
     if (observer_) observer_->memo_put(op, key, replaced, op_at_);
   }
   void memo_get(uint64_t key) {
-    Value** found = memo_slot(key, false);
-    if (!found || !*found) fail("memo key " + std::to_string(key) + " was never stored");
+    if (!written(key)) fail("memo key " + std::to_string(key) + " was never stored");
+    auto it = memo_held_.find(key);
     // The pre-pass saw every GET: a key it missed is a bug here, not the file's.
-    if (*found == &written_) fail("memo key " + std::to_string(key) + " was read but not kept");
-    push(*found);
+    if (it == memo_held_.end()) fail("memo key " + std::to_string(key) + " was read but not kept");
+    push(it->second);
   }
   static uint64_t parse_memo_key(PickleCursor& in, const std::string& text,
                                  uint64_t at) {
@@ -608,11 +610,12 @@ class Unpickler {
   uint64_t op_at_ = 0;
   std::vector<Value*> stack_;
   std::vector<size_t> marks_;
-  std::vector<Value*> memo_dense_;
-  std::unordered_map<uint64_t, Value*> memo_sparse_;
+  static constexpr uint64_t kHeldEntry = 48;  // a hash map node and its bucket
+  std::vector<bool> memo_dense_;
+  std::unordered_set<uint64_t> memo_sparse_;
+  std::unordered_map<uint64_t, Value*> memo_held_;
   uint64_t memo_count_ = 0;
   MemoReads read_;         // the memo keys some GET reads
-  Value written_;          // marks a slot written that no GET reads
   std::vector<Value*> dropped_;  // references given up by the opcode running
   std::unordered_map<std::string, bool> seen_globals_;
 };
