@@ -58,6 +58,13 @@ int TorchHooks::declare_storage(const std::string& key, DType dtype, uint64_t nu
   return by_key_[key];
 }
 
+void TorchHooks::parsed() {
+  std::map<std::string, int>().swap(by_key_);
+  storages.shrink_to_fit();
+  refs.shrink_to_fit();
+  tensors.shrink_to_fit();
+}
+
 // Zip:    ('storage', torch.FloatStorage, key, location, numel)
 // Legacy: ('storage', torch.FloatStorage, root_key, location, root_numel,
 //          None | (view_key, view_offset, view_numel))
