@@ -22,6 +22,7 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
   tp->hooks.parsed();
   tp->walk = walk_state(tp->pickle->root(), std::move(tp->hooks.tensors), decls, limits);
   tp->hooks.tensors.clear();
+  tp->globals = tp->pickle->globals();
   return tp;
 }
 
@@ -48,7 +49,7 @@ void adopt_state(TorchPickle& tp, const std::vector<int>& storage_index,
   adopt_tensors(tp, storage_index, c.tensors);
   c.groups = std::move(tp.walk.groups);
   c.roles_known = tp.walk.exact_roles || tp.walk.state_dict;
-  c.globals = tp.pickle->globals();
+  c.globals = std::move(tp.globals);
   group_torch_ao(c);
 }
 
