@@ -371,6 +371,125 @@ TEST(PickleTest, ACycleIsKept) {
   EXPECT_EQ(p->root(), p->root()->items[0]);
 }
 
+// --- Released values ---------------------------------------------------------
+//
+// A hook that turns m.make(...) into a fresh value, as the torch hooks turn
+// _rebuild_tensor_v2(...) into a Tensor, and m.first(x, ...) into x, as they
+// unwrap _rebuild_from_type_v2; any other call stays an opaque Object.
+class TypedCalls : public PickleHooks {
+ public:
+  Value* persistent_load(Pickle& p, Value*) override { return p.make(Kind::Storage, 0); }
+  Value* call(Pickle& p, Value* callable, Value* args) override {
+    if (callable->s == "m.make") {
+      Value* v = p.make(Kind::Str, callable->offset);
+      v->s = "made";
+      return v;
+    }
+    if (callable->s == "m.first" && !args->items.empty()) return args->items[0];
+    return nullptr;
+  }
+};
+
+// What was released, in order, as the observer is told: a call's arguments
+// (and what only they held) before its callable, as REDUCE pops them.
+class Releases : public PickleObserver {
+ public:
+  std::string kinds;
+  void released(const Value* v) override {
+    if (!kinds.empty()) kinds += " ";
+    kinds += v->kind == Kind::Tuple ? "tuple" : v->kind == Kind::Int ? "int"
+           : v->kind == Kind::Global ? "global" : v->kind == Kind::List ? "list"
+           : v->kind == Kind::Str ? "str" : v->kind == Kind::Storage ? "storage" : "other";
+  }
+};
+
+TEST(PickleTest, ValuesNothingHoldsAreReleased) {
+  struct Row {
+    const char* name;
+    std::string pickle;
+    const char* root;
+    const char* released;  // kinds, in the order released
+  };
+  auto make = [] { return P().global("m", "make"); };
+  std::vector<Row> rows = {
+      {"a hook's value does not hold the call's arguments",
+       make().integer(1000).put({op::TUPLE1, op::REDUCE, op::STOP}).bytes(), "'made'",
+       "tuple int global"},
+      {"a memo slot no GET reads keeps nothing",
+       make().integer(1000).put(op::BINPUT).u8(0).put({op::TUPLE1, op::REDUCE, op::STOP}).bytes(),
+       "'made'", "tuple int global"},
+      {"a memo slot a GET reads keeps its value",
+       make().integer(1000).put(op::BINPUT).u8(0).put({op::TUPLE1, op::REDUCE})
+           .put(op::BINGET).u8(0).put({op::TUPLE2, op::STOP}).bytes(),
+       "('made', 1000)", "tuple global"},
+      {"MEMOIZE's keys are counted as the interpreter counts them",
+       P(4).global("m", "make").put(op::MEMOIZE).integer(1000).put(op::MEMOIZE)
+           .put({op::TUPLE1, op::REDUCE}).put(op::BINGET).u8(1).put({op::TUPLE2, op::STOP}).bytes(),
+       "('made', 1000)", "tuple global"},
+      {"a memo slot written again lets the first value go",
+       make().integer(1000).put(op::BINPUT).u8(0).put({op::TUPLE1, op::REDUCE})
+           .integer(2000).put(op::BINPUT).u8(0).put(op::BINGET).u8(0)
+           .put({op::TUPLE3, op::STOP}).bytes(),
+       "('made', 2000, 2000)", "tuple global int"},
+      {"a hook's result taken from the arguments stays",
+       P().global("m", "first").put(op::EMPTY_LIST).integer(1000)
+           .put({op::TUPLE2, op::REDUCE, op::STOP}).bytes(),
+       "[]", "tuple int global"},
+      {"an opaque Object holds its callable and arguments",
+       P().global("m", "other").integer(1000).put({op::TUPLE1, op::REDUCE, op::STOP}).bytes(),
+       "obj(<m.other>, (1000,))", ""},
+      {"a value in a container stays",
+       P().put(op::EMPTY_LIST).integer(1000).put(op::DUP).put(op::POP).put(op::APPEND)
+           .put(op::STOP).bytes(),
+       "[1000]", ""},
+      {"DUP is one more reference",
+       make().integer(1000).put({op::TUPLE1, op::DUP, op::POP, op::REDUCE, op::STOP}).bytes(),
+       "'made'", "tuple int global"},
+      {"POP_MARK lets every value above the MARK go",
+       P().put(op::NONE).put(op::MARK).integer(1000).str("s").put({op::POP_MARK, op::STOP}).bytes(),
+       "None", "int str"},
+      {"a list that holds itself is kept",
+       P().put(op::EMPTY_LIST).put(op::BINPUT).u8(0).put(op::BINGET).u8(0)
+           .put({op::APPEND, op::POP, op::NONE, op::STOP}).bytes(),
+       "None", ""},
+      {"BUILD replacing a state lets the first go",
+       P().global("m", "other").put(op::EMPTY_TUPLE).put(op::REDUCE).integer(1000)
+           .put(op::BUILD).integer(2000).put({op::BUILD, op::STOP}).bytes(),
+       "obj(<m.other>, (), state=2000)", "int"},
+      {"a persistent id is released once loaded",
+       P().str("key").put({op::TUPLE1, op::BINPERSID, op::STOP}).bytes(), "storage#0",
+       "tuple str"},
+      {"a released slot is reused: nothing released is reachable",
+       make().integer(1000).put({op::TUPLE1, op::REDUCE}).integer(3000).integer(4000)
+           .put({op::TUPLE3, op::STOP}).bytes(),
+       "('made', 3000, 4000)", "tuple int global"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    TypedCalls hooks;
+    Releases seen;
+    MemorySource src(row.pickle);
+    try {
+      auto p = Pickle::parse(src, 0, src.size(), "t.pkl", &hooks, {}, &seen);
+      EXPECT_EQ(row.root, render(p->root()));
+    } catch (const Error& e) {
+      ADD_FAILURE() << e.describe();
+    }
+    EXPECT_EQ(row.released, seen.kinds);
+  }
+}
+
+// A pickle the pass over the opcodes cannot follow keeps every memo value,
+// and fails where it always did.
+TEST(PickleTest, UnfollowablePicklesKeepTheMemo) {
+  EXPECT_EQ("t.pkl: unknown opcode 0xff at byte 9",
+            parse_error(P().integer(1000).put(op::BINPUT).u8(0).put(op::BINGET).u8(0)
+                            .raw("\xff").bytes()));
+  EXPECT_EQ("t.pkl: memo key 1 was never stored at byte 7",
+            parse_error(P().integer(1000).put(op::BINPUT).u8(0).put(op::BINGET).u8(1)
+                            .stop().bytes()));
+}
+
 TEST(PickleTest, GlobalsAreRecordedNotResolved) {
   auto p = parse(P(4).global("os", "system").put(op::SHORT_BINUNICODE).u8(8).raw("builtins")
                      .put(op::SHORT_BINUNICODE).u8(4).raw("eval").put(op::STACK_GLOBAL)

@@ -211,6 +211,24 @@ TEST(ScanPickle, NeedsCodeAndSafe) {
 }
 
 // A tensor's backward-hooks argument is unpickled like everything else.
+// The interpreter reuses a released value's slot: what an allowlisted call
+// made, once released, must not make the next value in that slot allowed.
+// OrderedDict() is popped and released; argparse.Namespace() then takes its
+// slot, and BUILD on it is still refused.
+TEST(ScanPickle, AReleasedSlotIsNotAllowlisted) {
+  PickleAsm p;
+  p.proto(2).global("argparse", "Namespace").global("collections", "OrderedDict")
+      .put(op::BINPUT).u8(0).put(op::EMPTY_TUPLE).put(op::REDUCE).put(op::POP)
+      .put(op::EMPTY_TUPLE).put(op::NEWOBJ).put(op::EMPTY_DICT).str("lr").integer(3)
+      .put(op::SETITEM).put(op::BUILD).put(op::BINGET).u8(0).put(op::POP).stop();
+  check({"released slot", "reuse.pkl", p.bytes(), Verdict::NeedsCode,
+         "pickle (torch.load unpickles it while looking for the legacy magic number)",
+         {"needs-code global 2: GLOBAL imports argparse.Namespace, which torch's weights_only allowlist does not hold",
+          "needs-code weights-only 51 x2: torch.load(weights_only=True) refuses opcode POP (it implements protocol 2's subset)",
+          "needs-code call 53: NEWOBJ calls argparse.Namespace()",
+          "needs-code weights-only 65: torch.load(weights_only=True) refuses BUILD on argparse.Namespace"}});
+}
+
 TEST(ScanPickle, PayloadInATensorsHooks) {
   PickleAsm p;
   p.proto(2).global("collections", "OrderedDict").put(op::EMPTY_TUPLE).put(op::REDUCE).str("w")

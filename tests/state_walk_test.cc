@@ -14,21 +14,24 @@ namespace {
 
 class Graph {
  public:
-  Graph() : src_(std::string("N.")), p_(Pickle::parse(src_, 0, 2, "test")) {
-    Tensor t;
-    t.shape = {2};
-    t.stride = {1};
-    t.numel = 2;
-    pool_.push_back(t);
+  // Pool tensor i has shape {i + 2}, so an entry shows which it took.
+  explicit Graph(size_t pool = 1) : src_(std::string("N.")), p_(Pickle::parse(src_, 0, 2, "test")) {
+    for (size_t i = 0; i < pool; ++i) {
+      Tensor t;
+      t.shape = {static_cast<int64_t>(i + 2)};
+      t.stride = {1};
+      t.numel = i + 2;
+      pool_.push_back(t);
+    }
   }
   Value* str(const std::string& s) {
     Value* v = p_->make(Kind::Str, 0);
     v->s = s;
     return v;
   }
-  Value* tensor() {
+  Value* tensor(int64_t i = 0) {
     Value* v = p_->make(Kind::Tensor, 0);
-    v->i = 0;
+    v->i = i;
     return v;
   }
   Value* dict(std::vector<std::pair<std::string, Value*>> kv) {
@@ -54,6 +57,37 @@ TEST(StateWalk, FlatStateDictHasNoGroups) {
   EXPECT_EQ(r.tensors[1].name, "fc.bias");
   EXPECT_TRUE(r.state_dict);
   EXPECT_TRUE(r.groups.empty());
+}
+
+// Entries are made in the pool itself while entry k is pool tensor k; any
+// other order, a tied weight or a tensor left out moves them to a table of
+// their own. Either way each entry keeps its own tensor.
+TEST(StateWalk, EntriesInAnyOrderKeepTheirTensors) {
+  struct Row {
+    const char* what;
+    std::vector<int64_t> order;  // pool index of each entry, in dict order
+    const char* expected;        // name:size of each entry
+  };
+  std::vector<Row> rows = {
+      {"pool order", {0, 1, 2}, "t0:2 t1:3 t2:4"},
+      {"one left out at the end", {0, 1}, "t0:2 t1:3"},
+      {"one left out first", {1, 2}, "t0:3 t1:4"},
+      {"reversed", {2, 1, 0}, "t0:4 t1:3 t2:2"},
+      {"a tied weight", {0, 1, 0, 2}, "t0:2 t1:3 t2:2 t3:4"},
+      {"tied first", {0, 0, 1}, "t0:2 t1:2 t2:3"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.what);
+    Graph g(3);
+    std::vector<std::pair<std::string, Value*>> kv;
+    for (size_t k = 0; k < row.order.size(); ++k)
+      kv.push_back({"t" + std::to_string(k), g.tensor(row.order[k])});
+    WalkResult r = g.walk(g.dict(kv));
+    std::string got;
+    for (const Tensor& t : r.tensors)
+      got += (got.empty() ? "" : " ") + t.name + ":" + std::to_string(t.shape.at(0));
+    EXPECT_EQ(row.expected, got);
+  }
 }
 
 TEST(StateWalk, NestedCheckpointGroupsByTopLevelKey) {

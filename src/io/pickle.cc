@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "memo_reads.h"
 #include "pickle_cursor.h"
 #include "ptscope/error.h"
 
@@ -30,18 +32,54 @@ void Pickle::charge(uint64_t bytes, uint64_t offset) {
 
 void Pickle::charge_items(size_t n, uint64_t offset) { charge(n * sizeof(Value*), offset); }
 
+void Pickle::release(Value* v, PickleObserver* observer) {
+  std::vector<Value*> work{v};
+  auto let_go = [&](Value* x) {
+    if (x && !x->shared && x->refs != UINT32_MAX && --x->refs == 0) work.push_back(x);
+  };
+  while (!work.empty()) {
+    Value* x = work.back();
+    work.pop_back();
+    if (observer) observer->released(x);
+    for (Value* item : x->items) let_go(item);
+    let_go(x->callable);
+    let_go(x->args);
+    let_go(x->state);
+    std::string().swap(x->s);
+    std::vector<Value*>().swap(x->items);
+    x->callable = x->args = x->state = nullptr;
+    x->kind = Kind::None;
+    x->b = false;
+    x->i = 0;
+    x->f = 0;
+    free_.push_back(x);
+  }
+}
+
 Value* Pickle::make(Kind k, uint64_t offset) {
   if (count_ >= max_values_)
     throw Error("pickle makes more than " + std::to_string(max_values_) + " values",
                 offset);
+  // Charged and counted even when a released slot is reused: the limits
+  // bound the work a pickle asks for, whatever memory it ends up holding.
   charge(sizeof(Value), offset);
-  if (count_ == block_end_) {
+  if (!free_.empty()) {
+    Value* v = free_.back();
+    free_.pop_back();
+    ++count_;
+    v->kind = k;
+    v->offset = offset;
+    return v;
+  }
+  ++count_;
+  if (block_used_ == block_end_ - block_begin_) {
     size_t n = std::min(kBlock, std::max(kFirstBlock, 2 * (block_end_ - block_begin_)));
     blocks_.push_back(std::make_unique<Value[]>(n));
-    block_begin_ = count_;
-    block_end_ = count_ + n;
+    block_begin_ = block_end_;
+    block_end_ += n;
+    block_used_ = 0;
   }
-  Value* v = &blocks_.back()[count_++ - block_begin_];
+  Value* v = &blocks_.back()[block_used_++];
   v->kind = k;
   v->offset = offset;
   return v;
@@ -89,8 +127,8 @@ Value* Pickle::shared_tuple(std::vector<Value*>& items, uint64_t offset) {
 class Unpickler {
  public:
   Unpickler(Pickle& p, PickleCursor& in, PickleHooks* hooks, PickleLimits limits,
-            PickleObserver* observer)
-      : p_(p), in_(in), hooks_(hooks), limits_(limits), observer_(observer) {
+            PickleObserver* observer, MemoReads reads)
+      : p_(p), in_(in), hooks_(hooks), limits_(limits), observer_(observer), read_(std::move(reads)) {
     p_.max_values_ = limits.max_values;
     uint64_t span = in.remaining();
     p_.max_graph_bytes_ = limits.graph_floor +
@@ -104,6 +142,7 @@ class Unpickler {
       uint8_t op = in_.byte();
       if (observer_) observer_->opcode(op, op_at_);
       if (op == '.') {
+        settle();
         if (stack_.size() != 1)
           fail(stack_.empty() ? "STOP with an empty stack"
                               : "STOP leaves " + std::to_string(stack_.size()) +
@@ -111,6 +150,7 @@ class Unpickler {
         return stack_.back();
       }
       step(op);
+      settle();
     }
   }
 
@@ -118,14 +158,35 @@ class Unpickler {
   [[noreturn]] void fail(const std::string& m) { in_.fail(m, op_at_); }
 
   Value* make(Kind k) { return p_.make(k, op_at_); }
+  // References: the stack, containers and read memo slots hold what they
+  // point to (Pickle::hold); one given up is only let go of once the opcode
+  // has run, so that the opcode, its hooks and the observer see every value
+  // it popped.
+  static void hold(Value* v) { Pickle::hold(v); }
+  void let_go(Value* v) { dropped_.push_back(v); }
+  void hold_all(const std::vector<Value*>& vs) {
+    for (Value* v : vs) hold(v);
+  }
+  // A value made for one opcode and kept by nothing once it has run.
+  void transient(Value* v) {
+    hold(v);
+    let_go(v);
+  }
+  void settle() {
+    for (Value* v : dropped_)
+      if (!v->shared && v->refs != UINT32_MAX && --v->refs == 0) p_.release(v, observer_);
+    dropped_.clear();
+  }
   void push(Value* v) {
     if (stack_.size() >= limits_.max_stack) fail("pickle stack deeper than the limit");
     stack_.push_back(v);
+    hold(v);
   }
   Value* pop() {
     if (stack_.size() <= mark_floor()) fail("stack underflow");
     Value* v = stack_.back();
     stack_.pop_back();
+    let_go(v);
     return v;
   }
   Value* top() {
@@ -139,6 +200,7 @@ class Unpickler {
     marks_.pop_back();
     std::vector<Value*> items(stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
     stack_.resize(m);
+    for (Value* v : items) let_go(v);
     return items;
   }
 
@@ -160,6 +222,7 @@ class Unpickler {
       return push(p_.shared_tuple(items, op_at_));
     Value* x = make(k);
     p_.charge_items(items.size(), op_at_);
+    hold_all(items);
     x->items = std::move(items);
     push(x);
   }
@@ -216,37 +279,49 @@ class Unpickler {
     push(g);
   }
 
-  // Python's pickler numbers memo slots 0, 1, 2, ...: those live in a
-  // vector, 8 bytes each; a key far past the vector's end (a hostile file's)
-  // goes to the map. The vector's growth is charged to the graph budget.
-  Value** memo_slot(uint64_t key, bool grow) {
-    if (key < memo_dense_.size()) return &memo_dense_[key];
-    if (grow && key <= 2 * memo_dense_.size() + 1024 && key < limits_.max_memo) {
+  // Python's pickler numbers memo slots 0, 1, 2, ...: which were written is
+  // a bit each in a vector, whose growth is charged to the graph budget; a
+  // key far past the vector's end (a hostile file's) goes to a set. Values
+  // are kept only for the keys some GET reads (MemoReads), charged as the
+  // map's entries: torch's pickler writes a slot for every value and reads
+  // back few.
+  bool written(uint64_t key) const {
+    return key < memo_dense_.size() ? memo_dense_[key] : memo_sparse_.count(key) > 0;
+  }
+  void mark_written(uint64_t key) {
+    if (key < memo_dense_.size()) {
+      memo_dense_[key] = true;
+    } else if (key <= 2 * memo_dense_.size() + 1024 && key < limits_.max_memo) {
       size_t n = std::max<size_t>(key + 1, 2 * memo_dense_.size());
-      p_.charge((n - memo_dense_.size()) * sizeof(Value*), op_at_);
-      memo_dense_.resize(n, nullptr);
-      return &memo_dense_[key];
+      p_.charge((n - memo_dense_.size() + 7) / 8, op_at_);
+      memo_dense_.resize(n, false);
+      memo_dense_[key] = true;
+    } else {
+      memo_sparse_.insert(key);
     }
-    if (!grow) {
-      auto it = memo_sparse_.find(key);
-      return it == memo_sparse_.end() ? nullptr : &it->second;
-    }
-    return &memo_sparse_[key];
   }
   void memo_put(uint8_t op, uint64_t key) {
-    Value** found = memo_slot(key, false);
-    bool replaced = found && *found;
+    bool replaced = written(key);
     if (memo_count_ >= limits_.max_memo && !replaced)
       fail("memo holds more than " + std::to_string(limits_.max_memo) + " entries");
-    Value* v = top();
-    *memo_slot(key, true) = v;
+    mark_written(key);
+    if (read_.is_read(key)) {
+      Value* v = top();
+      auto [it, fresh] = memo_held_.emplace(key, v);
+      if (fresh) p_.charge(kHeldEntry, op_at_);
+      else let_go(it->second);  // the value it replaces
+      it->second = v;
+      hold(v);
+    }
     if (!replaced) ++memo_count_;
     if (observer_) observer_->memo_put(op, key, replaced, op_at_);
   }
   void memo_get(uint64_t key) {
-    Value** found = memo_slot(key, false);
-    if (!found || !*found) fail("memo key " + std::to_string(key) + " was never stored");
-    push(*found);
+    if (!written(key)) fail("memo key " + std::to_string(key) + " was never stored");
+    auto it = memo_held_.find(key);
+    // The pre-pass saw every GET: a key it missed is a bug here, not the file's.
+    if (it == memo_held_.end()) fail("memo key " + std::to_string(key) + " was read but not kept");
+    push(it->second);
   }
   static uint64_t parse_memo_key(PickleCursor& in, const std::string& text,
                                  uint64_t at) {
@@ -256,7 +331,9 @@ class Unpickler {
     return v;
   }
 
-  // op 0: the caller tells the observer itself.
+  // op 0: the caller tells the observer itself. A result that keeps the
+  // arguments (an opaque Object) holds them; a hook's typed value does not,
+  // and they go once the opcode has run.
   void call(uint8_t op, Value* callable, Value* args) {
     Value* result = hooks_ ? hooks_->call(p_, callable, args) : nullptr;
     if (!result) result = default_call(callable, args);
@@ -304,6 +381,8 @@ class Unpickler {
               p_.charge_items(2, op_at_);
               d->items.push_back(pair->items[0]);
               d->items.push_back(pair->items[1]);
+              hold(pair->items[0]);
+              hold(pair->items[1]);
             }
         return d;
       }
@@ -312,6 +391,7 @@ class Unpickler {
         if (args && !args->items.empty()) {
           p_.charge_items(args->items[0]->items.size(), op_at_);
           s->items = args->items[0]->items;
+          hold_all(s->items);
         }
         return s;
       }
@@ -319,12 +399,15 @@ class Unpickler {
     Value* o = make(Kind::Object);
     o->callable = callable;
     o->args = args;
+    hold(callable);
+    if (args) hold(args);
     return o;
   }
 
   void set_items(Value* target, const std::vector<Value*>& kv) {
     p_.charge_items(kv.size(), op_at_);
     target->items.insert(target->items.end(), kv.begin(), kv.end());
+    hold_all(kv);
   }
 
   void step(uint8_t op) {
@@ -448,6 +531,8 @@ class Unpickler {
           p_.charge_items(args->items.size() + 1, op_at_);
           all->items = args->items;
           all->items.push_back(kwargs);
+          hold_all(all->items);
+          transient(all);
           observer_->call(op, cls, all, top(), op_at_);
         }
         return;
@@ -458,6 +543,8 @@ class Unpickler {
         Value* args = make(Kind::Tuple);
         args->items = pop_mark();
         p_.charge_items(args->items.size(), op_at_);
+        hold_all(args->items);
+        transient(args);
         push_global(op, std::move(module), std::move(name));
         Value* cls = pop();
         return call(op, cls, args);
@@ -468,12 +555,16 @@ class Unpickler {
         Value* args = make(Kind::Tuple);
         p_.charge_items(items.size() - 1, op_at_);
         args->items.assign(items.begin() + 1, items.end());
+        hold_all(args->items);
+        transient(args);
         return call(op, items[0], args);
       }
       case 'b': {
         Value* state = pop();
         Value* target = top();
         check_mutable(target, "BUILD");
+        if (target->state) let_go(target->state);
+        hold(state);
         target->state = state;
         if (observer_) observer_->build(target, state, op_at_);
         return;
@@ -481,6 +572,7 @@ class Unpickler {
       case 'P': {
         Value* pid = make(Kind::Str);
         pid->s = in_.line();
+        transient(pid);
         return persistent(pid);
       }
       case 'Q': return persistent(pop());
@@ -518,9 +610,13 @@ class Unpickler {
   uint64_t op_at_ = 0;
   std::vector<Value*> stack_;
   std::vector<size_t> marks_;
-  std::vector<Value*> memo_dense_;
-  std::unordered_map<uint64_t, Value*> memo_sparse_;
+  static constexpr uint64_t kHeldEntry = 48;  // a hash map node and its bucket
+  std::vector<bool> memo_dense_;
+  std::unordered_set<uint64_t> memo_sparse_;
+  std::unordered_map<uint64_t, Value*> memo_held_;
   uint64_t memo_count_ = 0;
+  MemoReads read_;         // the memo keys some GET reads
+  std::vector<Value*> dropped_;  // references given up by the opcode running
   std::unordered_map<std::string, bool> seen_globals_;
 };
 
@@ -530,7 +626,8 @@ std::unique_ptr<Pickle> Pickle::parse(const ByteSource& src, uint64_t begin,
                                       PickleObserver* observer) {
   auto p = std::unique_ptr<Pickle>(new Pickle());
   PickleCursor in(src, begin, end, what);
-  Unpickler u(*p, in, hooks, limits, observer);
+  Unpickler u(*p, in, hooks, limits, observer,
+              MemoReads::of(src, begin, end, what, limits.max_memo));
   p->root_ = u.run();
   p->end_ = in.pos();
   return p;

@@ -5,7 +5,12 @@
 // (_rebuild_tensor_v2, persistent storages, ...) into typed values.
 //
 // Values live in an arena owned by the Pickle, so cyclic or deeply nested
-// graphs built by a hostile file are freed without recursion.
+// graphs built by a hostile file are freed without recursion. A value that
+// nothing holds any more (a call's arguments once a hook turned them into a
+// tensor, a popped value, a memo slot no GET reads) is released as soon as
+// its opcode completes and its slot reused: torch's pickler memoizes
+// everything but reads back almost nothing, and the arguments of each
+// _rebuild_tensor_v2 call would otherwise be most of the graph.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +41,10 @@ struct Value {
   // or an APPEND on it fails. Its offset is where it first appeared: say
   // where() in errors instead.
   bool shared = false;
+  // References to this value from the stack, containers and memo slots a
+  // later GET reads (Pickle::hold); at zero it is released and its slot
+  // reused. Saturates: a value held 2**32 times is kept for good.
+  uint32_t refs = 0;
   int64_t i = 0;        // Int; table index for Tensor and Storage
   double f = 0;
   std::string s;        // Str, Bytes, Global name, or the digits of a big Int
@@ -67,7 +76,7 @@ class PickleHooks {
 // refers to and every call it asks for, each as its opcode completes, so
 // that what ran before a malformed byte is still seen (Python's Unpickler
 // has run it by then). Values are the interpreter's, valid until the Pickle
-// is destroyed.
+// is destroyed or, for a value nothing holds any more, until released().
 class PickleObserver {
  public:
   virtual ~PickleObserver() = default;
@@ -88,6 +97,9 @@ class PickleObserver {
   // A memo slot written: `replaced` when it already held a value.
   virtual void memo_put(uint8_t /*op*/, uint64_t /*key*/, bool /*replaced*/, uint64_t /*offset*/) {}
   virtual void persistent_id(const Value* /*pid*/, uint64_t /*offset*/) {}
+  // `v` is released: its address may stand for another value from now on,
+  // so whatever was remembered about it must be forgotten.
+  virtual void released(const Value* /*v*/) {}
 };
 
 // Defaults from ptscope/limits.h. The graph budget is the one that keeps
@@ -123,6 +135,11 @@ class Pickle {
   Value* shared_tuple(std::vector<Value*>& items, uint64_t offset);
   // Charges `n` references added to a container made at `offset`.
   void charge_items(size_t n, uint64_t offset);
+  // One more reference to `v`: a hook that puts a value in another's items
+  // holds it, or the value could be released while still reachable.
+  static void hold(Value* v) {
+    if (!v->shared && v->refs != UINT32_MAX) ++v->refs;
+  }
   // Every GLOBAL named, in order of first appearance.
   const std::vector<std::string>& globals() const { return globals_; }
 
@@ -135,12 +152,16 @@ class Pickle {
   std::vector<std::unique_ptr<Value[]>> blocks_;
   size_t count_ = 0;
   size_t block_begin_ = 0, block_end_ = 0;  // the values the last block holds
+  size_t block_used_ = 0;                   // of which handed out
+  std::vector<Value*> free_;  // released slots, reused by make()
   Value* root_ = nullptr;
   uint64_t end_ = 0;
   int protocol_ = 0;
   size_t max_values_ = 0;
   uint64_t graph_bytes_ = 0, max_graph_bytes_ = 0;
   void charge(uint64_t bytes, uint64_t offset);
+  // Frees `v`, whose last reference is gone, and whatever only it held.
+  void release(Value* v, PickleObserver* observer);
   std::vector<std::string> globals_;
   // Shared values: most of a state_dict's pickle is small ints and the
   // same few shapes, which would otherwise cost a Value per occurrence.

@@ -61,6 +61,14 @@ std::string PickleCursor::take(uint64_t n) {
   return s;
 }
 
+void PickleCursor::skip(uint64_t n) {
+  if (n > remaining())
+    fail("argument of " + std::to_string(n) + " bytes runs past the end (" +
+             std::to_string(remaining()) + " left)",
+         pos_);
+  pos_ += n;
+}
+
 std::string PickleCursor::line() {
   uint64_t start = pos_;
   std::string s;

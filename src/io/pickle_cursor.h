@@ -21,6 +21,7 @@ class PickleCursor {
   uint8_t byte();
   uint64_t uint_le(int n);   // n = 1, 2, 4 or 8
   std::string take(uint64_t n);
+  void skip(uint64_t n);     // as take, keeping nothing
   // A protocol-0 text argument: up to (not including) the next '\n'.
   std::string line();
   [[noreturn]] void fail(const std::string& message, uint64_t at) const;

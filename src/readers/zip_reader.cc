@@ -63,9 +63,10 @@ class ZipReader : public Reader {
     c.format = script ? Format::TorchScript : Format::TorchZip;
     auto state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr, budget);
     if (visit) visit(*state->pickle->root());
+    state->pickle.reset();  // the walk named what the graph held
     std::vector<int> index = add_storages(zip, state->hooks, "data/", c);
     adopt_state(*state, index, c);
-    state.reset();  // the value graph and the rebuilt tensors: the checkpoint has what it needs
+    state.reset();  // the storage declarations: the checkpoint has what it needs
 
     if (const ZipEntry* consts = script ? zip.find("constants.pkl") : nullptr) {
       auto k = parse_record(src, *consts, "constants.pkl", nullptr, budget);

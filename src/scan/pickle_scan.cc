@@ -306,6 +306,13 @@ class Scanner : public PickleObserver {
              true);
   }
 
+  // What is remembered by address: a released value's slot may come back
+  // as another value, which no allowlisted call made.
+  void released(const Value* v) override {
+    made_by_allowlist_.erase(v);
+    setstate_.erase(v);
+  }
+
   void persistent_id(const Value* pid, uint64_t offset) override {
     bool storage = pid->kind == Kind::Int ||
                    (pid->kind == Kind::Tuple && !pid->items.empty() &&

@@ -31,8 +31,13 @@ class Walker {
  public:
   Walker(std::vector<Tensor>& pool, const ClassDecls* decls, WalkLimits limits,
          WalkResult& out)
-      : pool_(pool), emitted_(pool.size(), kNotEmitted), decls_(decls), limits_(limits), out_(out) {
-    out_.tensors.reserve(std::min<size_t>(pool.size(), limits.max_entries));
+      : pool_(pool), emitted_(pool.size(), kNotEmitted), decls_(decls), limits_(limits), out_(out) {}
+
+  // The entries, into out_.tensors: the pool itself when they were made in place.
+  void finish() {
+    if (!in_place_) return;
+    pool_.resize(entries_);
+    out_.tensors = std::move(pool_);
   }
 
   void visit(const Value* v, const std::string& path, int depth) {
@@ -83,7 +88,7 @@ class Walker {
   }
 
   void emit(const Value* v, const std::string& name, Role role, const char* rule) {
-    if (out_.tensors.size() >= limits_.max_entries)
+    if (entries_ >= limits_.max_entries)
       throw Error("object graph names more than " + std::to_string(limits_.max_entries) +
                       " tensor entries",
                   where(v));
@@ -92,17 +97,33 @@ class Walker {
                       std::to_string(limits_.max_name_bytes) + " bytes",
                   where(v));
     // A pool tensor's first entry takes it; a second name (tied weights)
-    // copies the first entry.
+    // copies the first entry. While every entry is the pool tensor of its
+    // own index, the usual order (a state_dict pickles each tensor where
+    // its key is), the pool is the entries: no second table of tensors.
     size_t i = static_cast<size_t>(v->i);
-    Tensor t = emitted_[i] == kNotEmitted ? std::move(pool_[i]) : out_.tensors[emitted_[i]];
-    if (emitted_[i] == kNotEmitted) emitted_[i] = out_.tensors.size();
-    t.declared = false;  // per entry, as name, group, role and rule
-    t.name = name;
-    t.group = top_key_;
-    t.role = role;
-    t.rule = rule;
-    out_.tensors.push_back(std::move(t));
+    bool first = emitted_[i] == kNotEmitted;
+    if (in_place_ && !(first && i == entries_)) leave_the_pool();
+    Tensor* t = &pool_[i];
+    if (!in_place_) {
+      out_.tensors.push_back(first ? std::move(pool_[i]) : out_.tensors[emitted_[i]]);
+      t = &out_.tensors.back();
+    }
+    if (first) emitted_[i] = entries_;
+    ++entries_;
+    t->declared = false;  // per entry, as name, group, role and rule
+    t->name = name;
+    t->group = top_key_;
+    t->role = role;
+    t->rule = rule;
   }
+
+  // The entries made in place move to a table of their own.
+  void leave_the_pool() {
+    in_place_ = false;
+    out_.tensors.reserve(std::min<size_t>(pool_.size(), limits_.max_entries));
+    for (size_t k = 0; k < entries_; ++k) out_.tensors.push_back(std::move(pool_[k]));
+  }
+  Tensor& last_entry() { return in_place_ ? pool_[entries_ - 1] : out_.tensors.back(); }
 
   // A tensor and, for a torch.ao per-channel qtensor, the scales and zero
   // points it carries (torch_hooks.cc), named after it.
@@ -292,7 +313,7 @@ class Walker {
           bool parameter = decl.parameters.count(name) > 0;
           emit(val, join(path, name), parameter ? Role::Parameter : Role::Buffer,
                parameter ? "TorchScript __parameters__" : "TorchScript __buffers__");
-          out_.tensors.back().declared = true;
+          last_entry().declared = true;
         }
       } else if (val->kind == Kind::Object && val->callable &&
                  (decls_->count(val->callable->s) || packed_payload(val) ||
@@ -305,11 +326,13 @@ class Walker {
   // The rebuilt tensor a Tensor value stands for, wherever it now is.
   const Tensor& pool_tensor(const Value* v) const {
     size_t i = static_cast<size_t>(v->i);
-    return emitted_[i] == kNotEmitted ? pool_[i] : out_.tensors[emitted_[i]];
+    return emitted_[i] == kNotEmitted || in_place_ ? pool_[i] : out_.tensors[emitted_[i]];
   }
   static constexpr size_t kNotEmitted = SIZE_MAX;
   std::vector<Tensor>& pool_;
-  std::vector<size_t> emitted_;  // per pool tensor: its first entry in out_.tensors
+  std::vector<size_t> emitted_;  // per pool tensor: its first entry
+  size_t entries_ = 0;
+  bool in_place_ = true;  // entry k is pool_[k], so far
   const ClassDecls* decls_;
   WalkLimits limits_;
   WalkResult& out_;
@@ -384,7 +407,9 @@ std::string group_kind(const std::string& name, const Value* v, bool module) {
 WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
                       const ClassDecls* decls, WalkLimits limits) {
   WalkResult out;
-  Walker(pool, decls, limits, out).visit(root, "", 0);
+  Walker walker(pool, decls, limits, out);
+  walker.visit(root, "", 0);
+  walker.finish();
   // A top-level dict is nested when its containers hold the tensors, whatever
   // loose tensors sit beside them (rng state, best_acc1, a loss); flat when
   // only loose tensors hold them. Loose tensors with state_dict names beside

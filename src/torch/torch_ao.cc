@@ -111,15 +111,14 @@ void name_cells(const Checkpoint& c, std::map<int, Cell>& cells, bool& ambiguous
 }  // namespace
 
 void group_torch_ao(Checkpoint& c) {
-  std::map<std::string, int> by_name;
   bool any = false;
-  for (size_t i = 0; i < c.tensors.size(); ++i) {
-    const Tensor& t = c.tensors[i];
-    by_name.emplace(t.group + '\n' + t.name, static_cast<int>(i));
-    any = any || (is_qint(t.dtype) && model_side(t));
-  }
+  for (const Tensor& t : c.tensors) any = any || (is_qint(t.dtype) && model_side(t));
   auto cells = find_cells(c);
   if (!any && cells.empty()) return;
+  // Only now: a model without torch.ao state keeps no index of its names.
+  std::map<std::string, int> by_name;
+  for (size_t i = 0; i < c.tensors.size(); ++i)
+    by_name.emplace(c.tensors[i].group + '\n' + c.tensors[i].name, static_cast<int>(i));
   // The float names of the cells' weights: stored index -> (name, ambiguous).
   std::map<int, std::pair<std::string, bool>> cell_weight;
   std::set<std::string> ambiguous_cells;

@@ -58,6 +58,13 @@ int TorchHooks::declare_storage(const std::string& key, DType dtype, uint64_t nu
   return by_key_[key];
 }
 
+void TorchHooks::parsed() {
+  std::map<std::string, int>().swap(by_key_);
+  storages.shrink_to_fit();
+  refs.shrink_to_fit();
+  tensors.shrink_to_fit();
+}
+
 // Zip:    ('storage', torch.FloatStorage, key, location, numel)
 // Legacy: ('storage', torch.FloatStorage, root_key, location, root_numel,
 //          None | (view_key, view_offset, view_numel))
@@ -201,6 +208,7 @@ Value* TorchHooks::rebuild_qtensor(Pickle& p, Value* args, uint64_t at) {
       meta->i = m->i;
       meta->s = kNames[i];
       v->items.push_back(meta);
+      Pickle::hold(meta);
     }
   } else {
     throw Error("unknown quantization scheme '" + q->items[0]->s + "'", at);

@@ -39,6 +39,11 @@ class TorchHooks : public PickleHooks {
   std::vector<StorageRef> refs;
   std::vector<Tensor> tensors;  // name, group and role are filled in later; emptied once walked
 
+  // The pickle is parsed: no storage is declared any more, so the key index
+  // goes and the tables give back their spare capacity before the walk,
+  // when memory peaks.
+  void parsed();
+
  private:
   Value* make_tensor(Pickle& p, Value* args, size_t size_at, const Value* dtype_arg,
                      uint64_t at);

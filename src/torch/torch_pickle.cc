@@ -18,12 +18,11 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
   uint64_t bytes = tp->pickle->end() - begin;
   limits.max_entries = std::min(limits.max_entries,
                                 bytes * ptscope::limits::kEntriesPerPickleByte);
-  // The walk takes the rebuilt tensors it names into its entries; the
-  // table's spare capacity is given back first, the graph being at its
-  // largest then.
-  tp->hooks.tensors.shrink_to_fit();
+  // The walk takes the rebuilt tensors it names into its entries.
+  tp->hooks.parsed();
   tp->walk = walk_state(tp->pickle->root(), std::move(tp->hooks.tensors), decls, limits);
   tp->hooks.tensors.clear();
+  tp->globals = tp->pickle->globals();
   return tp;
 }
 
@@ -50,7 +49,7 @@ void adopt_state(TorchPickle& tp, const std::vector<int>& storage_index,
   adopt_tensors(tp, storage_index, c.tensors);
   c.groups = std::move(tp.walk.groups);
   c.roles_known = tp.walk.exact_roles || tp.walk.state_dict;
-  c.globals = tp.pickle->globals();
+  c.globals = std::move(tp.globals);
   group_torch_ao(c);
 }
 

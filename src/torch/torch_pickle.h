@@ -12,9 +12,10 @@
 namespace ptscope {
 
 struct TorchPickle {
-  std::unique_ptr<Pickle> pickle;
+  std::unique_ptr<Pickle> pickle;  // may be freed once walked: nothing below points into it
   TorchHooks hooks;
   WalkResult walk;
+  std::vector<std::string> globals;  // the pickle's, as Pickle::globals()
   explicit TorchPickle(TorchHooks::Flavor f) : hooks(f) {}
 };
 
