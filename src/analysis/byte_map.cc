@@ -5,7 +5,7 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
+#include <vector>
 
 #include "region_labels.h"
 #include "tensor_layout.h"
@@ -19,23 +19,24 @@ constexpr uint64_t kMaxMappedElements = uint64_t{1} << 58;
 // Bytes of each storage that some tensor can reach: the union of the
 // element spans [offset, offset + extent) of the tensors over it (a sparse
 // tensor reaches through its indices and values).
-std::map<int, uint64_t> used_storage_bytes(const Checkpoint& c) {
-  std::map<int, std::vector<std::pair<uint64_t, uint64_t>>> spans;
-  std::vector<const Tensor*> stored;
+// Storage indices are dense (0 .. storages - 1): tables indexed by them.
+std::vector<uint64_t> used_storage_bytes(const Checkpoint& c) {
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> spans(c.storages.size());
   for (const Tensor& entry : c.tensors)
-    for (const Tensor* t : stored_tensors(entry)) stored.push_back(t);
-  for (const Tensor* t : stored) {
-    if (t->storage < 0 || t->numel == 0) continue;
-    // Readers checked these layouts; a view that still overflows reaches no
-    // bytes we could map.
-    uint64_t extent = tensor_layout(t->shape, t->stride, kMaxMappedElements).extent;
-    if (extent == 0) continue;
-    uint64_t size = dtype_size(t->dtype);
-    spans[t->storage].push_back(
-        {t->storage_offset * size, (t->storage_offset + extent) * size});
-  }
-  std::map<int, uint64_t> used;
-  for (auto& [storage, v] : spans) {
+    for (const Tensor* t : stored_tensors(entry)) {
+      if (t->storage < 0 || static_cast<size_t>(t->storage) >= spans.size() || t->numel == 0) continue;
+      // Readers checked these layouts; a view that still overflows reaches no
+      // bytes we could map.
+      uint64_t extent = tensor_layout(t->shape, t->stride, kMaxMappedElements).extent;
+      if (extent == 0) continue;
+      uint64_t size = dtype_size(t->dtype);
+      spans[static_cast<size_t>(t->storage)].push_back(
+          {t->storage_offset * size, (t->storage_offset + extent) * size});
+    }
+  std::vector<uint64_t> used(spans.size(), 0);
+  for (size_t storage = 0; storage < spans.size(); ++storage) {
+    std::vector<std::pair<uint64_t, uint64_t>>& v = spans[storage];
+    if (v.empty()) continue;
     std::sort(v.begin(), v.end());
     uint64_t total = 0, cur_begin = v[0].first, cur_end = v[0].second;
     for (const auto& [b, e] : v) {
@@ -52,16 +53,15 @@ std::map<int, uint64_t> used_storage_bytes(const Checkpoint& c) {
 
 // Storages whose every tensor is a quantized weight's metadata (scales,
 // zeros, group indices, quant state): bytes the model needs, not unused ones.
-std::set<int> quant_metadata_storages(const Checkpoint& c) {
-  std::map<int, bool> all_meta;
+std::vector<bool> quant_metadata_storages(const Checkpoint& c) {
+  std::vector<char> any(c.storages.size(), 0), all_meta(c.storages.size(), 1);
   for (const Tensor& t : c.tensors)
-    if (t.storage >= 0) {
-      auto it = all_meta.emplace(t.storage, true).first;
-      it->second = it->second && t.role == Role::QuantMeta;
+    if (t.storage >= 0 && static_cast<size_t>(t.storage) < any.size()) {
+      any[static_cast<size_t>(t.storage)] = 1;
+      if (t.role != Role::QuantMeta) all_meta[static_cast<size_t>(t.storage)] = 0;
     }
-  std::set<int> out;
-  for (const auto& [storage, meta] : all_meta)
-    if (meta) out.insert(storage);
+  std::vector<bool> out(any.size());
+  for (size_t i = 0; i < any.size(); ++i) out[i] = any[i] && all_meta[i];
   return out;
 }
 
@@ -71,8 +71,8 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
   std::vector<Region> regions = c.regions;
   std::stable_sort(regions.begin(), regions.end(),
                    [](const Region& a, const Region& b) { return a.offset < b.offset; });
-  std::map<int, uint64_t> used = used_storage_bytes(c);
-  std::set<int> meta = quant_metadata_storages(c);
+  std::vector<uint64_t> used = used_storage_bytes(c);
+  std::vector<bool> meta = quant_metadata_storages(c);
   std::vector<ByteRange> out;
   uint64_t cursor = 0, file = c.file_bytes;
   auto emit = [&](uint64_t at, uint64_t n, std::string_view label) {
@@ -86,9 +86,11 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
     if (end <= begin) continue;
     if (r.storage >= 0) {
       // Overlapping regions are clipped, so the split uses what is left.
-      uint64_t tensor = std::min(end - begin, used[r.storage]);
-      used[r.storage] -= tensor;
-      emit(begin, tensor, meta.count(r.storage) ? label::kQuantMetadata : label::kTensorData);
+      size_t st = static_cast<size_t>(r.storage);
+      bool known = st < used.size();
+      uint64_t tensor = known ? std::min(end - begin, used[st]) : 0;
+      if (known) used[st] -= tensor;
+      emit(begin, tensor, known && meta[st] ? label::kQuantMetadata : label::kTensorData);
       emit(begin + tensor, end - begin - tensor, label::kUnusedStorage);
     } else {
       emit(begin, end - begin, r.label);
