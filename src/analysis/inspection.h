@@ -36,7 +36,7 @@ struct InspectedPart {
 struct Inspection {
   Checkpoint checkpoint;          // a folder's shards merged (merge_checkpoints)
   Summary summary;
-  std::vector<ByteRange> ranges;  // tile the file; a folder's are in `parts`
+  std::vector<ByteRange> ranges;  // tile the file, kept only with views.bytes; a folder's are in `parts`
   std::vector<ByteMapRow> byte_map;  // a folder's: each file's, summed
   std::vector<TreeRow> tree;      // empty unless views.tree
   std::vector<InspectedPart> parts;  // a folder's files; empty for one file
