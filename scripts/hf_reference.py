@@ -615,14 +615,21 @@ def t5_macs(cfg, B, S, T=None):
     return encoder + decoder + B * T * E * V
 
 
+def save_model_folder(folder, cfg, sd):
+    """A Hugging Face-style folder: pytorch_model.bin (torch.save of the
+    state_dict) and config.json. Returns the folder as a Path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(sd, folder / "pytorch_model.bin")
+    (folder / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    return folder
+
+
 def write_t5_fixture(folder, variant="gated"):
     """ptscope draws each --input in turn after seed 0: input_ids, then decoder_input_ids."""
     cfg = t5_variant(variant)
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     sd = t5_state_dict(cfg)
-    torch.save(sd, folder / "pytorch_model.bin")
-    (folder / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+    folder = save_model_folder(folder, cfg, sd)
     torch.manual_seed(0)
     ids = torch.randint(cfg["vocab_size"], (BATCH, SEQ))
     expected = {"input_ids": ids}
@@ -794,11 +801,8 @@ SEQ2SEQ = {"t5": (T5_CONFIG, t5_state_dict, t5_forward, t5_macs)}
 
 def write_fixtures(out):
     for family, (cfg, make, forward, _) in {**FAMILIES, **MOE}.items():
-        folder = Path(out) / {**FOLDERS, **MOE_FOLDERS}[family]
-        folder.mkdir(parents=True, exist_ok=True)
         sd = make(cfg)
-        torch.save(sd, folder / "pytorch_model.bin")
-        (folder / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
+        folder = save_model_folder(Path(out) / {**FOLDERS, **MOE_FOLDERS}[family], cfg, sd)
         # ptscope draws token ids as at::randint(vocab, shape) after seed 0.
         torch.manual_seed(0)
         ids = torch.randint(cfg["vocab_size"], (BATCH, SEQ))
