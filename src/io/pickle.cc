@@ -1,5 +1,6 @@
 // Opcode interpreter. Python's pickletools documents every opcode; the
-// grouping below follows it. Nothing here looks a name up or calls it.
+// grouping below follows it. Nothing here looks a name up or calls it; the
+// values it makes live in pickle_values.cc.
 #include "pickle.h"
 
 #include <algorithm>
@@ -14,115 +15,6 @@
 #include "ptscope/error.h"
 
 namespace ptscope {
-
-Value* Value::get(const std::string& key) const {
-  if (kind != Kind::Dict) return nullptr;
-  for (size_t i = 0; i + 1 < items.size(); i += 2)
-    if (items[i]->kind == Kind::Str && items[i]->s == key) return items[i + 1];
-  return nullptr;
-}
-
-void Pickle::charge(uint64_t bytes, uint64_t offset) {
-  graph_bytes_ += bytes;
-  if (graph_bytes_ > max_graph_bytes_)
-    throw Error("pickle values need more than " + std::to_string(max_graph_bytes_) +
-                    " bytes of memory",
-                offset);
-}
-
-void Pickle::charge_items(size_t n, uint64_t offset) { charge(n * sizeof(Value*), offset); }
-
-void Pickle::release(Value* v, PickleObserver* observer) {
-  std::vector<Value*> work{v};
-  auto let_go = [&](Value* x) {
-    if (x && !x->shared && x->refs != UINT32_MAX && --x->refs == 0) work.push_back(x);
-  };
-  while (!work.empty()) {
-    Value* x = work.back();
-    work.pop_back();
-    if (observer) observer->released(x);
-    for (Value* item : x->items) let_go(item);
-    let_go(x->callable);
-    let_go(x->args);
-    let_go(x->state);
-    std::string().swap(x->s);
-    std::vector<Value*>().swap(x->items);
-    x->callable = x->args = x->state = nullptr;
-    x->kind = Kind::None;
-    x->b = false;
-    x->i = 0;
-    x->f = 0;
-    free_.push_back(x);
-  }
-}
-
-Value* Pickle::make(Kind k, uint64_t offset) {
-  if (count_ >= max_values_)
-    throw Error("pickle makes more than " + std::to_string(max_values_) + " values",
-                offset);
-  // Charged and counted even when a released slot is reused: the limits
-  // bound the work a pickle asks for, whatever memory it ends up holding.
-  charge(sizeof(Value), offset);
-  if (!free_.empty()) {
-    Value* v = free_.back();
-    free_.pop_back();
-    ++count_;
-    v->kind = k;
-    v->offset = offset;
-    return v;
-  }
-  ++count_;
-  if (block_used_ == block_end_ - block_begin_) {
-    size_t n = std::min(kBlock, std::max(kFirstBlock, 2 * (block_end_ - block_begin_)));
-    blocks_.push_back(std::make_unique<Value[]>(n));
-    block_begin_ = block_end_;
-    block_end_ += n;
-    block_used_ = 0;
-  }
-  Value* v = &blocks_.back()[block_used_++];
-  v->kind = k;
-  v->offset = offset;
-  return v;
-}
-
-namespace {
-constexpr size_t kSmallInts = 256, kAtoms = 4 + kSmallInts;
-constexpr size_t kMaxSharedTuple = 8;
-}  // namespace
-
-Value* Pickle::atom(Kind k, int64_t i, uint64_t offset) {
-  if (!atoms_) {
-    charge(kAtoms * sizeof(Value), offset);
-    atoms_ = std::make_unique<Value[]>(kAtoms);
-    for (size_t n = 0; n < kAtoms; ++n) {
-      Value& v = atoms_[n];
-      v.shared = true;
-      v.offset = offset;
-      v.kind = n == 0 ? Kind::None : n < 3 ? Kind::Bool : n == 3 ? Kind::Tuple : Kind::Int;
-      v.b = n == 2;
-      v.i = n >= 4 ? static_cast<int64_t>(n - 4) : 0;
-    }
-  }
-  switch (k) {
-    case Kind::None: return &atoms_[0];
-    case Kind::Bool: return &atoms_[i ? 2 : 1];
-    case Kind::Tuple: return &atoms_[3];
-    default: return &atoms_[4 + static_cast<size_t>(i)];
-  }
-}
-
-Value* Pickle::shared_tuple(std::vector<Value*>& items, uint64_t offset) {
-  std::string key(reinterpret_cast<const char*>(items.data()), items.size() * sizeof(Value*));
-  auto it = tuples_.find(key);
-  if (it != tuples_.end()) return it->second;
-  charge(key.size() + 64, offset);  // the map's entry
-  Value* t = make(Kind::Tuple, offset);
-  charge_items(items.size(), offset);
-  t->items = std::move(items);
-  t->shared = true;
-  tuples_.emplace(std::move(key), t);
-  return t;
-}
 
 class Unpickler {
  public:
@@ -205,7 +97,7 @@ class Unpickler {
   }
 
   void push_int(int64_t v) {
-    if (v >= 0 && static_cast<uint64_t>(v) < kSmallInts) return push(p_.atom(Kind::Int, v, op_at_));
+    if (v >= 0 && static_cast<uint64_t>(v) < Pickle::kSmallInts) return push(p_.atom(Kind::Int, v, op_at_));
     Value* x = make(Kind::Int);
     x->i = v;
     push(x);
@@ -217,7 +109,7 @@ class Unpickler {
   }
   void push_seq(Kind k, std::vector<Value*> items) {
     if (k == Kind::Tuple && items.empty()) return push(p_.atom(Kind::Tuple, 0, op_at_));
-    if (k == Kind::Tuple && items.size() <= kMaxSharedTuple &&
+    if (k == Kind::Tuple && items.size() <= Pickle::kMaxSharedTuple &&
         std::all_of(items.begin(), items.end(), [](const Value* v) { return v->shared; }))
       return push(p_.shared_tuple(items, op_at_));
     Value* x = make(k);

@@ -128,6 +128,9 @@ class Pickle {
   Value* root() const { return root_; }
   uint64_t end() const { return end_; }  // offset just past STOP
   int protocol() const { return protocol_; }
+  // Ints 0 to kSmallInts - 1 are shared, and tuples of up to kMaxSharedTuple
+  // shared items.
+  static constexpr size_t kSmallInts = 256, kMaxSharedTuple = 8;
   Value* make(Kind k, uint64_t offset);
   // The one None, True, False, small int (0 to 255) or empty tuple.
   Value* atom(Kind k, int64_t i, uint64_t offset);
