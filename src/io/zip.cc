@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <numeric>
 
 #include "ptscope/error.h"
 #include "little_endian.h"
@@ -18,9 +19,9 @@ constexpr uint16_t kZip64Extra = 0x0001, kPaddingExtra = 0x4246;  // "FB"
 constexpr uint64_t kCentralBytes = 46, kLocalBytes = 30, kEndBytes = 22;
 
 // Fields of a record already read into b; callers check the length first.
-uint16_t u16(const std::string& b, size_t at) { return load_le<uint16_t>(b.data() + at); }
-uint32_t u32(const std::string& b, size_t at) { return load_le<uint32_t>(b.data() + at); }
-uint64_t u64(const std::string& b, size_t at) { return load_le<uint64_t>(b.data() + at); }
+uint16_t u16(std::string_view b, size_t at) { return load_le<uint16_t>(b.data() + at); }
+uint32_t u32(std::string_view b, size_t at) { return load_le<uint32_t>(b.data() + at); }
+uint64_t u64(std::string_view b, size_t at) { return load_le<uint64_t>(b.data() + at); }
 
 // Finds the end-of-central-directory record: the last signature in the
 // final 64 KiB + 22 bytes whose comment length reaches the end exactly.
@@ -44,7 +45,7 @@ struct Zip64Fields {
 
 // Walks extra fields; fills the 64-bit values the 32-bit fields defer to and
 // returns the bytes taken by torch's alignment padding field.
-uint64_t parse_extra(const std::string& extra, Zip64Fields z, uint64_t at) {
+uint64_t parse_extra(std::string_view extra, Zip64Fields z, uint64_t at) {
   uint64_t padding = 0;
   size_t i = 0;
   while (i + 4 <= extra.size()) {
@@ -87,7 +88,7 @@ void read_end_records(const ByteSource& src, ZipArchive& zip, uint64_t& count) {
     throw Error("zip: central directory (" + std::to_string(zip.cd_size) +
                     " bytes) lies outside the file",
                 zip.cd_offset);
-  if (count > zip.cd_size / kCentralBytes)
+  if (count > zip.cd_size / kCentralBytes || count > UINT32_MAX)
     throw Error("zip: " + std::to_string(count) + " entries cannot fit in a " +
                     std::to_string(zip.cd_size) + "-byte central directory",
                 eocd);
@@ -105,13 +106,25 @@ void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e
     throw Error("zip: bad local header signature for '" + e.name + "'", e.header_offset);
   uint16_t flags = u16(h, 6);
   uint64_t name_len = u16(h, 26), extra_len = u16(h, 28);
-  std::string extra = kLocalBytes + name_len + extra_len <= h.size()
-                          ? h.substr(kLocalBytes + name_len, extra_len)
-                          : src.read_string(e.header_offset + kLocalBytes + name_len, extra_len,
-                                            "zip local extra field");
-  e.local_name = kLocalBytes + name_len <= h.size()
-                     ? h.substr(kLocalBytes, name_len)
-                     : src.read_string(e.header_offset + kLocalBytes, name_len, "zip local name");
+  // Views of h, or of reads past it when the first read missed them.
+  std::string far_extra, far_name;
+  std::string_view extra, local_name;
+  if (kLocalBytes + name_len + extra_len <= h.size()) {
+    extra = std::string_view(h).substr(kLocalBytes + name_len, extra_len);
+  } else {
+    far_extra = src.read_string(e.header_offset + kLocalBytes + name_len, extra_len, "zip local extra field");
+    extra = far_extra;
+  }
+  if (kLocalBytes + name_len <= h.size()) {
+    local_name = std::string_view(h).substr(kLocalBytes, name_len);
+  } else {
+    far_name = src.read_string(e.header_offset + kLocalBytes, name_len, "zip local name");
+    local_name = far_name;
+  }
+  if (local_name != e.name) {
+    e.local_name_differs = true;
+    e.local_name = std::string(local_name);
+  }
   uint64_t local_size = u32(h, 22), local_comp = u32(h, 18);
   bool zip64 = local_size == 0xffffffffu || local_comp == 0xffffffffu;
   e.padding_bytes = parse_extra(extra, {&local_size, &local_comp, nullptr},
@@ -194,7 +207,7 @@ ZipArchive read_zip(const ByteSource& src) {
     e.size = u32(cd, p + 24);
     e.header_offset = u32(cd, p + 42);
     e.name = cd.substr(p + kCentralBytes, name_len);
-    parse_extra(cd.substr(p + kCentralBytes + name_len, extra_len),
+    parse_extra(std::string_view(cd).substr(p + kCentralBytes + name_len, extra_len),
                 {&e.size, &e.compressed_size, &e.header_offset}, at + kCentralBytes + name_len);
     if (e.header_offset >= zip.cd_offset)
       throw Error("zip: local header of '" + e.name + "' lies past the records",
@@ -218,14 +231,21 @@ ZipArchive read_zip(const ByteSource& src) {
         if (e.name.compare(0, zip.prefix.size(), zip.prefix) != 0) zip.prefix.clear();
     }
   }
-  // Lookups by name are per storage; a map keeps them O(1) for 100k records.
-  for (size_t i = 0; i < zip.entries.size(); ++i) zip.index.emplace(zip.rel(zip.entries[i]), i);
+  // Lookups by name are per storage: O(log n) each for 100k records.
+  zip.by_name.resize(zip.entries.size());
+  std::iota(zip.by_name.begin(), zip.by_name.end(), uint32_t{0});
+  std::stable_sort(zip.by_name.begin(), zip.by_name.end(), [&](uint32_t a, uint32_t b) {
+    return zip.entries[a].name < zip.entries[b].name;
+  });
   return zip;
 }
 
-const ZipEntry* ZipArchive::find(const std::string& rel) const {
-  auto it = index.find(rel);
-  return it == index.end() ? nullptr : &entries[it->second];
+const ZipEntry* ZipArchive::find(std::string_view rel) const {
+  // Every name starts with the prefix: compare what follows it.
+  auto tail = [&](uint32_t i) { return std::string_view(entries[i].name).substr(prefix.size()); };
+  auto it = std::lower_bound(by_name.begin(), by_name.end(), rel,
+                             [&](uint32_t i, std::string_view r) { return tail(i) < r; });
+  return it != by_name.end() && tail(*it) == rel ? &entries[*it] : nullptr;
 }
 
 InflateBudget::InflateBudget(uint64_t file_bytes)

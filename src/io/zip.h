@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "byte_source.h"
@@ -37,7 +37,10 @@ struct ZipEntry {
   uint16_t flags = 0;           // general-purpose bits, central directory's
   uint32_t crc32 = 0;           // as the central directory records it
   uint64_t central_offset = 0;  // this entry's central directory record
-  std::string local_name;       // as the local header spells it: torch never looks
+  // The local header's spelling of the name, kept only where it differs
+  // (torch never looks): a 100k-record archive need not hold every name twice.
+  bool local_name_differs = false;
+  std::string local_name;       // "" unless local_name_differs
 };
 
 struct ZipArchive {
@@ -45,9 +48,12 @@ struct ZipArchive {
   std::string prefix;             // "archive/": the folder every name starts with
   uint64_t cd_offset = 0, cd_size = 0;
   uint64_t end_offset = 0;        // first byte of the end records
-  std::unordered_map<std::string, size_t> index;  // rel name -> entry
-  // The entry named prefix + rel, or nullptr.
-  const ZipEntry* find(const std::string& rel) const;
+  // Entries ordered by name, for find(): 4 bytes an entry where a hash map
+  // of name copies took ~100.
+  std::vector<uint32_t> by_name;
+  // The entry named prefix + rel, or nullptr; the first in central order
+  // when names repeat.
+  const ZipEntry* find(std::string_view rel) const;
   // rel name of an entry (its name without the prefix).
   std::string rel(const ZipEntry& e) const { return e.name.substr(prefix.size()); }
 };
