@@ -82,7 +82,7 @@ class Walker {
   void visit_pairs(const std::vector<Value*>& kv, const std::string& path, int depth) {
     for (size_t i = 0; i + 1 < kv.size(); i += 2) {
       std::string key = key_text(kv[i]);
-      if (depth == 0) top_key_ = key;  // the group, should this be a nested checkpoint
+      if (depth == 0) top_ = i / 2;  // the group, should this be a nested checkpoint
       visit(kv[i + 1], join(path, key), depth + 1);
     }
   }
@@ -112,7 +112,7 @@ class Walker {
     ++entries_;
     t->declared = false;  // per entry, as name, group, role and rule
     t->name = name;
-    t->group = top_key_;
+    top_of_.push_back(top_);
     t->role = role;
     t->rule = rule;
   }
@@ -329,6 +329,15 @@ class Walker {
     return emitted_[i] == kNotEmitted || in_place_ ? pool_[i] : out_.tensors[emitted_[i]];
   }
   static constexpr size_t kNotEmitted = SIZE_MAX;
+
+ public:
+  static constexpr size_t kNoTop = SIZE_MAX;
+  // Per entry, the root dict's pair (item index / 2) it was found under,
+  // or kNoTop: the group, named only once the checkpoint proves nested,
+  // so a flat state_dict does not hold each name twice.
+  const std::vector<size_t>& top_of() const { return top_of_; }
+
+ private:
   std::vector<Tensor>& pool_;
   std::vector<size_t> emitted_;  // per pool tensor: its first entry
   size_t entries_ = 0;
@@ -338,7 +347,8 @@ class Walker {
   WalkResult& out_;
   uint64_t visits_ = 0, name_bytes_ = 0, path_bytes_ = 0;
   std::unordered_set<const Value*> on_path_;
-  std::string top_key_;  // the root key being walked
+  size_t top_ = kNoTop;  // the root dict's pair being walked
+  std::vector<size_t> top_of_;  // per entry: its top_
 };
 
 // "ema" and "swa" must be whole words of the key ("model_ema", "ema.model"),
@@ -421,11 +431,13 @@ WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
   // (a state_dict's keys are its tensors' names: no second copy of them).
   std::map<std::string_view, const Value*> values;
   std::deque<std::string> other_keys;
+  std::vector<std::string_view> top_keys;  // per root pair
   bool loose = false, dotted_loose = false;
   if (root->kind == Kind::Dict)
     for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
       const Value* k = root->items[i];
       std::string_view key = k->kind == Kind::Str ? std::string_view(k->s) : other_keys.emplace_back(key_text(k));
+      top_keys.push_back(key);
       values.emplace(key, root->items[i + 1]);
       if (root->items[i + 1]->kind != Kind::Tensor) continue;
       loose = true;
@@ -436,16 +448,22 @@ WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
     return it == values.end() ? nullptr : it->second;
   };
   Whole whole = root->kind == Kind::Dict ? whole_kind(root) : Whole::Checkpoint;
+  auto group_of = [&](size_t entry) {
+    size_t top = walker.top_of()[entry];
+    return top == Walker::kNoTop || top >= top_keys.size() ? std::string_view() : top_keys[top];
+  };
   bool held = false;
-  for (const Tensor& t : out.tensors) {
-    auto it = values.find(t.group);
-    held = held || (it != values.end() && it->second->kind != Kind::Tensor && !contains(t.group, "."));
+  for (size_t e = 0; e < out.tensors.size() && root->kind == Kind::Dict; ++e) {
+    std::string_view group = group_of(e);
+    auto it = values.find(group);
+    held = held || (it != values.end() && it->second->kind != Kind::Tensor &&
+                    group.find('.') == std::string_view::npos);
   }
   if (root->kind != Kind::Dict || out.tensors.empty() || (!held && whole == Whole::Checkpoint)) {
-    for (Tensor& t : out.tensors) t.group.clear();
     out.state_dict = loose;
     return out;
   }
+  for (size_t e = 0; e < out.tensors.size(); ++e) out.tensors[e].group = group_of(e);
   std::map<std::string, std::string> kinds;
   std::set<std::string> from_module;
   for (Tensor& t : out.tensors) {
