@@ -42,7 +42,7 @@ int64_t ModelKeys::count_blocks(const std::string& stem) const {
 bool ModelKeys::tied(const std::string& a, const std::string& b) const {
   auto ia = by_name_.find(a), ib = by_name_.find(b);
   if (ia == by_name_.end() || ib == by_name_.end()) return false;
-  return ia->second->storage >= 0 && view_key(*ia->second) == view_key(*ib->second);
+  return ia->second->storage >= 0 && same_view(*ia->second, *ib->second);
 }
 
 std::string strip_suffix(const std::string& prefix, const std::string& suffix) {

@@ -22,8 +22,9 @@
 namespace ptscope {
 
 // Two entries are one tensor when they view the same elements the same way.
-using ViewKey = std::tuple<int, uint64_t, std::vector<int64_t>, std::vector<int64_t>, DType>;
-ViewKey view_key(const Tensor& t);
+bool same_view(const Tensor& a, const Tensor& b);
+// A strict weak order in which same views are equivalent.
+bool view_less(const Tensor& a, const Tensor& b);
 
 // Index of the group whose tensors are "the model", -1 for none; only
 // meaningful for nested checkpoints.
@@ -35,6 +36,9 @@ std::vector<const Tensor*> model_entries(const Checkpoint& c);
 std::vector<const Tensor*> group_entries(const Checkpoint& c, const std::string& group);
 // Each view once, first name kept. Entries without data stay, each counted.
 std::vector<const Tensor*> unique_views(const std::vector<const Tensor*>& entries);
+// Per entry, whether it is the first of its view (unique_views' choice):
+// what a caller that walks the entries itself needs.
+std::vector<bool> first_views(const std::vector<const Tensor*>& entries);
 
 // Whether an entry of the model counts as a parameter: the role the file or
 // the rules gave, or, where the file does not tell, being floating point.

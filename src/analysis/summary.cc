@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace ptscope {
@@ -48,18 +49,37 @@ void set_storage_bytes(Summary& s, uint64_t file_bytes, uint64_t storage_bytes) 
 
 Summary summarize(const Checkpoint& c) {
   Summary s;
-  std::set<ViewKey> views;
-  std::set<int> storages;
-  std::map<int, std::vector<const Tensor*>> by_storage;
-  for (const Tensor& t : c.tensors) {
+  std::vector<const Tensor*> all;
+  all.reserve(c.tensors.size());
+  for (const Tensor& t : c.tensors) all.push_back(&t);
+  std::vector<bool> first = first_views(all);
+  std::vector<bool> counted(c.storages.size(), false);
+  std::vector<uint32_t> views(c.storages.size(), 0);  // entries per storage, up to 2
+  std::map<DType, Count> dtypes;
+  for (size_t i = 0; i < c.tensors.size(); ++i) {
+    const Tensor& t = c.tensors[i];
     s.all.add(t);
-    s.dtypes[dtype_name(t.dtype)].add(t);
-    if (t.storage < 0 || views.insert(view_key(t)).second) s.unique_numel += t.numel;
-    for (const Tensor* stored : stored_tensors(t))  // a sparse tensor's parts
-      if (stored->storage >= 0 && storages.insert(stored->storage).second)
-        s.storage_bytes += c.storages[static_cast<size_t>(stored->storage)].nbytes;
-    if (t.storage >= 0) by_storage[t.storage].push_back(&t);
+    dtypes[t.dtype].add(t);
+    if (first[i]) s.unique_numel += t.numel;
+    for (const Tensor* stored : stored_tensors(t)) {  // a sparse tensor's parts
+      auto k = static_cast<size_t>(stored->storage);
+      if (stored->storage >= 0 && !counted[k]) {
+        counted[k] = true;
+        s.storage_bytes += c.storages[k].nbytes;
+      }
+    }
+    if (t.storage >= 0 && views[static_cast<size_t>(t.storage)] < 2) ++views[static_cast<size_t>(t.storage)];
   }
+  for (const auto& [dtype, n] : dtypes) {
+    Count& named = s.dtypes[dtype_name(dtype)];
+    named.tensors += n.tensors;
+    named.numel += n.numel;
+    named.bytes += n.bytes;
+  }
+  // Storages several entries view, each with its entries in file order.
+  std::map<int, std::vector<const Tensor*>> by_storage;
+  for (const Tensor& t : c.tensors)
+    if (t.storage >= 0 && views[static_cast<size_t>(t.storage)] > 1) by_storage[t.storage].push_back(&t);
   for (const Tensor& t : c.constants) s.constants.add(t);
   // DCP's tensors have no torch storage: their bytes are the chunks the
   // data files hold, which the reader labelled.
@@ -75,7 +95,7 @@ Summary summarize(const Checkpoint& c) {
     sh.tied = true;
     for (const Tensor* t : members) {
       sh.names.push_back(t->name);
-      sh.tied = sh.tied && view_key(*t) == view_key(*members[0]);
+      sh.tied = sh.tied && same_view(*t, *members[0]);
     }
     s.shared.push_back(std::move(sh));
   }

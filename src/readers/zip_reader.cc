@@ -2,7 +2,9 @@
 // container: the object graph pickled in data.pkl, one record data/KEY per
 // storage, small metadata records. TorchScript adds code/ (the module
 // classes, deflated), debug pickles and constants.pkl with constants/KEY.
+#include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "ptscope/error.h"
 #include "reader.h"
@@ -31,13 +33,23 @@ bool is_metadata_record(const std::string& rel) {
 // offsets; deflated ones are inflated first and say so.
 std::unique_ptr<TorchPickle> parse_record(const ByteSource& src, const ZipEntry& e,
                                           const std::string& rel, const ClassDecls* decls,
-                                          InflateBudget& budget) {
+                                          InflateBudget& budget, size_t expected_tensors = 0) {
   if (e.method == 0)
     return parse_torch_pickle(src, e.data_offset, e.data_offset + e.size, rel,
-                              TorchHooks::Flavor::Zip, decls);
+                              TorchHooks::Flavor::Zip, decls, expected_tensors);
   MemorySource inflated(read_zip_record(src, e, limits::kMaxPickleRecord, budget));
   return parse_torch_pickle(inflated, 0, inflated.size(), rel + " (inflated)",
-                            TorchHooks::Flavor::Zip, decls);
+                            TorchHooks::Flavor::Zip, decls, expected_tensors);
+}
+
+// A state_dict has about one tensor per data/ record. Never more than the
+// pickle could describe (each tensor takes tens of its bytes), so an archive
+// of many empty records reserves nothing its pickle does not pay for.
+size_t expected_tensors(const ZipArchive& zip, const ZipEntry& pkl) {
+  size_t records = 0;
+  for (const ZipEntry& e : zip.entries)
+    if (std::string_view(e.name).substr(zip.prefix.size()).substr(0, 5) == "data/") ++records;
+  return static_cast<size_t>(std::min<uint64_t>(records, pkl.size / 32));
 }
 
 class ZipReader : public Reader {
@@ -61,7 +73,8 @@ class ZipReader : public Reader {
 
     Checkpoint c;
     c.format = script ? Format::TorchScript : Format::TorchZip;
-    auto state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr, budget);
+    auto state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr, budget,
+                              expected_tensors(zip, *pkl));
     if (visit) visit(*state->pickle->root());
     state->pickle.reset();  // the walk named what the graph held
     std::vector<int> index = add_storages(zip, state->hooks, "data/", c);

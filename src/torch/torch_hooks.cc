@@ -58,6 +58,12 @@ int TorchHooks::declare_storage(const std::string& key, DType dtype, uint64_t nu
   return by_key_[key];
 }
 
+void TorchHooks::expect(size_t n) {
+  tensors.reserve(n);
+  storages.reserve(n);
+  refs.reserve(n);
+}
+
 void TorchHooks::parsed() {
   std::map<std::string, int>().swap(by_key_);
   storages.shrink_to_fit();

@@ -39,6 +39,10 @@ class TorchHooks : public PickleHooks {
   std::vector<StorageRef> refs;
   std::vector<Tensor> tensors;  // name, group and role are filled in later; emptied once walked
 
+  // Room for n tensors and storages, when the container tells how many to
+  // expect: the tables then never double, which was their peak.
+  void expect(size_t n);
+
   // The pickle is parsed: no storage is declared any more, so the key index
   // goes and the tables give back their spare capacity before the walk,
   // when memory peaks.

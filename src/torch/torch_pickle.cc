@@ -9,8 +9,10 @@ namespace ptscope {
 std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t begin,
                                                 uint64_t end, const std::string& what,
                                                 TorchHooks::Flavor flavor,
-                                                const ClassDecls* decls) {
+                                                const ClassDecls* decls,
+                                                size_t expected_tensors) {
   auto tp = std::make_unique<TorchPickle>(flavor);
+  tp->hooks.expect(expected_tensors);
   tp->pickle = Pickle::parse(src, begin, end, what, &tp->hooks);
   // Entries in proportion to the pickle: shared containers cannot turn a
   // few hundred bytes into millions of names.

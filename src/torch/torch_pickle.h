@@ -20,10 +20,12 @@ struct TorchPickle {
 };
 
 // Parses [begin, end) of src; `what` names the record in errors.
+// `expected_tensors`: how many the container suggests (TorchHooks::expect).
 std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t begin,
                                                 uint64_t end, const std::string& what,
                                                 TorchHooks::Flavor flavor,
-                                                const ClassDecls* decls = nullptr);
+                                                const ClassDecls* decls = nullptr,
+                                                size_t expected_tensors = 0);
 
 // Moves the walk's tensors into `out`, mapping hook storage indices through
 // `storage_index` (hook index -> Checkpoint::storages index, -1 for none).
