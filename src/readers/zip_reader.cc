@@ -77,7 +77,8 @@ class ZipReader : public Reader {
                               expected_tensors(zip, *pkl));
     if (visit) visit(*state->pickle->root());
     state->pickle.reset();  // the walk named what the graph held
-    std::vector<int> index = add_storages(zip, state->hooks, "data/", c);
+    std::vector<int> storage_of(zip.entries.size(), -1);  // per record
+    std::vector<int> index = add_storages(zip, state->hooks, "data/", c, storage_of);
     adopt_state(*state, index, c);
     state.reset();  // the storage declarations: the checkpoint has what it needs
 
@@ -91,20 +92,24 @@ class ZipReader : public Reader {
       if (is_metadata_record(rel) && e.size <= kMaxMetadataRecord && e.method == 0)
         c.metadata[rel] = trim(src.read_string(e.data_offset, e.size, "metadata record"));
     }
-    std::map<std::string, int> storage_of;
-    for (size_t i = 0; i < c.storages.size(); ++i)
-      storage_of["data/" + c.storages[i].key] = static_cast<int>(i);
     add_zip_regions(zip, c.regions, [&](const ZipEntry& e) {
-      return label(zip.rel(e), storage_of);
+      // A record's storage is the one its name finds (the first record of
+      // that name, as add_storages found it).
+      const ZipEntry* found = zip.find(zip.rel(e));
+      return label(zip.rel(e), storage_of[static_cast<size_t>(found - zip.entries.data())]);
     });
     return c;
   }
 
  private:
   // One Checkpoint storage per declared storage, checked against its record.
+  // storage_of: per record, the storage it holds (or -1).
   static std::vector<int> add_storages(const ZipArchive& zip, const TorchHooks& hooks,
-                                       const std::string& dir, Checkpoint& c) {
+                                       const std::string& dir, Checkpoint& c,
+                                       std::vector<int>& storage_of) {
     std::vector<int> index;
+    index.reserve(hooks.storages.size());
+    c.storages.reserve(c.storages.size() + hooks.storages.size());
     for (const StorageDecl& d : hooks.storages) {
       const ZipEntry* rec = zip.find(dir + d.key);
       if (!rec)
@@ -123,13 +128,13 @@ class ZipReader : public Reader {
       s.location = d.location;
       c.storages.push_back(std::move(s));
       index.push_back(static_cast<int>(c.storages.size() - 1));
+      storage_of[static_cast<size_t>(rec - zip.entries.data())] = index.back();
     }
     return index;
   }
 
-  static Region label(const std::string& rel, const std::map<std::string, int>& storage_of) {
-    auto it = storage_of.find(rel);
-    if (it != storage_of.end()) return {0, 0, label::kTensorData, it->second};
+  static Region label(const std::string& rel, int storage) {
+    if (storage >= 0) return {0, 0, label::kTensorData, storage};
     if (starts_with(rel, "data/")) return {0, 0, label::kUnusedStorage, -1};
     if (rel == "data.pkl") return {0, 0, label::kPickle, -1};
     if (rel == "constants.pkl" || starts_with(rel, "constants/"))
