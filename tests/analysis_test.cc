@@ -1,5 +1,6 @@
 // Analyses over hand-built checkpoints: the numbers follow from definitions,
 // not from a file.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "byte_map.h"
@@ -91,6 +92,21 @@ TEST(ByteMap, OverlappingRegionsAreCountedOnce) {
   uint64_t total = 0;
   for (const ByteMapRow& r : byte_map(byte_ranges(c))) total += r.bytes;
   EXPECT_EQ(total, 50u);
+}
+
+// The map made without keeping ranges is the one made from them, rows in
+// the same order, whatever order the readers gave the regions in.
+TEST(ByteMap, SummedDirectlyAsFromTheRanges) {
+  Checkpoint c = tied_model();
+  std::reverse(c.regions.begin(), c.regions.end());
+  std::vector<ByteMapRow> direct = byte_map(c), ranged = byte_map(byte_ranges(c));
+  ASSERT_EQ(direct.size(), ranged.size());
+  ASSERT_GE(direct.size(), 3u);
+  for (size_t i = 0; i < direct.size(); ++i) {
+    EXPECT_EQ(direct[i].label, ranged[i].label);
+    EXPECT_EQ(direct[i].bytes, ranged[i].bytes);
+  }
+  EXPECT_EQ(byte_ranges(c)[2].offset, 500u);  // sorted by offset before the gaps are found
 }
 
 TEST(Roles, RulesInOrder) {

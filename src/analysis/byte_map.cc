@@ -4,6 +4,8 @@
 #include "byte_map.h"
 
 #include <algorithm>
+#include <numeric>
+#include <tuple>
 #include <map>
 #include <vector>
 
@@ -21,30 +23,37 @@ constexpr uint64_t kMaxMappedElements = uint64_t{1} << 58;
 // tensor reaches through its indices and values).
 // Storage indices are dense (0 .. storages - 1): tables indexed by them.
 std::vector<uint64_t> used_storage_bytes(const Checkpoint& c) {
-  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> spans(c.storages.size());
+  // (storage, begin, end) in one table: most storages have one span, and a
+  // table per storage was a small allocation each.
+  struct Span {
+    size_t storage;
+    uint64_t begin, end;
+    bool operator<(const Span& o) const { return std::tie(storage, begin, end) < std::tie(o.storage, o.begin, o.end); }
+  };
+  std::vector<Span> spans;
+  spans.reserve(c.tensors.size());
   for (const Tensor& entry : c.tensors)
     for (const Tensor* t : stored_tensors(entry)) {
-      if (t->storage < 0 || static_cast<size_t>(t->storage) >= spans.size() || t->numel == 0) continue;
+      if (t->storage < 0 || static_cast<size_t>(t->storage) >= c.storages.size() || t->numel == 0) continue;
       // Readers checked these layouts; a view that still overflows reaches no
       // bytes we could map.
       uint64_t extent = tensor_layout(t->shape, t->stride, kMaxMappedElements).extent;
       if (extent == 0) continue;
       uint64_t size = dtype_size(t->dtype);
-      spans[static_cast<size_t>(t->storage)].push_back(
-          {t->storage_offset * size, (t->storage_offset + extent) * size});
+      spans.push_back({static_cast<size_t>(t->storage), t->storage_offset * size,
+                       (t->storage_offset + extent) * size});
     }
-  std::vector<uint64_t> used(spans.size(), 0);
-  for (size_t storage = 0; storage < spans.size(); ++storage) {
-    std::vector<std::pair<uint64_t, uint64_t>>& v = spans[storage];
-    if (v.empty()) continue;
-    std::sort(v.begin(), v.end());
-    uint64_t total = 0, cur_begin = v[0].first, cur_end = v[0].second;
-    for (const auto& [b, e] : v) {
-      if (b > cur_end) {
+  std::sort(spans.begin(), spans.end());
+  std::vector<uint64_t> used(c.storages.size(), 0);
+  for (size_t i = 0; i < spans.size();) {
+    size_t storage = spans[i].storage;
+    uint64_t total = 0, cur_begin = spans[i].begin, cur_end = spans[i].end;
+    for (; i < spans.size() && spans[i].storage == storage; ++i) {
+      if (spans[i].begin > cur_end) {
         total += cur_end - cur_begin;
-        cur_begin = b;
+        cur_begin = spans[i].begin;
       }
-      cur_end = std::max(cur_end, e);
+      cur_end = std::max(cur_end, spans[i].end);
     }
     used[storage] = total + (cur_end - cur_begin);
   }
@@ -67,18 +76,22 @@ std::vector<bool> quant_metadata_storages(const Checkpoint& c) {
 
 }  // namespace
 
-std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
-  std::vector<Region> regions = c.regions;
-  std::stable_sort(regions.begin(), regions.end(),
-                   [](const Region& a, const Region& b) { return a.offset < b.offset; });
+void for_each_byte_range(const Checkpoint& c, const std::function<void(const ByteRange&)>& out) {
+  // Regions in file order: readers mostly give them so, and sorting their
+  // positions, not copies, keeps a 100k-record archive's table single.
+  auto by_offset = [&](uint32_t a, uint32_t b) { return c.regions[a].offset < c.regions[b].offset; };
+  std::vector<uint32_t> order(c.regions.size());
+  std::iota(order.begin(), order.end(), uint32_t{0});
+  if (!std::is_sorted(order.begin(), order.end(), by_offset))
+    std::stable_sort(order.begin(), order.end(), by_offset);
   std::vector<uint64_t> used = used_storage_bytes(c);
   std::vector<bool> meta = quant_metadata_storages(c);
-  std::vector<ByteRange> out;
   uint64_t cursor = 0, file = c.file_bytes;
   auto emit = [&](uint64_t at, uint64_t n, std::string_view label) {
-    if (n) out.push_back({at, n, label});
+    if (n) out(ByteRange{at, n, label});
   };
-  for (const Region& r : regions) {
+  for (uint32_t i : order) {
+    const Region& r = c.regions[i];
     if (r.offset >= file) continue;
     if (r.offset > cursor) emit(cursor, r.offset - cursor, label::kUnlabelled);
     uint64_t begin = std::max(r.offset, cursor);
@@ -98,12 +111,17 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
     cursor = end;
   }
   if (cursor < file) emit(cursor, file - cursor, label::kUnlabelled);
+}
+
+std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
+  std::vector<ByteRange> out;
+  for_each_byte_range(c, [&](const ByteRange& r) { out.push_back(r); });
   return out;
 }
 
-std::vector<ByteMapRow> byte_map(const std::vector<ByteRange>& ranges) {
-  std::map<std::string_view, uint64_t> sums;
-  for (const ByteRange& r : ranges) sums[r.label] += r.size;
+namespace {
+
+std::vector<ByteMapRow> rows_of(std::map<std::string_view, uint64_t> sums) {
   std::vector<ByteMapRow> rows;
   for (std::string_view label : label::kOrder) {
     auto it = sums.find(label);
@@ -113,6 +131,20 @@ std::vector<ByteMapRow> byte_map(const std::vector<ByteRange>& ranges) {
   }
   for (const auto& [label, bytes] : sums) rows.push_back({std::string(label), bytes});
   return rows;
+}
+
+}  // namespace
+
+std::vector<ByteMapRow> byte_map(const std::vector<ByteRange>& ranges) {
+  std::map<std::string_view, uint64_t> sums;
+  for (const ByteRange& r : ranges) sums[r.label] += r.size;
+  return rows_of(std::move(sums));
+}
+
+std::vector<ByteMapRow> byte_map(const Checkpoint& c) {
+  std::map<std::string_view, uint64_t> sums;
+  for_each_byte_range(c, [&](const ByteRange& r) { sums[r.label] += r.size; });
+  return rows_of(std::move(sums));
 }
 
 }  // namespace ptscope

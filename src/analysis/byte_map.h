@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,8 @@ struct ByteRange {
   uint64_t offset = 0, size = 0;
   std::string_view label;  // one of region_labels.h
 };
+// Each range, in file order, as it is found: a byte map needs only sums.
+void for_each_byte_range(const Checkpoint& c, const std::function<void(const ByteRange&)>& out);
 std::vector<ByteRange> byte_ranges(const Checkpoint& c);
 
 struct ByteMapRow {
@@ -26,5 +29,7 @@ struct ByteMapRow {
 };
 // byte_ranges summed per label, in the labels' report order.
 std::vector<ByteMapRow> byte_map(const std::vector<ByteRange>& ranges);
+// The same of one checkpoint, keeping no ranges.
+std::vector<ByteMapRow> byte_map(const Checkpoint& c);
 
 }  // namespace ptscope

@@ -5,10 +5,13 @@ namespace ptscope {
 Inspection inspect(Checkpoint c, const InspectViews& views) {
   Inspection i;
   i.summary = summarize(c);
-  // The ranges themselves (several per tensor) are kept only for --bytes.
-  std::vector<ByteRange> ranges = byte_ranges(c);
-  i.byte_map = byte_map(ranges);
-  if (views.bytes) i.ranges = std::move(ranges);
+  // The ranges themselves (several per tensor) are made only for --bytes.
+  if (views.bytes) {
+    i.ranges = byte_ranges(c);
+    i.byte_map = byte_map(i.ranges);
+  } else {
+    i.byte_map = byte_map(c);
+  }
   if (views.tree) i.tree = module_tree(c, views.depth);
   i.checkpoint = std::move(c);
   return i;
