@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "model_tensors.h"
 #include "sizes.h"
@@ -15,15 +16,16 @@ namespace {
 
 // "model.layers.0.mlp.experts.3.up_proj.weight" -> block "model.layers.0.mlp",
 // rest "3.up_proj.weight". False for names outside any experts module.
-bool split_experts(const std::string& name, std::string* block, std::string* rest) {
-  static const std::string kBare = "experts.", kMark = ".experts.";
-  if (name.compare(0, kBare.size(), kBare) == 0) {
+// Views of the name: a 100k-tensor model is split once per tensor.
+bool split_experts(std::string_view name, std::string_view* block, std::string_view* rest) {
+  constexpr std::string_view kBare = "experts.", kMark = ".experts.";
+  if (name.substr(0, kBare.size()) == kBare) {
     *block = "";
     *rest = name.substr(kBare.size());
     return true;
   }
   size_t at = name.find(kMark);
-  if (at == std::string::npos) return false;
+  if (at == std::string_view::npos) return false;
   *block = name.substr(0, at);
   *rest = name.substr(at + kMark.size());
   return true;
@@ -31,12 +33,14 @@ bool split_experts(const std::string& name, std::string* block, std::string* res
 
 // The expert index a ModuleList name starts with ("3.w1.weight" -> 3), and
 // what follows it; -1 for a fused tensor ("gate_up_proj").
-int64_t expert_index(const std::string& rest, std::string* member) {
+int64_t expert_index(std::string_view rest, std::string_view* member) {
   size_t digits = 0;
-  while (digits < rest.size() && digits < 9 && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+  int64_t index = 0;
+  while (digits < rest.size() && digits < 9 && rest[digits] >= '0' && rest[digits] <= '9')
+    index = index * 10 + (rest[digits++] - '0');
   if (digits == 0 || digits >= rest.size() || rest[digits] != '.') return -1;
   *member = rest.substr(digits + 1);
-  return std::stoll(rest.substr(0, digits));
+  return index;
 }
 
 struct Block {
@@ -47,14 +51,14 @@ struct Block {
   bool fused = false;
 };
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
 }  // namespace
 
 bool routed_expert_name(const std::string& name) {
-  std::string block, rest;
+  std::string_view block, rest;
   return split_experts(name, &block, &rest);
 }
 
@@ -62,11 +66,13 @@ std::optional<Experts> find_experts(const Checkpoint& c) {
   std::vector<const Tensor*> params;
   for (const Tensor* t : unique_views(model_entries(c)))
     if (counts_as_parameter(c, *t)) params.push_back(t);
-  std::map<std::string, Block> blocks;
+  std::map<std::string, Block, std::less<>> blocks;
   for (const Tensor* t : params) {
-    std::string block, rest, member;
+    std::string_view block, rest, member;
     if (!split_experts(t->name, &block, &rest)) continue;
-    Block& b = blocks[block];
+    auto it = blocks.find(block);
+    if (it == blocks.end()) it = blocks.emplace(std::string(block), Block{}).first;
+    Block& b = it->second;
     b.routed += t->numel;
     if (int64_t i = expert_index(rest, &member); i >= 0) {
       b.indices.insert(i);
@@ -83,10 +89,9 @@ std::optional<Experts> find_experts(const Checkpoint& c) {
   Experts x;
   bool shared_expert = false, shared_experts = false, router = false, fused = false, mixtral = false;
   for (const Tensor* t : params) {
-    for (const char* mark : {".gate.", ".router.", ".shared_expert.", ".shared_experts.", ".shared_expert_gate."}) {
-      size_t at = t->name.find(mark);
-      if (at == std::string::npos || !blocks.count(t->name.substr(0, at))) continue;
-      std::string m = mark;
+    for (std::string_view m : {".gate.", ".router.", ".shared_expert.", ".shared_experts.", ".shared_expert_gate."}) {
+      size_t at = t->name.find(m);
+      if (at == std::string::npos || blocks.find(std::string_view(t->name).substr(0, at)) == blocks.end()) continue;
       if (m == ".gate." || m == ".router.") {
         x.router_parameters += t->numel;
         router = router || m == ".router.";
