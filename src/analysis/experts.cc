@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <iterator>
 #include <set>
 #include <string_view>
 
@@ -42,6 +43,10 @@ int64_t expert_index(std::string_view rest, std::string_view* member) {
   *member = rest.substr(digits + 1);
   return index;
 }
+
+// What sits beside the experts in their block.
+constexpr std::string_view kMarks[] = {".gate.", ".router.", ".shared_expert.", ".shared_experts.",
+                                       ".shared_expert_gate."};
 
 struct Block {
   std::set<int64_t> indices;  // ModuleList experts seen
@@ -89,9 +94,18 @@ std::optional<Experts> find_experts(const Checkpoint& c) {
   Experts x;
   bool shared_expert = false, shared_experts = false, router = false, fused = false, mixtral = false;
   for (const Tensor* t : params) {
-    for (std::string_view m : {".gate.", ".router.", ".shared_expert.", ".shared_experts.", ".shared_expert_gate."}) {
-      size_t at = t->name.find(m);
-      if (at == std::string::npos || blocks.find(std::string_view(t->name).substr(0, at)) == blocks.end()) continue;
+    // Each mark's first occurrence: marks start with '.', so only the dots
+    // of the name are tried (a 100k-tensor model asked five finds each).
+    std::string_view name = t->name;
+    size_t first[std::size(kMarks)];
+    std::fill(std::begin(first), std::end(first), std::string_view::npos);
+    for (size_t at = name.find('.'); at != std::string_view::npos; at = name.find('.', at + 1))
+      for (size_t k = 0; k < std::size(kMarks); ++k)
+        if (first[k] == std::string_view::npos && name.substr(at, kMarks[k].size()) == kMarks[k]) first[k] = at;
+    for (size_t k = 0; k < std::size(kMarks); ++k) {
+      std::string_view m = kMarks[k];
+      size_t at = first[k];
+      if (at == std::string_view::npos || blocks.find(name.substr(0, at)) == blocks.end()) continue;
       if (m == ".gate." || m == ".router.") {
         x.router_parameters += t->numel;
         router = router || m == ".router.";

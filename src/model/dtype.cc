@@ -1,6 +1,8 @@
 #include "ptscope/dtype.h"
 
 #include <cstring>
+#include <string_view>
+#include <unordered_map>
 
 namespace ptscope {
 namespace {
@@ -62,10 +64,29 @@ const char* dtype_name(DType t) { return info(t).name; }
 uint32_t dtype_size(DType t) { return info(t).size; }
 bool dtype_is_floating(DType t) { return info(t).floating; }
 
-std::optional<DType> dtype_from_storage_class(const std::string& name) {
+namespace {
+
+// Every tensor of a file asks one of these: hashed once, not compared
+// against the table each time.
+using CodeTable = std::unordered_map<std::string_view, DType>;
+
+CodeTable table_of(const char* DTypeInfo::*field) {
+  CodeTable t;
   for (const auto& i : kTable)
-    if (name == i.storage_class) return i.type;
-  return std::nullopt;
+    if (i.*field) t.emplace(i.*field, i.type);
+  return t;
+}
+
+std::optional<DType> look_up(const CodeTable& t, std::string_view code) {
+  auto it = t.find(code);
+  return it == t.end() ? std::nullopt : std::optional<DType>(it->second);
+}
+
+}  // namespace
+
+std::optional<DType> dtype_from_storage_class(const std::string& name) {
+  static const CodeTable table = table_of(&DTypeInfo::storage_class);
+  return look_up(table, name);
 }
 
 std::optional<DType> dtype_from_torch_name(const std::string& name) {
@@ -77,9 +98,8 @@ std::optional<DType> dtype_from_torch_name(const std::string& name) {
 }
 
 std::optional<DType> dtype_from_safetensors(const std::string& code) {
-  for (const auto& i : kTable)
-    if (i.safetensors && code == i.safetensors) return i.type;
-  return std::nullopt;
+  static const CodeTable table = table_of(&DTypeInfo::safetensors);
+  return look_up(table, code);
 }
 
 }  // namespace ptscope
