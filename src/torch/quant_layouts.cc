@@ -40,6 +40,7 @@
 #include "quant_layouts.h"
 
 #include <map>
+#include <string_view>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -57,28 +58,48 @@ constexpr uint64_t kMaxStateBytes = 64 * 1024;
 constexpr int64_t kMaxDim = int64_t{1} << 40;
 constexpr uint64_t kMaxNumel = uint64_t{1} << 58;
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The tensor whose name says which layout to try, by its ending.
+enum class Layout { None, GptqOrAwq, Bnb4Nf4, Bnb4Fp4, Bnb8, Compressed, Mxfp4 };
+
+Layout layout_of(const std::string& name) {
+  if (ends_with(name, ".qweight")) return Layout::GptqOrAwq;
+  if (ends_with(name, ".quant_state.bitsandbytes__nf4")) return Layout::Bnb4Nf4;
+  if (ends_with(name, ".quant_state.bitsandbytes__fp4")) return Layout::Bnb4Fp4;
+  if (ends_with(name, ".SCB")) return Layout::Bnb8;
+  if (ends_with(name, ".weight_packed")) return Layout::Compressed;
+  if (ends_with(name, "_blocks")) return Layout::Mxfp4;
+  return Layout::None;
 }
 
 class Layouts {
  public:
-  Layouts(Checkpoint& c, const ByteSource& src) : c_(c), src_(src) {
-    for (size_t i = 0; i < c.tensors.size(); ++i)
-      index_[key(c.tensors[i].group, c.tensors[i].name)] = static_cast<int>(i);
-  }
+  Layouts(Checkpoint& c, const ByteSource& src) : c_(c), src_(src) {}
 
   void run() {
+    // The name index (a copy of every name) only for a file that has a
+    // quantized weight's mark: most have none.
+    bool any = false;
+    for (const Tensor& t : c_.tensors) any = any || layout_of(t.name) != Layout::None;
+    if (!any) return;
+    for (size_t i = 0; i < c_.tensors.size(); ++i)
+      index_[key(c_.tensors[i].group, c_.tensors[i].name)] = static_cast<int>(i);
     for (size_t i = 0; i < c_.tensors.size(); ++i) {
       const Tensor& t = c_.tensors[i];
       if (claimed(static_cast<int>(i))) continue;
       int idx = static_cast<int>(i);
-      if (ends_with(t.name, ".qweight")) gptq_or_awq(idx);
-      else if (ends_with(t.name, ".quant_state.bitsandbytes__nf4")) bnb4(idx, "nf4");
-      else if (ends_with(t.name, ".quant_state.bitsandbytes__fp4")) bnb4(idx, "fp4");
-      else if (ends_with(t.name, ".SCB")) bnb8(idx);
-      else if (ends_with(t.name, ".weight_packed")) compressed(idx);
-      else if (ends_with(t.name, "_blocks")) mxfp4(idx);
+      switch (layout_of(t.name)) {
+        case Layout::GptqOrAwq: gptq_or_awq(idx); break;
+        case Layout::Bnb4Nf4: bnb4(idx, "nf4"); break;
+        case Layout::Bnb4Fp4: bnb4(idx, "fp4"); break;
+        case Layout::Bnb8: bnb8(idx); break;
+        case Layout::Compressed: compressed(idx); break;
+        case Layout::Mxfp4: mxfp4(idx); break;
+        case Layout::None: break;
+      }
     }
   }
 
