@@ -77,9 +77,17 @@ struct Tensor {
   }
 };
 
-// The tensors whose elements the file stores for `t`: `t` itself, or the
-// parts of a sparse tensor. What reaches storages, for the byte map.
-std::vector<const Tensor*> stored_tensors(const Tensor& t);
+// Calls f on each tensor whose elements the file stores for `t`: `t`
+// itself, or the parts of a sparse tensor. What reaches storages, for the
+// byte map; a visitor, as every tensor of a file passes through it.
+template <class F>
+void for_each_stored(const Tensor& t, F&& f) {
+  if (t.layout == Layout::Strided) {
+    f(t);
+    return;
+  }
+  for (const Tensor& p : t.parts) f(p);
+}
 
 // A range of the file with what it holds. Storage regions name their storage
 // so analyses can split them into bytes tensors use and bytes none does.

@@ -33,16 +33,16 @@ std::vector<uint64_t> used_storage_bytes(const Checkpoint& c) {
   std::vector<Span> spans;
   spans.reserve(c.tensors.size());
   for (const Tensor& entry : c.tensors)
-    for (const Tensor* t : stored_tensors(entry)) {
-      if (t->storage < 0 || static_cast<size_t>(t->storage) >= c.storages.size() || t->numel == 0) continue;
+    for_each_stored(entry, [&](const Tensor& t) {
+      if (t.storage < 0 || static_cast<size_t>(t.storage) >= c.storages.size() || t.numel == 0) return;
       // Readers checked these layouts; a view that still overflows reaches no
       // bytes we could map.
-      uint64_t extent = tensor_layout(t->shape, t->stride, kMaxMappedElements).extent;
-      if (extent == 0) continue;
-      uint64_t size = dtype_size(t->dtype);
-      spans.push_back({static_cast<size_t>(t->storage), t->storage_offset * size,
-                       (t->storage_offset + extent) * size});
-    }
+      uint64_t extent = tensor_layout(t.shape, t.stride, kMaxMappedElements).extent;
+      if (extent == 0) return;
+      uint64_t size = dtype_size(t.dtype);
+      spans.push_back({static_cast<size_t>(t.storage), t.storage_offset * size,
+                       (t.storage_offset + extent) * size});
+    });
   std::sort(spans.begin(), spans.end());
   std::vector<uint64_t> used(c.storages.size(), 0);
   for (size_t i = 0; i < spans.size();) {

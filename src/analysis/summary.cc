@@ -61,13 +61,13 @@ Summary summarize(const Checkpoint& c) {
     s.all.add(t);
     dtypes[t.dtype].add(t);
     if (first[i]) s.unique_numel += t.numel;
-    for (const Tensor* stored : stored_tensors(t)) {  // a sparse tensor's parts
-      auto k = static_cast<size_t>(stored->storage);
-      if (stored->storage >= 0 && !counted[k]) {
+    for_each_stored(t, [&](const Tensor& stored) {  // a sparse tensor's parts
+      auto k = static_cast<size_t>(stored.storage);
+      if (stored.storage >= 0 && !counted[k]) {
         counted[k] = true;
         s.storage_bytes += c.storages[k].nbytes;
       }
-    }
+    });
     if (t.storage >= 0 && views[static_cast<size_t>(t.storage)] < 2) ++views[static_cast<size_t>(t.storage)];
   }
   for (const auto& [dtype, n] : dtypes) {

@@ -26,13 +26,6 @@ const char* role_name(Role r) {
   return "?";
 }
 
-std::vector<const Tensor*> stored_tensors(const Tensor& t) {
-  if (t.layout == Layout::Strided) return {&t};
-  std::vector<const Tensor*> out;
-  for (const Tensor& p : t.parts) out.push_back(&p);
-  return out;
-}
-
 const char* layout_name(Layout l) {
   switch (l) {
     case Layout::Strided: return "strided";
