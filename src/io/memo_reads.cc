@@ -18,21 +18,73 @@ bool compact(std::vector<uint64_t>& keys, uint64_t max_keys) {
   return keys.size() <= max_keys;
 }
 
+// The keys read: pickles number their slots 0, 1, 2, ..., so a key near
+// the ones seen so far is a bit in a vector that grows by doubling (the
+// interpreter's rule for the slots it writes); a key far past it (a hostile
+// file's) goes to a list, sorted and rid of repeats each time it doubles.
+// A key is in one of the two: the vector takes over the listed keys it
+// grows past.
+class KeySet {
+ public:
+  explicit KeySet(uint64_t max_keys) : max_keys_(max_keys) {}
+  // False once more than max_keys distinct keys are known to be read.
+  bool add(uint64_t key) {
+    if (key < dense.size()) {
+      set(key);
+    } else if (key <= 2 * dense.size() + 1024 && key < max_keys_) {
+      grow(std::max<size_t>(static_cast<size_t>(key) + 1, 2 * dense.size()));
+      set(key);
+    } else {
+      sparse.push_back(key);
+      if (sparse.size() >= 2 * compacted_) {
+        if (!settle()) return false;
+        compacted_ = std::max<size_t>(compacted_, sparse.size());
+      }
+    }
+    return true;
+  }
+  // Sorts the list; false when more than max_keys distinct keys are read.
+  bool settle() { return compact(sparse, max_keys_) && count_ + sparse.size() <= max_keys_; }
+
+  std::vector<bool> dense;
+  std::vector<uint64_t> sparse;
+
+ private:
+  void set(uint64_t key) {
+    if (!dense[key]) {
+      dense[key] = true;
+      ++count_;
+    }
+  }
+  void grow(size_t n) {
+    dense.resize(n, false);
+    auto moved = std::remove_if(sparse.begin(), sparse.end(), [&](uint64_t k) {
+      if (k >= n) return false;
+      set(k);
+      return true;
+    });
+    sparse.erase(moved, sparse.end());
+  }
+  uint64_t max_keys_;
+  uint64_t count_ = 0;  // bits set in dense
+  size_t compacted_ = 1024;
+};
+
 }  // namespace
 
 MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
                         const std::string& what, uint64_t max_keys) {
   MemoReads out;
-  std::vector<uint64_t> keys;
-  size_t compacted = 1024;  // repeats are dropped each time the list doubles
+  KeySet keys(max_keys);
   try {
     PickleCursor in(src, begin, end, what);
     for (;;) {
       uint8_t op = in.byte();
       switch (op) {
         case '.': {
-          if (!compact(keys, max_keys)) return out;
-          out.keys_ = std::move(keys);
+          if (!keys.settle()) return out;
+          out.dense_ = std::move(keys.dense);
+          out.sparse_ = std::move(keys.sparse);
           out.all_ = false;
           return out;
         }
@@ -42,11 +94,11 @@ MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
           char* endp = nullptr;
           unsigned long long key = std::strtoull(text.c_str(), &endp, 10);
           if (text.empty() || *endp != '\0') return out;
-          keys.push_back(key);
+          if (!keys.add(key)) return out;
           break;
         }
-        case 'h': keys.push_back(in.uint_le(1)); break;
-        case 'j': keys.push_back(in.uint_le(4)); break;
+        case 'h': if (!keys.add(in.uint_le(1))) return out; break;
+        case 'j': if (!keys.add(in.uint_le(4))) return out; break;
         // No argument.
         case '(': case '0': case '1': case '2': case 'N': case 0x88: case 0x89:
         case ')': case 't': case 0x85: case 0x86: case 0x87: case ']': case 'l':
@@ -68,10 +120,6 @@ MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
         case 0x8d: case 0x8e: case 0x96: in.skip(in.uint_le(8)); break;
         default: return out;  // the interpreter refuses it
       }
-      if (keys.size() >= 2 * compacted) {
-        if (!compact(keys, max_keys)) return out;
-        compacted = std::max<size_t>(compacted, keys.size());
-      }
     }
   } catch (const Error&) {
     return out;  // the interpreter fails there too, with its own message
@@ -79,7 +127,9 @@ MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
 }
 
 bool MemoReads::is_read(uint64_t key) const {
-  return all_ || std::binary_search(keys_.begin(), keys_.end(), key);
+  if (all_) return true;
+  if (key < dense_.size()) return dense_[static_cast<size_t>(key)];
+  return std::binary_search(sparse_.begin(), sparse_.end(), key);
 }
 
 }  // namespace ptscope

@@ -27,7 +27,8 @@ class MemoReads {
 
  private:
   bool all_ = true;
-  std::vector<uint64_t> keys_;  // sorted, distinct
+  std::vector<bool> dense_;       // keys from 0 up, a bit each
+  std::vector<uint64_t> sparse_;  // the keys past dense_, sorted, distinct
 };
 
 }  // namespace ptscope

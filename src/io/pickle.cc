@@ -108,14 +108,25 @@ class Unpickler {
     push(x);
   }
   void push_seq(Kind k, std::vector<Value*> items) {
-    if (k == Kind::Tuple && items.empty()) return push(p_.atom(Kind::Tuple, 0, op_at_));
-    if (k == Kind::Tuple && items.size() <= Pickle::kMaxSharedTuple &&
-        std::all_of(items.begin(), items.end(), [](const Value* v) { return v->shared; }))
-      return push(p_.shared_tuple(items, op_at_));
+    if (k == Kind::Tuple && items.size() <= Pickle::kMaxSharedTuple)
+      return push_tuple(items.data(), items.size());
     Value* x = make(k);
     p_.charge_items(items.size(), op_at_);
     hold_all(items);
     x->items = std::move(items);
+    push(x);
+  }
+  // TUPLE, TUPLE1-3: most are shapes of small ints, shared, and need no
+  // vector of their own.
+  void push_tuple(Value* const* items, size_t n) {
+    if (n == 0) return push(p_.atom(Kind::Tuple, 0, op_at_));
+    if (n <= Pickle::kMaxSharedTuple &&
+        std::all_of(items, items + n, [](const Value* v) { return v->shared; }))
+      return push(p_.shared_tuple(items, n, op_at_));
+    Value* x = make(Kind::Tuple);
+    p_.charge_items(n, op_at_);
+    for (size_t i = 0; i < n; ++i) hold(items[i]);
+    x->items.assign(items, items + n);
     push(x);
   }
 
@@ -260,12 +271,18 @@ class Unpickler {
     if (observer_) observer_->add_items(op, target, op_at_);
   }
 
+  // s == text, the lengths compared first: most calls are to names of
+  // other lengths.
+  template <size_t N>
+  static bool is(const std::string& s, const char (&text)[N]) {
+    return s.size() == N - 1 && std::memcmp(s.data(), text, N - 1) == 0;
+  }
   // The few builtins whose result is plain data; everything else stays opaque.
   Value* default_call(Value* callable, Value* args) {
     if (callable->kind == Kind::Global) {
       const std::string& n = callable->s;
-      if (n == "collections.OrderedDict" || n == "builtins.dict" ||
-          n == "__builtin__.dict") {
+      if (is(n, "collections.OrderedDict") || is(n, "builtins.dict") ||
+          is(n, "__builtin__.dict")) {
         Value* d = make(Kind::Dict);
         if (args && !args->items.empty() && args->items[0]->kind == Kind::List)
           for (Value* pair : args->items[0]->items)
@@ -278,7 +295,7 @@ class Unpickler {
             }
         return d;
       }
-      if (n == "builtins.set" || n == "builtins.frozenset" || n == "__builtin__.set") {
+      if (is(n, "builtins.set") || is(n, "builtins.frozenset") || is(n, "__builtin__.set")) {
         Value* s = make(Kind::Set);
         if (args && !args->items.empty()) {
           p_.charge_items(args->items[0]->items.size(), op_at_);
@@ -358,14 +375,11 @@ class Unpickler {
       case 0x96: return push_str(Kind::Bytes, in_.take(in_.uint_le(8)));
 
       // Containers.
-      case ')': return push_seq(Kind::Tuple, {});
+      case ')': return push_tuple(nullptr, 0);
       case 't': return push_seq(Kind::Tuple, pop_mark());
-      case 0x85: { Value* a = pop(); return push_seq(Kind::Tuple, {a}); }
-      case 0x86: { Value* b = pop(); Value* a = pop(); return push_seq(Kind::Tuple, {a, b}); }
-      case 0x87: {
-        Value* c = pop(); Value* b = pop(); Value* a = pop();
-        return push_seq(Kind::Tuple, {a, b, c});
-      }
+      case 0x85: { Value* a[1]; a[0] = pop(); return push_tuple(a, 1); }
+      case 0x86: { Value* a[2]; a[1] = pop(); a[0] = pop(); return push_tuple(a, 2); }
+      case 0x87: { Value* a[3]; a[2] = pop(); a[1] = pop(); a[0] = pop(); return push_tuple(a, 3); }
       case ']': return push_seq(Kind::List, {});
       case 'l': return push_seq(Kind::List, pop_mark());
       case '}': return push_seq(Kind::Dict, {});

@@ -134,8 +134,9 @@ class Pickle {
   Value* make(Kind k, uint64_t offset);
   // The one None, True, False, small int (0 to 255) or empty tuple.
   Value* atom(Kind k, int64_t i, uint64_t offset);
-  // The one tuple of these shared items, made now if it is the first.
-  Value* shared_tuple(std::vector<Value*>& items, uint64_t offset);
+  // The one tuple of these n <= kMaxSharedTuple shared items, made now if
+  // it is the first.
+  Value* shared_tuple(Value* const* items, size_t n, uint64_t offset);
   // Charges `n` references added to a container made at `offset`.
   void charge_items(size_t n, uint64_t offset);
   // One more reference to `v`: a hook that puts a value in another's items
@@ -169,7 +170,16 @@ class Pickle {
   // Shared values: most of a state_dict's pickle is small ints and the
   // same few shapes, which would otherwise cost a Value per occurrence.
   std::unique_ptr<Value[]> atoms_;  // kAtoms: None, False, True, (), 0..255
-  std::unordered_map<std::string, Value*> tuples_;
+  struct TupleKey {
+    Value* items[kMaxSharedTuple];
+    size_t n;
+    bool operator==(const TupleKey& o) const;
+  };
+  struct TupleHash {
+    size_t operator()(const TupleKey& k) const;
+  };
+  std::unordered_map<TupleKey, Value*, TupleHash> tuples_;
+  std::vector<Value*> release_work_;  // release()'s, kept to spare an allocation each
 };
 
 }  // namespace ptscope

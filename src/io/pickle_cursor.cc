@@ -1,7 +1,5 @@
 #include "pickle_cursor.h"
 
-#include "little_endian.h"
-
 #include <algorithm>
 
 #include "ptscope/error.h"
@@ -29,13 +27,13 @@ void PickleCursor::fill(uint64_t at) {
   buf_start_ = at;
 }
 
-uint8_t PickleCursor::byte() {
+uint8_t PickleCursor::byte_slow() {
   if (pos_ >= end_) fail("pickle ends without a STOP opcode", pos_);
   if (pos_ < buf_start_ || pos_ >= buf_start_ + buf_.size()) fill(pos_);
   return static_cast<uint8_t>(buf_[static_cast<size_t>(pos_++ - buf_start_)]);
 }
 
-uint64_t PickleCursor::uint_le(int n) {
+uint64_t PickleCursor::uint_le_slow(int n) {
   if (remaining() < static_cast<uint64_t>(n))
     fail("truncated " + std::to_string(n) + "-byte argument", pos_);
   unsigned char b[8];
@@ -43,11 +41,14 @@ uint64_t PickleCursor::uint_le(int n) {
   return load_le(b, static_cast<size_t>(n));
 }
 
-std::string PickleCursor::take(uint64_t n) {
-  if (n > remaining())
-    fail("argument of " + std::to_string(n) + " bytes runs past the end (" +
-             std::to_string(remaining()) + " left)",
-         pos_);
+void PickleCursor::fail_past_end(uint64_t n) const {
+  fail("argument of " + std::to_string(n) + " bytes runs past the end (" +
+           std::to_string(remaining()) + " left)",
+       pos_);
+}
+
+std::string PickleCursor::take_slow(uint64_t n) {
+  if (n > remaining()) fail_past_end(n);
   std::string s;
   s.reserve(static_cast<size_t>(n));
   while (n > 0) {
@@ -61,16 +62,19 @@ std::string PickleCursor::take(uint64_t n) {
   return s;
 }
 
-void PickleCursor::skip(uint64_t n) {
-  if (n > remaining())
-    fail("argument of " + std::to_string(n) + " bytes runs past the end (" +
-             std::to_string(remaining()) + " left)",
-         pos_);
-  pos_ += n;
-}
-
 std::string PickleCursor::line() {
   uint64_t start = pos_;
+  // Fast path: the whole line, '\n' included, is in the buffer.
+  uint64_t off = pos_ - buf_start_;
+  if (off < buf_.size()) {
+    size_t avail = static_cast<size_t>(std::min<uint64_t>(buf_.size() - off, kMaxLine + 1));
+    const char* from = buf_.data() + off;
+    if (const void* nl = std::memchr(from, '\n', avail)) {
+      size_t k = static_cast<size_t>(static_cast<const char*>(nl) - from);
+      pos_ += k + 1;
+      return std::string(from, k);
+    }
+  }
   std::string s;
   for (;;) {
     if (pos_ >= end_) fail("text argument has no end of line", start);

@@ -10,6 +10,7 @@
 //      callables.h) and make each call, recorded with its arguments.
 #include "pickle_scan.h"
 
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <optional>
@@ -54,9 +55,15 @@ namespace {
 // The opcodes torch's weights_only Unpickler implements; any other is
 // "Unsupported operand".
 bool weights_only_opcode(uint8_t op) {
-  static const std::string ops = std::string("(.NJKMGXU)t]}aesuhjqrcRbQ") +
-                                 "\x80\x81\x85\x86\x87\x88\x89\x8a\x8f";
-  return ops.find(static_cast<char>(op)) != std::string::npos;
+  // A table, as every opcode of every pickle is asked about.
+  static const auto table = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string("(.NJKMGXU)t]}aesuhjqrcRbQ") +
+                               "\x80\x81\x85\x86\x87\x88\x89\x8a\x8f")
+      t[c] = true;
+    return t;
+  }();
+  return table[op];
 }
 
 // Text for a value in a finding: short, one line, every byte printable.
@@ -205,8 +212,8 @@ class Scanner : public PickleObserver {
   void call(uint8_t op, const Value* callable, const Value* args, const Value* result,
             uint64_t offset) override {
     ran_anything = true;
-    std::string call_text = opcode_name(op) + " calls ";
     if (!callable || callable->kind != Kind::Global) {
+      std::string call_text = opcode_name(op) + " calls ";
       bool computed = callable && callable->kind == Kind::Object;
       std::string what = computed ? "a value the pickle built, " + renderer_.render(callable)
                                   : "a " + kind_name(callable) + ", which Python refuses to call";
@@ -222,7 +229,7 @@ class Scanner : public PickleObserver {
       made_by_allowlist_.insert(result);
       return;
     }
-    std::string text = call_text + c.name + renderer_.render(args);
+    std::string text = opcode_name(op) + " calls " + c.name + renderer_.render(args);
     if (c.name == kGetattr) {
       std::string attribute = class_attribute(args);
       if (!attribute.empty()) {

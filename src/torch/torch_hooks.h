@@ -3,8 +3,9 @@
 // hooks record these in tables instead of building anything.
 #pragma once
 
-#include <map>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ptscope/checkpoint.h"
@@ -53,8 +54,14 @@ class TorchHooks : public PickleHooks {
   int declare_storage(const std::string& key, DType dtype, uint64_t numel,
                       const std::string& location, uint64_t at);
 
+  std::optional<DType> storage_dtype(const Value* type);
+
   Flavor flavor_;
-  std::map<std::string, int> by_key_;
+  std::unordered_map<std::string, int> by_key_;
+  // The last storage class named and its dtype: a checkpoint's storages
+  // are mostly of one or two classes, each looked up by name otherwise.
+  std::string last_class_;
+  DType last_dtype_ = DType::UInt8;
   int rebuild_nesting_ = 0;  // _rebuild_from_type_v2 calls being unwrapped
 };
 
