@@ -126,9 +126,7 @@ MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
   }
 }
 
-bool MemoReads::is_read(uint64_t key) const {
-  if (all_) return true;
-  if (key < dense_.size()) return dense_[static_cast<size_t>(key)];
+bool MemoReads::read_past_dense(uint64_t key) const {
   return std::binary_search(sparse_.begin(), sparse_.end(), key);
 }
 

@@ -23,9 +23,14 @@ class MemoReads {
   static MemoReads of(const ByteSource& src, uint64_t begin, uint64_t end,
                       const std::string& what, uint64_t max_keys);
 
-  bool is_read(uint64_t key) const;
+  bool is_read(uint64_t key) const {
+    if (all_) return true;
+    if (key < dense_.size()) return dense_[static_cast<size_t>(key)];
+    return read_past_dense(key);
+  }
 
  private:
+  bool read_past_dense(uint64_t key) const;
   bool all_ = true;
   std::vector<bool> dense_;       // keys from 0 up, a bit each
   std::vector<uint64_t> sparse_;  // the keys past dense_, sorted, distinct

@@ -210,10 +210,11 @@ class Unpickler {
     mark_written(key);
     if (read_.is_read(key)) {
       Value* v = top();
-      auto [it, fresh] = memo_held_.emplace(key, v);
+      bool fresh;
+      Value*& slot = held_slot(key, fresh);
       if (fresh) p_.charge(kHeldEntry, op_at_);
-      else let_go(it->second);  // the value it replaces
-      it->second = v;
+      else let_go(slot);  // the value it replaces
+      slot = v;
       hold(v);
     }
     if (!replaced) ++memo_count_;
@@ -221,10 +222,26 @@ class Unpickler {
   }
   void memo_get(uint64_t key) {
     if (!written(key)) fail("memo key " + std::to_string(key) + " was never stored");
-    auto it = memo_held_.find(key);
+    Value* v = nullptr;
+    if (key < kLowKeys) {
+      v = held_low_[key];
+    } else if (auto it = memo_held_.find(key); it != memo_held_.end()) {
+      v = it->second;
+    }
     // The pre-pass saw every GET: a key it missed is a bug here, not the file's.
-    if (it == memo_held_.end()) fail("memo key " + std::to_string(key) + " was read but not kept");
-    push(it->second);
+    if (!v) fail("memo key " + std::to_string(key) + " was read but not kept");
+    push(v);
+  }
+  // The held value of `key`, nullptr and `fresh` when there is none yet.
+  // Keys BINGET can name (below 256) are an array's: most reads are theirs.
+  Value*& held_slot(uint64_t key, bool& fresh) {
+    if (key < kLowKeys) {
+      fresh = held_low_[key] == nullptr;
+      return held_low_[key];
+    }
+    auto [it, added] = memo_held_.emplace(key, nullptr);
+    fresh = added;
+    return it->second;
   }
   static uint64_t parse_memo_key(PickleCursor& in, const std::string& text,
                                  uint64_t at) {
@@ -519,7 +536,9 @@ class Unpickler {
   static constexpr uint64_t kHeldEntry = 48;  // a hash map node and its bucket
   std::vector<bool> memo_dense_;
   std::unordered_set<uint64_t> memo_sparse_;
-  std::unordered_map<uint64_t, Value*> memo_held_;
+  static constexpr uint64_t kLowKeys = 256;
+  Value* held_low_[kLowKeys] = {};
+  std::unordered_map<uint64_t, Value*> memo_held_;  // keys from kLowKeys up
   uint64_t memo_count_ = 0;
   MemoReads read_;         // the memo keys some GET reads
   std::vector<Value*> dropped_;  // references given up by the opcode running

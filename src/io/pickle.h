@@ -133,7 +133,15 @@ class Pickle {
   static constexpr size_t kSmallInts = 256, kMaxSharedTuple = 8;
   Value* make(Kind k, uint64_t offset);
   // The one None, True, False, small int (0 to 255) or empty tuple.
-  Value* atom(Kind k, int64_t i, uint64_t offset);
+  Value* atom(Kind k, int64_t i, uint64_t offset) {
+    if (!atoms_) make_atoms(offset);
+    switch (k) {
+      case Kind::None: return &atoms_[0];
+      case Kind::Bool: return &atoms_[i ? 2 : 1];
+      case Kind::Tuple: return &atoms_[3];
+      default: return &atoms_[4 + static_cast<size_t>(i)];
+    }
+  }
   // The one tuple of these n <= kMaxSharedTuple shared items, made now if
   // it is the first.
   Value* shared_tuple(Value* const* items, size_t n, uint64_t offset);
@@ -164,6 +172,7 @@ class Pickle {
   size_t max_values_ = 0;
   uint64_t graph_bytes_ = 0, max_graph_bytes_ = 0;
   void charge(uint64_t bytes, uint64_t offset);
+  void make_atoms(uint64_t offset);
   // Frees `v`, whose last reference is gone, and whatever only it held.
   void release(Value* v, PickleObserver* observer);
   std::vector<std::string> globals_;

@@ -88,24 +88,16 @@ namespace {
 constexpr size_t kAtoms = 4 + Pickle::kSmallInts;  // None, False, True, (), then the ints
 }  // namespace
 
-Value* Pickle::atom(Kind k, int64_t i, uint64_t offset) {
-  if (!atoms_) {
-    charge(kAtoms * sizeof(Value), offset);
-    atoms_ = std::make_unique<Value[]>(kAtoms);
-    for (size_t n = 0; n < kAtoms; ++n) {
-      Value& v = atoms_[n];
-      v.shared = true;
-      v.offset = offset;
-      v.kind = n == 0 ? Kind::None : n < 3 ? Kind::Bool : n == 3 ? Kind::Tuple : Kind::Int;
-      v.b = n == 2;
-      v.i = n >= 4 ? static_cast<int64_t>(n - 4) : 0;
-    }
-  }
-  switch (k) {
-    case Kind::None: return &atoms_[0];
-    case Kind::Bool: return &atoms_[i ? 2 : 1];
-    case Kind::Tuple: return &atoms_[3];
-    default: return &atoms_[4 + static_cast<size_t>(i)];
+void Pickle::make_atoms(uint64_t offset) {
+  charge(kAtoms * sizeof(Value), offset);
+  atoms_ = std::make_unique<Value[]>(kAtoms);
+  for (size_t n = 0; n < kAtoms; ++n) {
+    Value& v = atoms_[n];
+    v.shared = true;
+    v.offset = offset;
+    v.kind = n == 0 ? Kind::None : n < 3 ? Kind::Bool : n == 3 ? Kind::Tuple : Kind::Int;
+    v.b = n == 2;
+    v.i = n >= 4 ? static_cast<int64_t>(n - 4) : 0;
   }
 }
 
