@@ -29,10 +29,10 @@ class KeySet {
   explicit KeySet(uint64_t max_keys) : max_keys_(max_keys) {}
   // False once more than max_keys distinct keys are known to be read.
   bool add(uint64_t key) {
-    if (key < dense.size()) {
+    if (key < bits) {
       set(key);
-    } else if (key <= 2 * dense.size() + 1024 && key < max_keys_) {
-      grow(std::max<size_t>(static_cast<size_t>(key) + 1, 2 * dense.size()));
+    } else if (key <= 2 * bits + 1024 && key < max_keys_) {
+      grow(std::max<size_t>(static_cast<size_t>(key) + 1, 2 * bits));
       set(key);
     } else {
       sparse.push_back(key);
@@ -46,18 +46,22 @@ class KeySet {
   // Sorts the list; false when more than max_keys distinct keys are read.
   bool settle() { return compact(sparse, max_keys_) && count_ + sparse.size() <= max_keys_; }
 
-  std::vector<bool> dense;
+  std::vector<uint64_t> dense;  // a bit per key below `bits`
+  size_t bits = 0;
   std::vector<uint64_t> sparse;
 
  private:
   void set(uint64_t key) {
-    if (!dense[key]) {
-      dense[key] = true;
+    uint64_t& word = dense[key >> 6];
+    uint64_t bit = uint64_t{1} << (key & 63);
+    if (!(word & bit)) {
+      word |= bit;
       ++count_;
     }
   }
   void grow(size_t n) {
-    dense.resize(n, false);
+    dense.resize((n + 63) / 64, 0);
+    bits = n;
     auto moved = std::remove_if(sparse.begin(), sparse.end(), [&](uint64_t k) {
       if (k >= n) return false;
       set(k);
@@ -84,6 +88,7 @@ MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
         case '.': {
           if (!keys.settle()) return out;
           out.dense_ = std::move(keys.dense);
+          out.bits_ = keys.bits;
           out.sparse_ = std::move(keys.sparse);
           out.all_ = false;
           return out;

@@ -25,14 +25,15 @@ class MemoReads {
 
   bool is_read(uint64_t key) const {
     if (all_) return true;
-    if (key < dense_.size()) return dense_[static_cast<size_t>(key)];
+    if (key < bits_) return (dense_[key >> 6] >> (key & 63)) & 1;
     return read_past_dense(key);
   }
 
  private:
   bool read_past_dense(uint64_t key) const;
   bool all_ = true;
-  std::vector<bool> dense_;       // keys from 0 up, a bit each
+  std::vector<uint64_t> dense_;   // a bit per key below bits_
+  size_t bits_ = 0;
   std::vector<uint64_t> sparse_;  // the keys past dense_, sorted, distinct
 };
 

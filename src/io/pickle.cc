@@ -48,6 +48,8 @@ class Unpickler {
 
  private:
   [[noreturn]] void fail(const std::string& m) { in_.fail(m, op_at_); }
+  // Literal messages: out of line, so the hot paths that may fail stay small.
+  [[noreturn]] __attribute__((noinline, cold)) void fail(const char* m) { fail(std::string(m)); }
 
   Value* make(Kind k) { return p_.make(k, op_at_); }
   // References: the stack, containers and read memo slots hold what they
@@ -108,7 +110,7 @@ class Unpickler {
     push(x);
   }
   void push_seq(Kind k, std::vector<Value*> items) {
-    if (k == Kind::Tuple && items.size() <= Pickle::kMaxSharedTuple)
+    if (k == Kind::Tuple && shareable(items.data(), items.size()))
       return push_tuple(items.data(), items.size());
     Value* x = make(k);
     p_.charge_items(items.size(), op_at_);
@@ -118,11 +120,13 @@ class Unpickler {
   }
   // TUPLE, TUPLE1-3: most are shapes of small ints, shared, and need no
   // vector of their own.
+  static bool shareable(Value* const* items, size_t n) {
+    return n <= Pickle::kMaxSharedTuple &&
+           std::all_of(items, items + n, [](const Value* v) { return v->shared; });
+  }
   void push_tuple(Value* const* items, size_t n) {
     if (n == 0) return push(p_.atom(Kind::Tuple, 0, op_at_));
-    if (n <= Pickle::kMaxSharedTuple &&
-        std::all_of(items, items + n, [](const Value* v) { return v->shared; }))
-      return push(p_.shared_tuple(items, n, op_at_));
+    if (shareable(items, n)) return push(p_.shared_tuple(items, n, op_at_));
     Value* x = make(Kind::Tuple);
     p_.charge_items(n, op_at_);
     for (size_t i = 0; i < n; ++i) hold(items[i]);
@@ -189,16 +193,18 @@ class Unpickler {
   // map's entries: torch's pickler writes a slot for every value and reads
   // back few.
   bool written(uint64_t key) const {
-    return key < memo_dense_.size() ? memo_dense_[key] : memo_sparse_.count(key) > 0;
+    return key < memo_bits_ ? (memo_dense_[key >> 6] >> (key & 63)) & 1
+                            : memo_sparse_.count(key) > 0;
   }
   void mark_written(uint64_t key) {
-    if (key < memo_dense_.size()) {
-      memo_dense_[key] = true;
-    } else if (key <= 2 * memo_dense_.size() + 1024 && key < limits_.max_memo) {
-      size_t n = std::max<size_t>(key + 1, 2 * memo_dense_.size());
-      p_.charge((n - memo_dense_.size() + 7) / 8, op_at_);
-      memo_dense_.resize(n, false);
-      memo_dense_[key] = true;
+    if (key < memo_bits_) {
+      memo_dense_[key >> 6] |= uint64_t{1} << (key & 63);
+    } else if (key <= 2 * memo_bits_ + 1024 && key < limits_.max_memo) {
+      size_t n = std::max<size_t>(key + 1, 2 * memo_bits_);
+      p_.charge((n - memo_bits_ + 7) / 8, op_at_);
+      memo_dense_.resize((n + 63) / 64, 0);
+      memo_bits_ = n;
+      memo_dense_[key >> 6] |= uint64_t{1} << (key & 63);
     } else {
       memo_sparse_.insert(key);
     }
@@ -534,7 +540,8 @@ class Unpickler {
   std::vector<Value*> stack_;
   std::vector<size_t> marks_;
   static constexpr uint64_t kHeldEntry = 48;  // a hash map node and its bucket
-  std::vector<bool> memo_dense_;
+  std::vector<uint64_t> memo_dense_;  // a bit per key below memo_bits_
+  size_t memo_bits_ = 0;
   std::unordered_set<uint64_t> memo_sparse_;
   static constexpr uint64_t kLowKeys = 256;
   Value* held_low_[kLowKeys] = {};

@@ -146,7 +146,7 @@ class Pickle {
   // it is the first.
   Value* shared_tuple(Value* const* items, size_t n, uint64_t offset);
   // Charges `n` references added to a container made at `offset`.
-  void charge_items(size_t n, uint64_t offset);
+  void charge_items(size_t n, uint64_t offset) { charge(n * sizeof(Value*), offset); }
   // One more reference to `v`: a hook that puts a value in another's items
   // holds it, or the value could be released while still reachable.
   static void hold(Value* v) {
@@ -171,7 +171,11 @@ class Pickle {
   int protocol_ = 0;
   size_t max_values_ = 0;
   uint64_t graph_bytes_ = 0, max_graph_bytes_ = 0;
-  void charge(uint64_t bytes, uint64_t offset);
+  void charge(uint64_t bytes, uint64_t offset) {
+    graph_bytes_ += bytes;
+    if (graph_bytes_ > max_graph_bytes_) over_budget(offset);
+  }
+  [[noreturn]] void over_budget(uint64_t offset) const;
   void make_atoms(uint64_t offset);
   // Frees `v`, whose last reference is gone, and whatever only it held.
   void release(Value* v, PickleObserver* observer);

@@ -19,15 +19,12 @@ Value* Value::get(const std::string& key) const {
   return nullptr;
 }
 
-void Pickle::charge(uint64_t bytes, uint64_t offset) {
-  graph_bytes_ += bytes;
-  if (graph_bytes_ > max_graph_bytes_)
-    throw Error("pickle values need more than " + std::to_string(max_graph_bytes_) +
+void Pickle::over_budget(uint64_t offset) const {
+  throw Error("pickle values need more than " + std::to_string(max_graph_bytes_) +
                     " bytes of memory",
                 offset);
 }
 
-void Pickle::charge_items(size_t n, uint64_t offset) { charge(n * sizeof(Value*), offset); }
 
 void Pickle::release(Value* v, PickleObserver* observer) {
   std::vector<Value*>& work = release_work_;

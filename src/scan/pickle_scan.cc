@@ -316,6 +316,7 @@ class Scanner : public PickleObserver {
   // What is remembered by address: a released value's slot may come back
   // as another value, which no allowlisted call made.
   void released(const Value* v) override {
+    if (v == last_global_) last_global_ = nullptr;
     made_by_allowlist_.erase(v);
     setstate_.erase(v);
   }
@@ -383,6 +384,14 @@ class Scanner : public PickleObserver {
   }
 
   const Classified& classified(const Value* global) {
+    // Most calls are of the one memoized global just called before.
+    if (global == last_global_) return *last_classified_;
+    const Classified& c = lookup(global);
+    last_global_ = global;
+    last_classified_ = &c;  // the map's nodes stay put
+    return c;
+  }
+  const Classified& lookup(const Value* global) {
     auto it = names_.find(global->s);
     if (it != names_.end()) return it->second;
     // Not seen through global(): cannot happen for values the interpreter
@@ -433,6 +442,8 @@ class Scanner : public PickleObserver {
   FindingSink& sink_;
   Renderer renderer_;
   std::unordered_map<std::string, Classified> names_;
+  const Value* last_global_ = nullptr;  // classified()'s last answer
+  const Classified* last_classified_ = nullptr;
   std::unordered_set<const Value*> made_by_allowlist_;
   std::unordered_map<const Value*, std::pair<std::string, std::string>> setstate_;
   std::map<std::string, Finding> folded_;
