@@ -26,7 +26,7 @@ class MemoReads {
   bool is_read(uint64_t key) const {
     if (all_) return true;
     if (key < bits_) return (dense_[key >> 6] >> (key & 63)) & 1;
-    return read_past_dense(key);
+    return !sparse_.empty() && read_past_dense(key);
   }
 
  private:

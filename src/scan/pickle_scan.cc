@@ -54,15 +54,16 @@ namespace {
 
 // The opcodes torch's weights_only Unpickler implements; any other is
 // "Unsupported operand".
+constexpr std::array<bool, 256> weights_only_table() {
+  std::array<bool, 256> t{};
+  const char* ops = "(.NJKMGXU)t]}aesuhjqrcRbQ\x80\x81\x85\x86\x87\x88\x89\x8a\x8f";
+  for (const char* c = ops; *c; ++c) t[static_cast<unsigned char>(*c)] = true;
+  return t;
+}
+
 bool weights_only_opcode(uint8_t op) {
   // A table, as every opcode of every pickle is asked about.
-  static const auto table = [] {
-    std::array<bool, 256> t{};
-    for (unsigned char c : std::string("(.NJKMGXU)t]}aesuhjqrcRbQ") +
-                               "\x80\x81\x85\x86\x87\x88\x89\x8a\x8f")
-      t[c] = true;
-    return t;
-  }();
+  static constexpr std::array<bool, 256> table = weights_only_table();
   return table[op];
 }
 
@@ -180,11 +181,14 @@ class Scanner : public PickleObserver {
 
   bool ran_anything = false;
 
+  // Every opcode comes here: the findings are built out of line.
   void opcode(uint8_t op, uint64_t offset) override {
-    if (!weights_only_opcode(op))
-      refuse("opcode " + opcode_name(op), "torch.load(weights_only=True) refuses opcode " +
-                                                  opcode_name(op) + " (it implements protocol 2's subset)",
-             offset);
+    if (!weights_only_opcode(op)) refuse_opcode(op, offset);
+  }
+  __attribute__((noinline)) void refuse_opcode(uint8_t op, uint64_t offset) {
+    refuse("opcode " + opcode_name(op), "torch.load(weights_only=True) refuses opcode " +
+                                            opcode_name(op) + " (it implements protocol 2's subset)",
+           offset);
   }
 
   void global(uint8_t op, const std::string& module, const std::string& name,
@@ -305,12 +309,14 @@ class Scanner : public PickleObserver {
   }
 
   void memo_put(uint8_t op, uint64_t key, bool replaced, uint64_t offset) override {
-    if (replaced)
-      report(Severity::Warning, "memo-overwrite", "", offset,
-             opcode_name(op) + " writes memo slot " + std::to_string(key) +
-                 " a second time: Python resolves the later value, a scanner that numbers "
-                 "the memo differently sees another; pickle.dump never does this",
-             true);
+    if (replaced) memo_overwrite(op, key, offset);
+  }
+  __attribute__((noinline)) void memo_overwrite(uint8_t op, uint64_t key, uint64_t offset) {
+    report(Severity::Warning, "memo-overwrite", "", offset,
+           opcode_name(op) + " writes memo slot " + std::to_string(key) +
+               " a second time: Python resolves the later value, a scanner that numbers "
+               "the memo differently sees another; pickle.dump never does this",
+           true);
   }
 
   // What is remembered by address: a released value's slot may come back

@@ -31,6 +31,7 @@ std::vector<int64_t> need_ints(const Value* v, const char* what, uint64_t at) {
                     " dimensions, more than " + std::to_string(limits::kMaxTensorDims),
                 at);
   std::vector<int64_t> out;
+  out.reserve(v->items.size());
   for (const Value* x : v->items) out.push_back(need_int(x, what, at));
   return out;
 }
