@@ -29,9 +29,14 @@ class KeySet {
   explicit KeySet(uint64_t max_keys) : max_keys_(max_keys) {}
   // False once more than max_keys distinct keys are known to be read.
   bool add(uint64_t key) {
-    if (key < bits) {
+    if (key < bits) {  // most reads: inline, the rest out of line
       set(key);
-    } else if (key <= 2 * bits + 1024 && key < max_keys_) {
+      return true;
+    }
+    return add_past(key);
+  }
+  __attribute__((noinline)) bool add_past(uint64_t key) {
+    if (key <= 2 * bits + 1024 && key < max_keys_) {
       grow(std::max<size_t>(static_cast<size_t>(key) + 1, 2 * bits));
       set(key);
     } else {
