@@ -3,7 +3,6 @@
 // hooks record these in tables instead of building anything.
 #pragma once
 
-#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -37,10 +36,8 @@ class TorchHooks : public PickleHooks {
   Value* persistent_load(Pickle& p, Value* pid) override;
   Value* call(Pickle& p, Value* callable, Value* args) override;
 
-  // Deques: one per tensor, they grow in blocks instead of doubling, which
-  // would hold the old copy and the new one at once.
-  std::deque<StorageDecl> storages;
-  std::deque<StorageRef> refs;
+  std::vector<StorageDecl> storages;
+  std::vector<StorageRef> refs;
   std::vector<Tensor> tensors;  // name, group and role are filled in later; emptied once walked
 
   // The pickle is parsed: no storage is declared any more, so the key index
