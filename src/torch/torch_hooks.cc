@@ -79,8 +79,8 @@ std::optional<DType> TorchHooks::storage_dtype(const Value* type) {
 
 void TorchHooks::parsed() {
   std::unordered_map<std::string, int>().swap(by_key_);
+  std::vector<StorageRef>().swap(refs);  // only rebuild calls read them
   storages.shrink_to_fit();
-  refs.shrink_to_fit();
   tensors.shrink_to_fit();
 }
 

@@ -37,12 +37,12 @@ class TorchHooks : public PickleHooks {
   Value* call(Pickle& p, Value* callable, Value* args) override;
 
   std::vector<StorageDecl> storages;
-  std::vector<StorageRef> refs;
+  std::vector<StorageRef> refs;  // what each Storage value stands for; emptied by parsed()
   std::vector<Tensor> tensors;  // name, group and role are filled in later; emptied once walked
 
-  // The pickle is parsed: no storage is declared any more, so the key index
-  // goes and the tables give back their spare capacity before the walk,
-  // when memory peaks.
+  // The pickle is parsed: no storage is declared and no tensor rebuilt any
+  // more, so the key index and the references go and the tables give back
+  // their spare capacity before the walk, when memory peaks.
   void parsed();
 
  private:
