@@ -97,12 +97,19 @@ class Unpickler {
     return stack_.back();
   }
   size_t mark_floor() const { return marks_.empty() ? 0 : marks_.back(); }
-  std::vector<Value*> pop_mark() {
+  // The values above the last MARK, taken off the stack with the stack's
+  // references to them: the caller passes these on to the container it
+  // makes of them (push_seq), or lets them go (pop_mark).
+  std::vector<Value*> take_mark() {
     if (marks_.empty()) fail("no MARK to pop to");
     size_t m = marks_.back();
     marks_.pop_back();
     std::vector<Value*> items(stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
     stack_.resize(m);
+    return items;
+  }
+  std::vector<Value*> pop_mark() {
+    std::vector<Value*> items = take_mark();
     for (Value* v : items) let_go(v);
     return items;
   }
@@ -118,12 +125,13 @@ class Unpickler {
     x->s = std::move(s);
     push(x);
   }
+  // A container of `items`, which holds the references take_mark() took
+  // off the stack (a shared tuple needs none: its items are shared too).
   void push_seq(Kind k, std::vector<Value*> items) {
     if (k == Kind::Tuple && shareable(items.data(), items.size()))
       return push_tuple(items.data(), items.size());
     Value* x = make(k);
     p_.charge_items(items.size(), op_at_);
-    hold_all(items);
     x->items = std::move(items);
     push(x);
   }
@@ -408,20 +416,20 @@ class Unpickler {
 
       // Containers.
       case ')': return push_tuple(nullptr, 0);
-      case 't': return push_seq(Kind::Tuple, pop_mark());
+      case 't': return push_seq(Kind::Tuple, take_mark());
       case 0x85: { Value* a[1]; a[0] = pop(); return push_tuple(a, 1); }
       case 0x86: { Value* a[2]; a[1] = pop(); a[0] = pop(); return push_tuple(a, 2); }
       case 0x87: { Value* a[3]; a[2] = pop(); a[1] = pop(); a[0] = pop(); return push_tuple(a, 3); }
       case ']': return push_seq(Kind::List, {});
-      case 'l': return push_seq(Kind::List, pop_mark());
+      case 'l': return push_seq(Kind::List, take_mark());
       case '}': return push_seq(Kind::Dict, {});
       case 'd': {
-        auto kv = pop_mark();
+        auto kv = take_mark();
         if (kv.size() % 2) fail("DICT with an odd number of items");
         return push_seq(Kind::Dict, std::move(kv));
       }
       case 0x8f: return push_seq(Kind::Set, {});
-      case 0x91: return push_seq(Kind::Set, pop_mark());
+      case 0x91: return push_seq(Kind::Set, take_mark());
       case 'a': { Value* v = pop(); return add_items(op, top(), {v}); }
       case 'e': case 0x90: {
         auto vs = pop_mark();
