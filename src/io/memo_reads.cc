@@ -3,6 +3,7 @@
 #include "memo_reads.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 
 #include "pickle_cursor.h"
@@ -79,8 +80,46 @@ class KeySet {
   size_t compacted_ = 1024;
 };
 
+
+// What follows each opcode, as far as this pass is concerned.
+enum Arg : uint8_t {
+  kRefused,  // the interpreter refuses it: the pass stops
+  kNothing, kFixed1, kFixed2, kFixed4, kFixed8,
+  kCounted1, kCounted4, kCounted8,  // a length of 1, 4 or 8 bytes, then that many
+  kLine, kTwoLines,
+  kGet1, kGet4, kGetLine,  // BINGET, LONG_BINGET, GET: the reads
+  kStop,
+};
+
+constexpr std::array<uint8_t, 256> arg_table() {
+  std::array<uint8_t, 256> t{};  // kRefused
+  auto set = [&t](const char* ops, Arg a) {
+    for (const char* c = ops; *c; ++c) t[static_cast<unsigned char>(*c)] = a;
+  };
+  set("()t]ld}eaus012NRobQ\x85\x86\x87\x88\x89\x8f\x90\x91\x93\x81\x92\x94\x98", kNothing);
+  set("Kq\x80", kFixed1);
+  set("M", kFixed2);
+  set("Jr", kFixed4);
+  set("G\x95", kFixed8);
+  set("UC\x8a\x8c", kCounted1);
+  set("TXB\x8b", kCounted4);
+  set("\x8d\x8e\x96", kCounted8);
+  set("ILFSVpP", kLine);
+  set("ci", kTwoLines);
+  set("h", kGet1);
+  set("j", kGet4);
+  set("g", kGetLine);
+  set(".", kStop);
+  return t;
+}
+constexpr std::array<uint8_t, 256> kArgs = arg_table();
+
 }  // namespace
 
+// Two speeds: opcodes that lie whole inside the cursor's buffered window
+// are read there in place; any other (a line, a length that runs past the
+// window, STOP, a refused opcode) goes through the cursor, which refills,
+// checks and throws.
 MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
                         const std::string& what, uint64_t max_keys) {
   MemoReads out;
@@ -88,9 +127,49 @@ MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
   try {
     PickleCursor in(src, begin, end, what);
     for (;;) {
+      // In place: 9 bytes hold an opcode and any fixed-size argument.
+      const unsigned char* p = in.window();
+      const unsigned char* lim = in.window_end();
+      bool stay = true;
+      while (stay && lim - p >= 9) {
+        uint64_t n;
+        switch (kArgs[*p]) {
+          case kNothing: p += 1; break;
+          case kFixed1: p += 2; break;
+          case kFixed2: p += 3; break;
+          case kFixed4: p += 5; break;
+          case kFixed8: p += 9; break;
+          case kCounted1:
+            n = p[1];
+            if (n > static_cast<uint64_t>(lim - p - 2)) stay = false;
+            else p += 2 + n;
+            break;
+          case kCounted4:
+            n = load_le(p + 1, 4);
+            if (n > static_cast<uint64_t>(lim - p - 5)) stay = false;
+            else p += 5 + n;
+            break;
+          case kCounted8:
+            n = load_le(p + 1, 8);
+            if (n > static_cast<uint64_t>(lim - p - 9)) stay = false;
+            else p += 9 + n;
+            break;
+          case kGet1:
+            if (!keys.add(p[1])) return out;
+            p += 2;
+            break;
+          case kGet4:
+            if (!keys.add(load_le(p + 1, 4))) return out;
+            p += 5;
+            break;
+          default: stay = false; break;
+        }
+      }
+      in.advance_to(p);
+      // Through the cursor: one opcode.
       uint8_t op = in.byte();
-      switch (op) {
-        case '.': {
+      switch (kArgs[op]) {
+        case kStop: {
           if (!keys.settle()) return out;
           out.dense_ = std::move(keys.dense);
           out.bits_ = keys.bits;
@@ -98,8 +177,7 @@ MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
           out.all_ = false;
           return out;
         }
-        // GET, BINGET, LONG_BINGET: the reads.
-        case 'g': {
+        case kGetLine: {
           std::string text = in.line();
           char* endp = nullptr;
           unsigned long long key = std::strtoull(text.c_str(), &endp, 10);
@@ -107,27 +185,18 @@ MemoReads MemoReads::of(const ByteSource& src, uint64_t begin, uint64_t end,
           if (!keys.add(key)) return out;
           break;
         }
-        case 'h': if (!keys.add(in.uint_le(1))) return out; break;
-        case 'j': if (!keys.add(in.uint_le(4))) return out; break;
-        // No argument.
-        case '(': case '0': case '1': case '2': case 'N': case 0x88: case 0x89:
-        case ')': case 't': case 0x85: case 0x86: case 0x87: case ']': case 'l':
-        case '}': case 'd': case 0x8f: case 0x91: case 'a': case 'e': case 0x90:
-        case 's': case 'u': case 0x93: case 'R': case 0x81: case 0x92: case 'o':
-        case 'b': case 'Q': case 0x94: case 0x98:
-          break;
-        // Fixed-size arguments.
-        case 0x80: case 'K': case 'q': in.skip(1); break;
-        case 'M': in.skip(2); break;
-        case 'J': case 'r': in.skip(4); break;
-        case 0x95: case 'G': in.skip(8); break;
-        // Text lines.
-        case 'I': case 'L': case 'F': case 'S': case 'V': case 'p': case 'P': in.line(); break;
-        case 'c': case 'i': in.line(); in.line(); break;
-        // Counted bytes.
-        case 0x8a: case 'U': case 'C': case 0x8c: in.skip(in.uint_le(1)); break;
-        case 0x8b: case 'T': case 'X': case 'B': in.skip(in.uint_le(4)); break;
-        case 0x8d: case 0x8e: case 0x96: in.skip(in.uint_le(8)); break;
+        case kGet1: if (!keys.add(in.uint_le(1))) return out; break;
+        case kGet4: if (!keys.add(in.uint_le(4))) return out; break;
+        case kNothing: break;
+        case kFixed1: in.skip(1); break;
+        case kFixed2: in.skip(2); break;
+        case kFixed4: in.skip(4); break;
+        case kFixed8: in.skip(8); break;
+        case kLine: in.line(); break;
+        case kTwoLines: in.line(); in.line(); break;
+        case kCounted1: in.skip(in.uint_le(1)); break;
+        case kCounted4: in.skip(in.uint_le(4)); break;
+        case kCounted8: in.skip(in.uint_le(8)); break;
         default: return out;  // the interpreter refuses it
       }
     }

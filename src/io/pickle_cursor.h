@@ -52,6 +52,11 @@ class PickleCursor {
     }
     skip_slow(n);
   }
+  // The buffered bytes from pos() on, for a pass that reads opcodes in
+  // place; advance_to() a point inside them moves past what it read.
+  const unsigned char* window() const { return cur_; }
+  const unsigned char* window_end() const { return lim_; }
+  void advance_to(const unsigned char* p) { cur_ = p; }
   // A protocol-0 text argument: up to (not including) the next '\n'.
   std::string line();
   [[noreturn]] void fail(const std::string& message, uint64_t at) const;
