@@ -5,11 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 
 #include "fixture_files.h"
 #include "pickle_builder.h"
-#include "pointer_set.h"
 #include "ptscope/scan.h"
 #include "safetensors_builder.h"
 #include "torch_file_builder.h"
@@ -483,48 +481,6 @@ TEST(ScanFixtures, Corpus) {
     if (r.format == "torch.save zip archive" || r.format == "legacy torch.save" || r.format == "safetensors")
       EXPECT_EQ(r.verdict, Verdict::Safe);
   }
-}
-
-// The scanner's set of values made by allowlisted calls: inserted and
-// erased once per value, in an open-addressing table. Against a std::set
-// through inserts, repeats, erases of present and absent pointers, and
-// growth, with pointers that share home slots (consecutive addresses and
-// multiples of a large stride).
-TEST(PointerSetTest, AgreesWithStdSet) {
-  PointerSet s;
-  std::set<const void*> expected;
-  std::vector<char> arena(1 << 16);
-  auto ptr = [&](size_t k) -> const void* {
-    return k % 3 ? &arena[k % arena.size()] : reinterpret_cast<const void*>((k + 1) << 20);
-  };
-  uint64_t state = 12345;
-  auto next = [&] {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<size_t>(state >> 33);
-  };
-  for (int round = 0; round < 200000; ++round) {
-    size_t k = next() % 3000;
-    const void* p = ptr(k);
-    switch (next() % 3) {
-      case 0:
-      case 1:
-        EXPECT_EQ(expected.insert(p).second, s.insert(p));
-        break;
-      case 2:
-        EXPECT_EQ(expected.erase(p) == 1, s.erase(p));
-        break;
-    }
-    if (round % 1000 == 0) {
-      ASSERT_EQ(expected.size(), s.size());
-      for (size_t j = 0; j < 3000; ++j)
-        ASSERT_EQ(expected.count(ptr(j)) == 1, s.contains(ptr(j))) << j;
-    }
-  }
-  for (const void* p : std::vector<const void*>(expected.begin(), expected.end()))
-    EXPECT_TRUE(s.erase(p));
-  EXPECT_TRUE(s.empty());
-  EXPECT_FALSE(s.contains(ptr(1)));
-  EXPECT_FALSE(s.erase(ptr(1)));
 }
 
 }  // namespace

@@ -17,9 +17,9 @@
 #include <map>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "callables.h"
-#include "pointer_set.h"
 #include "pickle.h"
 #include "ptscope/error.h"
 
@@ -262,7 +262,7 @@ class Scanner : public PickleObserver {
     std::string cls = target && target->kind == Kind::Object && target->callable
                           ? renderer_.render(target->callable)
                           : kind_name(target);
-    if (!made_by_allowlist_.contains(target))
+    if (!made_by_allowlist_.count(target))
       refuse("BUILD " + cls, "torch.load(weights_only=True) refuses BUILD on " + cls, offset);
     // BUILD calls target.__setstate__ when the object has one: a dict state
     // that puts one in the instance's __dict__ arms the next BUILD.
@@ -301,7 +301,7 @@ class Scanner : public PickleObserver {
   void add_items(uint8_t op, const Value* target, uint64_t offset) override {
     bool list_op = op == 'a' || op == 'e';
     bool ok = list_op ? target->kind == Kind::List
-                      : op != 0x90 && (target->kind == Kind::Dict || made_by_allowlist_.contains(target));
+                      : op != 0x90 && (target->kind == Kind::Dict || made_by_allowlist_.count(target));
     if (!ok)
       refuse(opcode_name(op) + " on " + kind_name(target),
              "torch.load(weights_only=True) refuses " + opcode_name(op) + " on " + kind_name(target),
@@ -324,7 +324,7 @@ class Scanner : public PickleObserver {
   void released(const Value* v) override {
     if (v == last_global_) last_global_ = nullptr;
     made_by_allowlist_.erase(v);
-    if (!setstate_.empty()) setstate_.erase(v);
+    setstate_.erase(v);
   }
 
   void persistent_id(const Value* pid, uint64_t offset) override {
@@ -450,7 +450,7 @@ class Scanner : public PickleObserver {
   std::unordered_map<std::string, Classified> names_;
   const Value* last_global_ = nullptr;  // classified()'s last answer
   const Classified* last_classified_ = nullptr;
-  PointerSet made_by_allowlist_;
+  std::unordered_set<const Value*> made_by_allowlist_;
   std::unordered_map<const Value*, std::pair<std::string, std::string>> setstate_;
   std::map<std::string, Finding> folded_;
   size_t unfolded_ = 0;
