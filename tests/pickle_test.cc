@@ -9,6 +9,7 @@
 
 #include "ptscope/error.h"
 #include "pickle.h"
+#include "memo_reads.h"
 #include "address_space.h"
 #include "pickle_builder.h"
 
@@ -959,6 +960,93 @@ TEST(PickleErrors, TheEndBoundsThePickle) {
   } catch (const Error& e) {
     EXPECT_EQ("p: pickle starts past the end of its record at byte 5", e.describe());
   }
+}
+
+// The cursor reads the pickle in 64 KiB chunks and reads each argument in
+// place when it lies inside the chunk: every argument kind, and the opcode
+// itself, placed across the chunk's edge at every byte, reads as it does
+// anywhere else.
+TEST(PickleTest, ArgumentsAcrossTheReadChunksEdge) {
+  constexpr size_t kChunk = 64 * 1024;
+  // MARK, BINBYTES padding, then the arguments under test.
+  auto body = [](PickleAsm a) {
+    return std::move(a.integer(0x12345678).put(op::BININT2).u16(0x4321)
+                         .put(op::BINFLOAT).raw(std::string("\x3f\xf8\0\0\0\0\0\0", 8))
+                         .str("a string of some length").global("mod.ule", "name")
+                         .put(op::LONG1).u8(9).raw(std::string("\1\0\0\0\0\0\0\0\0", 9))
+                         .put(op::BINGET).u8(0).put(op::LONG_BINGET).u32(0)
+                         .put({op::TUPLE, op::STOP}));
+  };
+  // The GETs read what the pass over the opcodes saw read, in place or not.
+  const char* expected =
+      "(b'', 305419896, 17185, 1.5, 'a string of some length', <mod.ule.name>, "
+      "0x000000000000000001, b'', b'')";
+  for (size_t pad = kChunk - 64; pad < kChunk + 4; ++pad) {
+    SCOPED_TRACE(pad);
+    PickleAsm a = P().put(op::MARK).put(op::BINBYTES).u32(0).put(op::BINPUT).u8(0);
+    a.put(op::BINBYTES).u32(pad).raw(std::string(pad, 'x')).put(op::POP);
+    std::string b = body(std::move(a)).bytes();
+    EXPECT_EQ(expected, parse_render(b));
+  }
+}
+
+// Pickles cut short fail with the messages and offsets of a reader that
+// reads byte by byte, wherever the chunk's edge falls.
+TEST(PickleErrors, TruncatedArgumentsAtTheReadChunksEdge) {
+  constexpr size_t kChunk = 64 * 1024;
+  auto padded = [&](size_t pad) {
+    return P().put(op::BINBYTES).u32(pad).raw(std::string(pad, 'x')).put(op::POP);
+  };
+  for (size_t pad : {kChunk - 12, kChunk - 9, kChunk - 8, kChunk - 7, kChunk - 6, kChunk}) {
+    SCOPED_TRACE(pad);
+    size_t at = padded(pad).size();  // where the opcode under test starts
+    std::string bin = padded(pad).put(op::BININT).u32(7).bytes();
+    EXPECT_EQ("t.pkl: truncated 4-byte argument at byte " + std::to_string(at + 1),
+              parse_error(bin.substr(0, at + 3)));
+    std::string str = padded(pad).str("abcdef").bytes();
+    EXPECT_EQ("t.pkl: argument of 6 bytes runs past the end (3 left) at byte " +
+                  std::to_string(at + 5),
+              parse_error(str.substr(0, str.size() - 3)));
+    std::string glob = padded(pad).global("module", "name").bytes();
+    EXPECT_EQ("t.pkl: text argument has no end of line at byte " + std::to_string(at + 8),
+              parse_error(glob.substr(0, glob.size() - 1)));
+    EXPECT_EQ("t.pkl: pickle ends without a STOP opcode at byte " + std::to_string(at),
+              parse_error(padded(pad).put(op::NONE).bytes().substr(0, at)));
+  }
+}
+
+// The pass that finds the memo keys some GET reads keeps keys near the ones
+// seen in a bit vector and far ones in a list; a key first far, then
+// reached by the vector's growth, is still read, and a key only written is
+// not.
+TEST(PickleTest, MemoReadsNearAndFarKeys) {
+  auto parse_keys = [](const std::vector<uint64_t>& reads, uint64_t max_keys) {
+    PickleAsm a = P().put(op::MARK);
+    for (uint64_t k : {5000u, 1000u, 3000u, 9u, 1u << 30})
+      a.integer(static_cast<int64_t>(k) + 1).put(op::LONG_BINPUT).u32(k);
+    for (uint64_t k : reads) a.put(op::LONG_BINGET).u32(k);
+    std::string b = a.put({op::TUPLE, op::STOP}).bytes();
+    MemorySource src(b);
+    return MemoReads::of(src, 0, src.size(), "t.pkl", max_keys);
+  };
+  MemoReads r = parse_keys({5000, 1000, 3000, 5000, 1u << 30, 9}, 100);
+  for (uint64_t k : {5000u, 1000u, 3000u, 9u, 1u << 30}) EXPECT_TRUE(r.is_read(k)) << k;
+  for (uint64_t k : {0u, 8u, 10u, 999u, 4999u, 5001u, 6001u, 70000u, (1u << 30) + 1})
+    EXPECT_FALSE(r.is_read(k)) << k;
+  // More distinct keys read than allowed: every key counts as read.
+  MemoReads all = parse_keys({5000, 1000, 3000}, 2);
+  EXPECT_TRUE(all.is_read(4999));
+  // Repeats are one key each.
+  MemoReads repeats = parse_keys({5000, 1000, 5000, 1000, 5000, 1000}, 2);
+  EXPECT_FALSE(repeats.is_read(3000));
+  EXPECT_TRUE(repeats.is_read(1000));
+  // And the interpreter reads them back.
+  PickleAsm a = P().put(op::MARK);
+  for (uint64_t k : {5000u, 1000u, 3000u})
+    a.integer(static_cast<int64_t>(k)).put(op::LONG_BINPUT).u32(k);
+  for (uint64_t k : {5000u, 1000u, 3000u, 5000u}) a.put(op::LONG_BINGET).u32(k);
+  EXPECT_EQ("(5000, 1000, 3000, 5000, 1000, 3000, 5000)",
+            parse_render(a.put({op::TUPLE, op::STOP}).bytes()));
 }
 
 }  // namespace

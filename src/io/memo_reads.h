@@ -23,11 +23,18 @@ class MemoReads {
   static MemoReads of(const ByteSource& src, uint64_t begin, uint64_t end,
                       const std::string& what, uint64_t max_keys);
 
-  bool is_read(uint64_t key) const;
+  bool is_read(uint64_t key) const {
+    if (all_) return true;
+    if (key < bits_) return (dense_[key >> 6] >> (key & 63)) & 1;
+    return !sparse_.empty() && read_past_dense(key);
+  }
 
  private:
+  bool read_past_dense(uint64_t key) const;
   bool all_ = true;
-  std::vector<uint64_t> keys_;  // sorted, distinct
+  std::vector<uint64_t> dense_;   // a bit per key below bits_
+  size_t bits_ = 0;
+  std::vector<uint64_t> sparse_;  // the keys past dense_, sorted, distinct
 };
 
 }  // namespace ptscope

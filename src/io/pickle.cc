@@ -41,13 +41,24 @@ class Unpickler {
                                     " values on the stack");
         return stack_.back();
       }
-      step(op);
+      // The opcodes a torch pickle is mostly made of run here, without the
+      // cost of entering step(), the whole switch; none of them gives up a
+      // reference, so there is nothing to settle.
+      switch (op) {
+        case 'K': push_int(static_cast<int64_t>(in_.uint_le(1))); continue;
+        case 'q': memo_put(op, in_.uint_le(1)); break;
+        case 'r': memo_put(op, in_.uint_le(4)); break;
+        case 'h': memo_get(in_.uint_le(1)); continue;
+        default: step(op); break;
+      }
       settle();
     }
   }
 
  private:
   [[noreturn]] void fail(const std::string& m) { in_.fail(m, op_at_); }
+  // Literal messages: out of line, so the hot paths that may fail stay small.
+  [[noreturn]] __attribute__((noinline, cold)) void fail(const char* m) { fail(std::string(m)); }
 
   Value* make(Kind k) { return p_.make(k, op_at_); }
   // References: the stack, containers and read memo slots hold what they
@@ -86,12 +97,19 @@ class Unpickler {
     return stack_.back();
   }
   size_t mark_floor() const { return marks_.empty() ? 0 : marks_.back(); }
-  std::vector<Value*> pop_mark() {
+  // The values above the last MARK, taken off the stack with the stack's
+  // references to them: the caller passes these on to the container it
+  // makes of them (push_seq), or lets them go (pop_mark).
+  std::vector<Value*> take_mark() {
     if (marks_.empty()) fail("no MARK to pop to");
     size_t m = marks_.back();
     marks_.pop_back();
     std::vector<Value*> items(stack_.begin() + static_cast<ptrdiff_t>(m), stack_.end());
     stack_.resize(m);
+    return items;
+  }
+  std::vector<Value*> pop_mark() {
+    std::vector<Value*> items = take_mark();
     for (Value* v : items) let_go(v);
     return items;
   }
@@ -107,15 +125,29 @@ class Unpickler {
     x->s = std::move(s);
     push(x);
   }
+  // A container of `items`, which holds the references take_mark() took
+  // off the stack (a shared tuple needs none: its items are shared too).
   void push_seq(Kind k, std::vector<Value*> items) {
-    if (k == Kind::Tuple && items.empty()) return push(p_.atom(Kind::Tuple, 0, op_at_));
-    if (k == Kind::Tuple && items.size() <= Pickle::kMaxSharedTuple &&
-        std::all_of(items.begin(), items.end(), [](const Value* v) { return v->shared; }))
-      return push(p_.shared_tuple(items, op_at_));
+    if (k == Kind::Tuple && shareable(items.data(), items.size()))
+      return push_tuple(items.data(), items.size());
     Value* x = make(k);
     p_.charge_items(items.size(), op_at_);
-    hold_all(items);
     x->items = std::move(items);
+    push(x);
+  }
+  // TUPLE, TUPLE1-3: most are shapes of small ints, shared, and need no
+  // vector of their own.
+  static bool shareable(Value* const* items, size_t n) {
+    return n <= Pickle::kMaxSharedTuple &&
+           std::all_of(items, items + n, [](const Value* v) { return v->shared; });
+  }
+  void push_tuple(Value* const* items, size_t n) {
+    if (n == 0) return push(p_.atom(Kind::Tuple, 0, op_at_));
+    if (shareable(items, n)) return push(p_.shared_tuple(items, n, op_at_));
+    Value* x = make(Kind::Tuple);
+    p_.charge_items(n, op_at_);
+    for (size_t i = 0; i < n; ++i) hold(items[i]);
+    x->items.assign(items, items + n);
     push(x);
   }
 
@@ -178,16 +210,18 @@ class Unpickler {
   // map's entries: torch's pickler writes a slot for every value and reads
   // back few.
   bool written(uint64_t key) const {
-    return key < memo_dense_.size() ? memo_dense_[key] : memo_sparse_.count(key) > 0;
+    return key < memo_bits_ ? (memo_dense_[key >> 6] >> (key & 63)) & 1
+                            : memo_sparse_.count(key) > 0;
   }
   void mark_written(uint64_t key) {
-    if (key < memo_dense_.size()) {
-      memo_dense_[key] = true;
-    } else if (key <= 2 * memo_dense_.size() + 1024 && key < limits_.max_memo) {
-      size_t n = std::max<size_t>(key + 1, 2 * memo_dense_.size());
-      p_.charge((n - memo_dense_.size() + 7) / 8, op_at_);
-      memo_dense_.resize(n, false);
-      memo_dense_[key] = true;
+    if (key < memo_bits_) {
+      memo_dense_[key >> 6] |= uint64_t{1} << (key & 63);
+    } else if (key <= 2 * memo_bits_ + 1024 && key < limits_.max_memo) {
+      size_t n = std::max<size_t>(key + 1, 2 * memo_bits_);
+      p_.charge((n - memo_bits_ + 7) / 8, op_at_);
+      memo_dense_.resize((n + 63) / 64, 0);
+      memo_bits_ = n;
+      memo_dense_[key >> 6] |= uint64_t{1} << (key & 63);
     } else {
       memo_sparse_.insert(key);
     }
@@ -199,10 +233,11 @@ class Unpickler {
     mark_written(key);
     if (read_.is_read(key)) {
       Value* v = top();
-      auto [it, fresh] = memo_held_.emplace(key, v);
+      bool fresh;
+      Value*& slot = held_slot(key, fresh);
       if (fresh) p_.charge(kHeldEntry, op_at_);
-      else let_go(it->second);  // the value it replaces
-      it->second = v;
+      else let_go(slot);  // the value it replaces
+      slot = v;
       hold(v);
     }
     if (!replaced) ++memo_count_;
@@ -210,10 +245,26 @@ class Unpickler {
   }
   void memo_get(uint64_t key) {
     if (!written(key)) fail("memo key " + std::to_string(key) + " was never stored");
-    auto it = memo_held_.find(key);
+    Value* v = nullptr;
+    if (key < kLowKeys) {
+      v = held_low_[key];
+    } else if (auto it = memo_held_.find(key); it != memo_held_.end()) {
+      v = it->second;
+    }
     // The pre-pass saw every GET: a key it missed is a bug here, not the file's.
-    if (it == memo_held_.end()) fail("memo key " + std::to_string(key) + " was read but not kept");
-    push(it->second);
+    if (!v) fail("memo key " + std::to_string(key) + " was read but not kept");
+    push(v);
+  }
+  // The held value of `key`, nullptr and `fresh` when there is none yet.
+  // Keys BINGET can name (below 256) are an array's: most reads are theirs.
+  Value*& held_slot(uint64_t key, bool& fresh) {
+    if (key < kLowKeys) {
+      fresh = held_low_[key] == nullptr;
+      return held_low_[key];
+    }
+    auto [it, added] = memo_held_.emplace(key, nullptr);
+    fresh = added;
+    return it->second;
   }
   static uint64_t parse_memo_key(PickleCursor& in, const std::string& text,
                                  uint64_t at) {
@@ -260,12 +311,18 @@ class Unpickler {
     if (observer_) observer_->add_items(op, target, op_at_);
   }
 
+  // s == text, the lengths compared first: most calls are to names of
+  // other lengths.
+  template <size_t N>
+  static bool is(const std::string& s, const char (&text)[N]) {
+    return s.size() == N - 1 && std::memcmp(s.data(), text, N - 1) == 0;
+  }
   // The few builtins whose result is plain data; everything else stays opaque.
   Value* default_call(Value* callable, Value* args) {
     if (callable->kind == Kind::Global) {
       const std::string& n = callable->s;
-      if (n == "collections.OrderedDict" || n == "builtins.dict" ||
-          n == "__builtin__.dict") {
+      if (is(n, "collections.OrderedDict") || is(n, "builtins.dict") ||
+          is(n, "__builtin__.dict")) {
         Value* d = make(Kind::Dict);
         if (args && !args->items.empty() && args->items[0]->kind == Kind::List)
           for (Value* pair : args->items[0]->items)
@@ -278,7 +335,7 @@ class Unpickler {
             }
         return d;
       }
-      if (n == "builtins.set" || n == "builtins.frozenset" || n == "__builtin__.set") {
+      if (is(n, "builtins.set") || is(n, "builtins.frozenset") || is(n, "__builtin__.set")) {
         Value* s = make(Kind::Set);
         if (args && !args->items.empty()) {
           p_.charge_items(args->items[0]->items.size(), op_at_);
@@ -326,7 +383,7 @@ class Unpickler {
       case 'I': return push_text_int(in_.line(), false);
       case 'L': return push_text_int(in_.line(), true);
       case 'J': return push_int(static_cast<int32_t>(in_.uint_le(4)));
-      case 'K': return push_int(static_cast<int64_t>(in_.uint_le(1)));
+      case 'K': return push_int(static_cast<int64_t>(in_.uint_le(1)));  // run() has it first
       case 'M': return push_int(static_cast<int64_t>(in_.uint_le(2)));
       case 0x8a: return push_long(in_.take(in_.uint_le(1)));
       case 0x8b: return push_long(in_.take(in_.uint_le(4)));
@@ -358,24 +415,21 @@ class Unpickler {
       case 0x96: return push_str(Kind::Bytes, in_.take(in_.uint_le(8)));
 
       // Containers.
-      case ')': return push_seq(Kind::Tuple, {});
-      case 't': return push_seq(Kind::Tuple, pop_mark());
-      case 0x85: { Value* a = pop(); return push_seq(Kind::Tuple, {a}); }
-      case 0x86: { Value* b = pop(); Value* a = pop(); return push_seq(Kind::Tuple, {a, b}); }
-      case 0x87: {
-        Value* c = pop(); Value* b = pop(); Value* a = pop();
-        return push_seq(Kind::Tuple, {a, b, c});
-      }
+      case ')': return push_tuple(nullptr, 0);
+      case 't': return push_seq(Kind::Tuple, take_mark());
+      case 0x85: { Value* a[1]; a[0] = pop(); return push_tuple(a, 1); }
+      case 0x86: { Value* a[2]; a[1] = pop(); a[0] = pop(); return push_tuple(a, 2); }
+      case 0x87: { Value* a[3]; a[2] = pop(); a[1] = pop(); a[0] = pop(); return push_tuple(a, 3); }
       case ']': return push_seq(Kind::List, {});
-      case 'l': return push_seq(Kind::List, pop_mark());
+      case 'l': return push_seq(Kind::List, take_mark());
       case '}': return push_seq(Kind::Dict, {});
       case 'd': {
-        auto kv = pop_mark();
+        auto kv = take_mark();
         if (kv.size() % 2) fail("DICT with an odd number of items");
         return push_seq(Kind::Dict, std::move(kv));
       }
       case 0x8f: return push_seq(Kind::Set, {});
-      case 0x91: return push_seq(Kind::Set, pop_mark());
+      case 0x91: return push_seq(Kind::Set, take_mark());
       case 'a': { Value* v = pop(); return add_items(op, top(), {v}); }
       case 'e': case 0x90: {
         auto vs = pop_mark();
@@ -503,9 +557,12 @@ class Unpickler {
   std::vector<Value*> stack_;
   std::vector<size_t> marks_;
   static constexpr uint64_t kHeldEntry = 48;  // a hash map node and its bucket
-  std::vector<bool> memo_dense_;
+  std::vector<uint64_t> memo_dense_;  // a bit per key below memo_bits_
+  size_t memo_bits_ = 0;
   std::unordered_set<uint64_t> memo_sparse_;
-  std::unordered_map<uint64_t, Value*> memo_held_;
+  static constexpr uint64_t kLowKeys = 256;
+  Value* held_low_[kLowKeys] = {};
+  std::unordered_map<uint64_t, Value*> memo_held_;  // keys from kLowKeys up
   uint64_t memo_count_ = 0;
   MemoReads read_;         // the memo keys some GET reads
   std::vector<Value*> dropped_;  // references given up by the opcode running

@@ -133,11 +133,20 @@ class Pickle {
   static constexpr size_t kSmallInts = 256, kMaxSharedTuple = 8;
   Value* make(Kind k, uint64_t offset);
   // The one None, True, False, small int (0 to 255) or empty tuple.
-  Value* atom(Kind k, int64_t i, uint64_t offset);
-  // The one tuple of these shared items, made now if it is the first.
-  Value* shared_tuple(std::vector<Value*>& items, uint64_t offset);
+  Value* atom(Kind k, int64_t i, uint64_t offset) {
+    if (!atoms_) make_atoms(offset);
+    switch (k) {
+      case Kind::None: return &atoms_[0];
+      case Kind::Bool: return &atoms_[i ? 2 : 1];
+      case Kind::Tuple: return &atoms_[3];
+      default: return &atoms_[4 + static_cast<size_t>(i)];
+    }
+  }
+  // The one tuple of these n <= kMaxSharedTuple shared items, made now if
+  // it is the first.
+  Value* shared_tuple(Value* const* items, size_t n, uint64_t offset);
   // Charges `n` references added to a container made at `offset`.
-  void charge_items(size_t n, uint64_t offset);
+  void charge_items(size_t n, uint64_t offset) { charge(n * sizeof(Value*), offset); }
   // One more reference to `v`: a hook that puts a value in another's items
   // holds it, or the value could be released while still reachable.
   static void hold(Value* v) {
@@ -162,14 +171,28 @@ class Pickle {
   int protocol_ = 0;
   size_t max_values_ = 0;
   uint64_t graph_bytes_ = 0, max_graph_bytes_ = 0;
-  void charge(uint64_t bytes, uint64_t offset);
+  void charge(uint64_t bytes, uint64_t offset) {
+    graph_bytes_ += bytes;
+    if (graph_bytes_ > max_graph_bytes_) over_budget(offset);
+  }
+  [[noreturn]] void over_budget(uint64_t offset) const;
+  void make_atoms(uint64_t offset);
   // Frees `v`, whose last reference is gone, and whatever only it held.
   void release(Value* v, PickleObserver* observer);
   std::vector<std::string> globals_;
   // Shared values: most of a state_dict's pickle is small ints and the
   // same few shapes, which would otherwise cost a Value per occurrence.
   std::unique_ptr<Value[]> atoms_;  // kAtoms: None, False, True, (), 0..255
-  std::unordered_map<std::string, Value*> tuples_;
+  struct TupleKey {
+    Value* items[kMaxSharedTuple];
+    size_t n;
+    bool operator==(const TupleKey& o) const;
+  };
+  struct TupleHash {
+    size_t operator()(const TupleKey& k) const;
+  };
+  std::unordered_map<TupleKey, Value*, TupleHash> tuples_;
+  std::vector<Value*> release_work_;  // release()'s, kept to spare an allocation each
 };
 
 }  // namespace ptscope

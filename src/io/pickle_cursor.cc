@@ -1,8 +1,7 @@
 #include "pickle_cursor.h"
 
-#include "little_endian.h"
-
 #include <algorithm>
+#include <cstring>
 
 #include "ptscope/error.h"
 
@@ -14,8 +13,8 @@ constexpr uint64_t kMaxLine = 1 << 20;  // protocol-0 lines are names and number
 
 PickleCursor::PickleCursor(const ByteSource& src, uint64_t begin, uint64_t end,
                            std::string what)
-    : src_(src), pos_(begin), end_(std::min(end, src.size())), what_(std::move(what)) {
-  if (pos_ > end_) fail("pickle starts past the end of its record", pos_);
+    : src_(src), end_(std::min(end, src.size())), what_(std::move(what)), buf_start_(begin) {
+  if (begin > end_) fail("pickle starts past the end of its record", begin);
 }
 
 void PickleCursor::fail(const std::string& message, uint64_t at) const {
@@ -27,53 +26,74 @@ void PickleCursor::fill(uint64_t at) {
   buf_.resize(static_cast<size_t>(n));
   src_.read(at, buf_.data(), static_cast<size_t>(n), what_.c_str());
   buf_start_ = at;
+  base_ = cur_ = reinterpret_cast<const unsigned char*>(buf_.data());
+  lim_ = base_ + n;
 }
 
-uint8_t PickleCursor::byte() {
-  if (pos_ >= end_) fail("pickle ends without a STOP opcode", pos_);
-  if (pos_ < buf_start_ || pos_ >= buf_start_ + buf_.size()) fill(pos_);
-  return static_cast<uint8_t>(buf_[static_cast<size_t>(pos_++ - buf_start_)]);
+void PickleCursor::seek(uint64_t at) {
+  if (at >= buf_start_ && at - buf_start_ <= static_cast<uint64_t>(lim_ - base_)) {
+    cur_ = base_ + (at - buf_start_);
+  } else {  // an empty window at `at`: the next read fills
+    buf_start_ = at;
+    base_ = cur_ = lim_ = reinterpret_cast<const unsigned char*>(buf_.data());
+  }
 }
 
-uint64_t PickleCursor::uint_le(int n) {
+uint8_t PickleCursor::byte_slow() {
+  uint64_t at = pos();
+  if (at >= end_) fail("pickle ends without a STOP opcode", at);
+  if (cur_ >= lim_) fill(at);
+  return *cur_++;
+}
+
+uint64_t PickleCursor::uint_le_slow(int n) {
   if (remaining() < static_cast<uint64_t>(n))
-    fail("truncated " + std::to_string(n) + "-byte argument", pos_);
+    fail("truncated " + std::to_string(n) + "-byte argument", pos());
   unsigned char b[8];
   for (int i = 0; i < n; ++i) b[i] = byte();
   return load_le(b, static_cast<size_t>(n));
 }
 
-std::string PickleCursor::take(uint64_t n) {
-  if (n > remaining())
-    fail("argument of " + std::to_string(n) + " bytes runs past the end (" +
-             std::to_string(remaining()) + " left)",
-         pos_);
+void PickleCursor::fail_past_end(uint64_t n) const {
+  fail("argument of " + std::to_string(n) + " bytes runs past the end (" +
+           std::to_string(remaining()) + " left)",
+       pos());
+}
+
+std::string PickleCursor::take_slow(uint64_t n) {
+  if (n > remaining()) fail_past_end(n);
   std::string s;
   s.reserve(static_cast<size_t>(n));
   while (n > 0) {
-    if (pos_ < buf_start_ || pos_ >= buf_start_ + buf_.size()) fill(pos_);
-    uint64_t off = pos_ - buf_start_;
-    uint64_t k = std::min<uint64_t>(n, buf_.size() - off);
-    s.append(buf_, static_cast<size_t>(off), static_cast<size_t>(k));
-    pos_ += k;
+    if (cur_ >= lim_) fill(pos());
+    uint64_t k = std::min<uint64_t>(n, static_cast<uint64_t>(lim_ - cur_));
+    s.append(reinterpret_cast<const char*>(cur_), static_cast<size_t>(k));
+    cur_ += k;
     n -= k;
   }
   return s;
 }
 
-void PickleCursor::skip(uint64_t n) {
-  if (n > remaining())
-    fail("argument of " + std::to_string(n) + " bytes runs past the end (" +
-             std::to_string(remaining()) + " left)",
-         pos_);
-  pos_ += n;
+void PickleCursor::skip_slow(uint64_t n) {
+  if (n > remaining()) fail_past_end(n);
+  seek(pos() + n);
 }
 
 std::string PickleCursor::line() {
-  uint64_t start = pos_;
+  uint64_t start = pos();
+  // Fast path: the whole line, '\n' included, is in the window.
+  size_t avail = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(lim_ - cur_), kMaxLine + 1));
+  if (avail > 0) {
+    if (const void* nl = std::memchr(cur_, '\n', avail)) {
+      const char* from = reinterpret_cast<const char*>(cur_);
+      size_t k = static_cast<size_t>(static_cast<const unsigned char*>(nl) - cur_);
+      cur_ += k + 1;
+      return std::string(from, k);
+    }
+  }
   std::string s;
   for (;;) {
-    if (pos_ >= end_) fail("text argument has no end of line", start);
+    if (pos() >= end_) fail("text argument has no end of line", start);
     char c = static_cast<char>(byte());
     if (c == '\n') return s;
     if (s.size() >= kMaxLine) fail("text argument longer than 1 MiB", start);

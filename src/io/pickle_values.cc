@@ -19,18 +19,16 @@ Value* Value::get(const std::string& key) const {
   return nullptr;
 }
 
-void Pickle::charge(uint64_t bytes, uint64_t offset) {
-  graph_bytes_ += bytes;
-  if (graph_bytes_ > max_graph_bytes_)
-    throw Error("pickle values need more than " + std::to_string(max_graph_bytes_) +
+void Pickle::over_budget(uint64_t offset) const {
+  throw Error("pickle values need more than " + std::to_string(max_graph_bytes_) +
                     " bytes of memory",
                 offset);
 }
 
-void Pickle::charge_items(size_t n, uint64_t offset) { charge(n * sizeof(Value*), offset); }
 
 void Pickle::release(Value* v, PickleObserver* observer) {
-  std::vector<Value*> work{v};
+  std::vector<Value*>& work = release_work_;
+  work.push_back(v);
   auto let_go = [&](Value* x) {
     if (x && !x->shared && x->refs != UINT32_MAX && --x->refs == 0) work.push_back(x);
   };
@@ -42,8 +40,9 @@ void Pickle::release(Value* v, PickleObserver* observer) {
     let_go(x->callable);
     let_go(x->args);
     let_go(x->state);
-    std::string().swap(x->s);
-    std::vector<Value*>().swap(x->items);
+    if (x->s.capacity() > std::string().capacity()) std::string().swap(x->s);
+    else x->s.clear();
+    if (x->items.capacity()) std::vector<Value*>().swap(x->items);
     x->callable = x->args = x->state = nullptr;
     x->kind = Kind::None;
     x->b = false;
@@ -86,37 +85,42 @@ namespace {
 constexpr size_t kAtoms = 4 + Pickle::kSmallInts;  // None, False, True, (), then the ints
 }  // namespace
 
-Value* Pickle::atom(Kind k, int64_t i, uint64_t offset) {
-  if (!atoms_) {
-    charge(kAtoms * sizeof(Value), offset);
-    atoms_ = std::make_unique<Value[]>(kAtoms);
-    for (size_t n = 0; n < kAtoms; ++n) {
-      Value& v = atoms_[n];
-      v.shared = true;
-      v.offset = offset;
-      v.kind = n == 0 ? Kind::None : n < 3 ? Kind::Bool : n == 3 ? Kind::Tuple : Kind::Int;
-      v.b = n == 2;
-      v.i = n >= 4 ? static_cast<int64_t>(n - 4) : 0;
-    }
-  }
-  switch (k) {
-    case Kind::None: return &atoms_[0];
-    case Kind::Bool: return &atoms_[i ? 2 : 1];
-    case Kind::Tuple: return &atoms_[3];
-    default: return &atoms_[4 + static_cast<size_t>(i)];
+void Pickle::make_atoms(uint64_t offset) {
+  charge(kAtoms * sizeof(Value), offset);
+  atoms_ = std::make_unique<Value[]>(kAtoms);
+  for (size_t n = 0; n < kAtoms; ++n) {
+    Value& v = atoms_[n];
+    v.shared = true;
+    v.offset = offset;
+    v.kind = n == 0 ? Kind::None : n < 3 ? Kind::Bool : n == 3 ? Kind::Tuple : Kind::Int;
+    v.b = n == 2;
+    v.i = n >= 4 ? static_cast<int64_t>(n - 4) : 0;
   }
 }
 
-Value* Pickle::shared_tuple(std::vector<Value*>& items, uint64_t offset) {
-  std::string key(reinterpret_cast<const char*>(items.data()), items.size() * sizeof(Value*));
+bool Pickle::TupleKey::operator==(const TupleKey& o) const {
+  return n == o.n && std::equal(items, items + n, o.items);
+}
+
+size_t Pickle::TupleHash::operator()(const TupleKey& k) const {
+  uint64_t h = k.n;
+  for (size_t i = 0; i < k.n; ++i)
+    h = (h ^ reinterpret_cast<uintptr_t>(k.items[i])) * 0x9e3779b97f4a7c15ull;
+  return static_cast<size_t>(h ^ (h >> 29));
+}
+
+Value* Pickle::shared_tuple(Value* const* items, size_t n, uint64_t offset) {
+  TupleKey key{};
+  std::copy(items, items + n, key.items);
+  key.n = n;
   auto it = tuples_.find(key);
   if (it != tuples_.end()) return it->second;
-  charge(key.size() + 64, offset);  // the map's entry
+  charge(n * sizeof(Value*) + 64, offset);  // the map's entry
   Value* t = make(Kind::Tuple, offset);
-  charge_items(items.size(), offset);
-  t->items = std::move(items);
+  charge_items(n, offset);
+  t->items.assign(items, items + n);
   t->shared = true;
-  tuples_.emplace(std::move(key), t);
+  tuples_.emplace(key, t);
   return t;
 }
 

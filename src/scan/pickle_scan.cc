@@ -10,6 +10,7 @@
 //      callables.h) and make each call, recorded with its arguments.
 #include "pickle_scan.h"
 
+#include <array>
 #include <cctype>
 #include <cstdio>
 #include <optional>
@@ -53,10 +54,17 @@ namespace {
 
 // The opcodes torch's weights_only Unpickler implements; any other is
 // "Unsupported operand".
+constexpr std::array<bool, 256> weights_only_table() {
+  std::array<bool, 256> t{};
+  const char* ops = "(.NJKMGXU)t]}aesuhjqrcRbQ\x80\x81\x85\x86\x87\x88\x89\x8a\x8f";
+  for (const char* c = ops; *c; ++c) t[static_cast<unsigned char>(*c)] = true;
+  return t;
+}
+
 bool weights_only_opcode(uint8_t op) {
-  static const std::string ops = std::string("(.NJKMGXU)t]}aesuhjqrcRbQ") +
-                                 "\x80\x81\x85\x86\x87\x88\x89\x8a\x8f";
-  return ops.find(static_cast<char>(op)) != std::string::npos;
+  // A table, as every opcode of every pickle is asked about.
+  static constexpr std::array<bool, 256> table = weights_only_table();
+  return table[op];
 }
 
 // Text for a value in a finding: short, one line, every byte printable.
@@ -173,11 +181,14 @@ class Scanner : public PickleObserver {
 
   bool ran_anything = false;
 
+  // Every opcode comes here: the findings are built out of line.
   void opcode(uint8_t op, uint64_t offset) override {
-    if (!weights_only_opcode(op))
-      refuse("opcode " + opcode_name(op), "torch.load(weights_only=True) refuses opcode " +
-                                                  opcode_name(op) + " (it implements protocol 2's subset)",
-             offset);
+    if (!weights_only_opcode(op)) refuse_opcode(op, offset);
+  }
+  __attribute__((noinline)) void refuse_opcode(uint8_t op, uint64_t offset) {
+    refuse("opcode " + opcode_name(op), "torch.load(weights_only=True) refuses opcode " +
+                                            opcode_name(op) + " (it implements protocol 2's subset)",
+           offset);
   }
 
   void global(uint8_t op, const std::string& module, const std::string& name,
@@ -205,8 +216,8 @@ class Scanner : public PickleObserver {
   void call(uint8_t op, const Value* callable, const Value* args, const Value* result,
             uint64_t offset) override {
     ran_anything = true;
-    std::string call_text = opcode_name(op) + " calls ";
     if (!callable || callable->kind != Kind::Global) {
+      std::string call_text = opcode_name(op) + " calls ";
       bool computed = callable && callable->kind == Kind::Object;
       std::string what = computed ? "a value the pickle built, " + renderer_.render(callable)
                                   : "a " + kind_name(callable) + ", which Python refuses to call";
@@ -222,7 +233,7 @@ class Scanner : public PickleObserver {
       made_by_allowlist_.insert(result);
       return;
     }
-    std::string text = call_text + c.name + renderer_.render(args);
+    std::string text = opcode_name(op) + " calls " + c.name + renderer_.render(args);
     if (c.name == kGetattr) {
       std::string attribute = class_attribute(args);
       if (!attribute.empty()) {
@@ -298,17 +309,20 @@ class Scanner : public PickleObserver {
   }
 
   void memo_put(uint8_t op, uint64_t key, bool replaced, uint64_t offset) override {
-    if (replaced)
-      report(Severity::Warning, "memo-overwrite", "", offset,
-             opcode_name(op) + " writes memo slot " + std::to_string(key) +
-                 " a second time: Python resolves the later value, a scanner that numbers "
-                 "the memo differently sees another; pickle.dump never does this",
-             true);
+    if (replaced) memo_overwrite(op, key, offset);
+  }
+  __attribute__((noinline)) void memo_overwrite(uint8_t op, uint64_t key, uint64_t offset) {
+    report(Severity::Warning, "memo-overwrite", "", offset,
+           opcode_name(op) + " writes memo slot " + std::to_string(key) +
+               " a second time: Python resolves the later value, a scanner that numbers "
+               "the memo differently sees another; pickle.dump never does this",
+           true);
   }
 
   // What is remembered by address: a released value's slot may come back
   // as another value, which no allowlisted call made.
   void released(const Value* v) override {
+    if (v == last_global_) last_global_ = nullptr;
     made_by_allowlist_.erase(v);
     setstate_.erase(v);
   }
@@ -376,6 +390,14 @@ class Scanner : public PickleObserver {
   }
 
   const Classified& classified(const Value* global) {
+    // Most calls are of the one memoized global just called before.
+    if (global == last_global_) return *last_classified_;
+    const Classified& c = lookup(global);
+    last_global_ = global;
+    last_classified_ = &c;  // the map's nodes stay put
+    return c;
+  }
+  const Classified& lookup(const Value* global) {
     auto it = names_.find(global->s);
     if (it != names_.end()) return it->second;
     // Not seen through global(): cannot happen for values the interpreter
@@ -426,6 +448,8 @@ class Scanner : public PickleObserver {
   FindingSink& sink_;
   Renderer renderer_;
   std::unordered_map<std::string, Classified> names_;
+  const Value* last_global_ = nullptr;  // classified()'s last answer
+  const Classified* last_classified_ = nullptr;
   std::unordered_set<const Value*> made_by_allowlist_;
   std::unordered_map<const Value*, std::pair<std::string, std::string>> setstate_;
   std::map<std::string, Finding> folded_;

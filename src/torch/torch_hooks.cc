@@ -2,6 +2,8 @@
 
 #include "tensor_layout.h"
 
+#include <map>
+
 #include "ptscope/error.h"
 #include "ptscope/limits.h"
 
@@ -29,6 +31,7 @@ std::vector<int64_t> need_ints(const Value* v, const char* what, uint64_t at) {
                     " dimensions, more than " + std::to_string(limits::kMaxTensorDims),
                 at);
   std::vector<int64_t> out;
+  out.reserve(v->items.size());
   for (const Value* x : v->items) out.push_back(need_int(x, what, at));
   return out;
 }
@@ -42,8 +45,8 @@ std::string short_name(const std::string& global, const char* module) {
 
 int TorchHooks::declare_storage(const std::string& key, DType dtype, uint64_t numel,
                                 const std::string& location, uint64_t at) {
-  auto it = by_key_.find(key);
-  if (it != by_key_.end()) {
+  auto [it, fresh] = by_key_.emplace(key, static_cast<int>(storages.size()));
+  if (!fresh) {
     const StorageDecl& s = storages[static_cast<size_t>(it->second)];
     if (s.dtype != dtype || s.numel != numel)
       throw Error("storage '" + key + "' is declared twice with different types or sizes",
@@ -51,11 +54,27 @@ int TorchHooks::declare_storage(const std::string& key, DType dtype, uint64_t nu
     return it->second;
   }
   // Bounded in bytes, so numel * itemsize cannot overflow wherever it is used.
-  if (numel > kMaxNumel / dtype_size(dtype))
+  if (numel > kMaxNumel / dtype_size(dtype)) {
+    by_key_.erase(it);
     throw Error("storage '" + key + "' declares an absurd size", at);
+  }
   storages.push_back({key, dtype, numel, location, at});
-  by_key_[key] = static_cast<int>(storages.size() - 1);
-  return by_key_[key];
+  return it->second;
+}
+
+// The dtype of a storage class, nullopt when it is none torch defines.
+std::optional<DType> TorchHooks::storage_dtype(const Value* type) {
+  if (!last_class_.empty() && type->s == last_class_) return last_dtype_;
+  std::string cls = short_name(type->s, "torch");
+  std::optional<DType> dtype = dtype_from_storage_class(cls);
+  if (!dtype && (cls == "UntypedStorage" || cls == "storage.UntypedStorage" ||
+                 type->s == "torch.storage.UntypedStorage"))
+    dtype = DType::UInt8;
+  if (dtype) {
+    last_class_ = type->s;
+    last_dtype_ = *dtype;
+  }
+  return dtype;
 }
 
 void TorchHooks::expect(size_t n) {
@@ -65,9 +84,9 @@ void TorchHooks::expect(size_t n) {
 }
 
 void TorchHooks::parsed() {
-  std::map<std::string, int>().swap(by_key_);
+  std::unordered_map<std::string, int>().swap(by_key_);
+  std::vector<StorageRef>().swap(refs);  // only rebuild calls read them
   storages.shrink_to_fit();
-  refs.shrink_to_fit();
   tensors.shrink_to_fit();
 }
 
@@ -89,11 +108,7 @@ Value* TorchHooks::persistent_load(Pickle& p, Value* pid) {
   const Value* location = pid->items[3];
   if (type->kind != Kind::Global || key->kind != Kind::Str || location->kind != Kind::Str)
     throw Error("storage reference has the wrong field types", at);
-  std::string cls = short_name(type->s, "torch");
-  std::optional<DType> dtype = dtype_from_storage_class(cls);
-  if (!dtype && (cls == "UntypedStorage" || cls == "storage.UntypedStorage" ||
-                 type->s == "torch.storage.UntypedStorage"))
-    dtype = DType::UInt8;
+  std::optional<DType> dtype = storage_dtype(type);
   if (!dtype) throw Error("unknown storage type '" + type->s + "'", at);
   int64_t numel = need_int(pid->items[4], "storage size", at);
   if (numel < 0) throw Error("storage '" + key->s + "' has a negative size", at);
@@ -297,6 +312,9 @@ Value* TorchHooks::rebuild_sparse(Pickle& p, Value* args, uint64_t at) {
 Value* TorchHooks::call(Pickle& p, Value* callable, Value* args) {
   if (callable->kind != Kind::Global) return nullptr;
   const std::string& f = callable->s;
+  // Every name below is in torch._utils or torch._tensor: most calls
+  // (OrderedDict, a module's classes) are decided by this one comparison.
+  if (f.compare(0, 7, "torch._") != 0) return nullptr;
   uint64_t at = callable->offset;
   if (f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor")
     return make_tensor(p, args, 4, nullptr, at);

@@ -3,8 +3,9 @@
 // hooks record these in tables instead of building anything.
 #pragma once
 
-#include <map>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ptscope/checkpoint.h"
@@ -36,16 +37,16 @@ class TorchHooks : public PickleHooks {
   Value* call(Pickle& p, Value* callable, Value* args) override;
 
   std::vector<StorageDecl> storages;
-  std::vector<StorageRef> refs;
+  std::vector<StorageRef> refs;  // what each Storage value stands for; emptied by parsed()
   std::vector<Tensor> tensors;  // name, group and role are filled in later; emptied once walked
 
   // Room for n tensors and storages, when the container tells how many to
   // expect: the tables then never double, which was their peak.
   void expect(size_t n);
 
-  // The pickle is parsed: no storage is declared any more, so the key index
-  // goes and the tables give back their spare capacity before the walk,
-  // when memory peaks.
+  // The pickle is parsed: no storage is declared and no tensor rebuilt any
+  // more, so the key index and the references go and the tables give back
+  // their spare capacity before the walk, when memory peaks.
   void parsed();
 
  private:
@@ -57,8 +58,14 @@ class TorchHooks : public PickleHooks {
   int declare_storage(const std::string& key, DType dtype, uint64_t numel,
                       const std::string& location, uint64_t at);
 
+  std::optional<DType> storage_dtype(const Value* type);
+
   Flavor flavor_;
-  std::map<std::string, int> by_key_;
+  std::unordered_map<std::string, int> by_key_;
+  // The last storage class named and its dtype: a checkpoint's storages
+  // are mostly of one or two classes, each looked up by name otherwise.
+  std::string last_class_;
+  DType last_dtype_ = DType::UInt8;
   int rebuild_nesting_ = 0;  // _rebuild_from_type_v2 calls being unwrapped
 };
 
