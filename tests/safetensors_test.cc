@@ -363,6 +363,16 @@ TEST(SafetensorsErrors, Tensors) {
        "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
       {"negative offset", one_tensor("F32", "[2]", "[-1,8]", d8),
        "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
+      // As safetensors' serde_json reads a usize: an exponent or a value
+      // of 2**64 makes a float, not an integer.
+      {"size with an exponent", one_tensor("F32", "[2e0]", "[0,8]", d8),
+       "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
+      {"offset with an exponent", one_tensor("F32", "[2]", "[0,8e0]", d8),
+       "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
+      {"offset 2**64", one_tensor("F32", "[2]", "[0,18446744073709551616]", d8),
+       "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
+      {"size -0", one_tensor("F32", "[-0]", "[0,0]", d8),
+       "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
       {"numel overflows", one_tensor("U8", "[4294967296,4294967296,4]", "[0,8]", d8),
        "m.safetensors: safetensors tensor 'w' numel overflows at byte 8"},
       {"size 2**64-1", one_tensor("U8", "[18446744073709551615]", "[0,8]", d8),
