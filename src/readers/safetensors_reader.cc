@@ -90,12 +90,12 @@ class SafetensorsReader : public Reader {
           c.metadata[m.key] = m.type == JsonType::String ? std::move(m.value) : json_dump(text, m.text);
         return;
       }
-      c.tensors.push_back(read_tensor(text, entry, data_bytes));
+      c.tensors.push_back(read_tensor(text, entry, data_bytes));  // takes the name
       Tensor& t = c.tensors.back();
       uint64_t begin = entry.data_offsets.uints[0];
       extents.emplace_back(begin, begin + t.nbytes());
       Storage s;
-      s.key = name;
+      s.key = t.name;
       s.dtype = t.dtype;
       s.nbytes = t.nbytes();
       s.file_offset = base + begin;
@@ -159,7 +159,6 @@ class SafetensorsReader : public Reader {
     if (shape.type != JsonType::Array || offs.type != JsonType::Array || offs.items != 2)
       throw Error("safetensors tensor '" + name + "' has a malformed shape or data_offsets", 8);
     Tensor t;
-    t.name = name;
     t.dtype = *dtype;
     // Bound the product of the nonzero sizes, in bytes: it bounds numel,
     // nbytes and the strides, even when a zero size makes numel 0.
@@ -185,6 +184,7 @@ class SafetensorsReader : public Reader {
       throw Error("safetensors tensor '" + name + "' has " + std::to_string(end - begin) +
                       " bytes for " + std::to_string(t.nbytes()) + " bytes of elements",
                   8);
+    t.name = std::move(entry.name);  // the entry's last use of it
     return t;
   }
 };
