@@ -18,7 +18,11 @@
 // entry, the reader's own (not an object, nesting over
 // limits::kMaxSafetensorsDepth, an array over limits::kMaxTensorDims items)
 // or the one the callback throws, is held back until the whole text has
-// proved to be JSON, and no entry is handed on after it.
+// proved to be JSON, and no entry is handed on after it. Entries are handed
+// on as they are read, before the rest is checked: a caller keeps nothing
+// from them that it cannot drop when the call throws. A NUL byte is no
+// whitespace (nlohmann took one outside a string for the end of the text;
+// serde_json refuses it, and so does this reader).
 #pragma once
 
 #include <cstdint>
