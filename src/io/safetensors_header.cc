@@ -6,7 +6,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <optional>
 
 #include <nlohmann/json.hpp>
