@@ -320,6 +320,16 @@ TEST(SafetensorsErrors, InvalidJsonPointsAtTheByte) {
   }
 }
 
+// After the root only spaces, tabs and line ends, as serde_json (the
+// safetensors library's parser) has it: nlohmann took a NUL byte for the
+// end of the text, so a NUL-padded header used to be read.
+TEST(SafetensorsErrors, NulPaddingIsNotWhitespace) {
+  std::string header = R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})";
+  EXPECT_EQ("m.safetensors: safetensors header is not valid JSON at byte " + std::to_string(8 + header.size()),
+            read_error(safetensors_bytes(header + std::string(3, '\0'), "x")));
+  EXPECT_EQ("no error", read_error(safetensors_bytes(header + " \t\r\n", "x")));
+}
+
 TEST(SafetensorsErrors, Tensors) {
   struct Case {
     const char* name;
@@ -363,6 +373,16 @@ TEST(SafetensorsErrors, Tensors) {
        "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
       {"negative offset", one_tensor("F32", "[2]", "[-1,8]", d8),
        "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
+      // As safetensors' serde_json reads a usize: an exponent or a value
+      // of 2**64 makes a float, not an integer.
+      {"size with an exponent", one_tensor("F32", "[2e0]", "[0,8]", d8),
+       "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
+      {"offset with an exponent", one_tensor("F32", "[2]", "[0,8e0]", d8),
+       "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
+      {"offset 2**64", one_tensor("F32", "[2]", "[0,18446744073709551616]", d8),
+       "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
+      {"size -0", one_tensor("F32", "[-0]", "[0,0]", d8),
+       "m.safetensors: safetensors tensor 'w' is not a non-negative integer at byte 8"},
       {"numel overflows", one_tensor("U8", "[4294967296,4294967296,4]", "[0,8]", d8),
        "m.safetensors: safetensors tensor 'w' numel overflows at byte 8"},
       {"size 2**64-1", one_tensor("U8", "[18446744073709551615]", "[0,8]", d8),
@@ -383,7 +403,7 @@ TEST(SafetensorsErrors, Tensors) {
 }
 
 TEST(SafetensorsErrors, DeepNesting) {
-  // 16 levels are fine; the 17th is refused before nlohmann builds anything.
+  // 16 levels are fine; the 17th is refused at its bracket, even in a text cut short.
   std::string ok = R"({"__metadata__":{"a":)" + std::string(14, '[') + std::string(14, ']') + "}}";
   EXPECT_EQ("no error", read_error(safetensors_bytes(ok, "")));
   std::string deep = R"({"__metadata__":{"a":)" + std::string(100000, '[');

@@ -2,30 +2,30 @@
 // (padded with spaces), then the tensor bytes. The JSON maps each name to
 // {"dtype", "shape", "data_offsets": [begin, end]} relative to the data
 // start, plus an optional "__metadata__" map of strings.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <functional>
 #include <numeric>
 #include <unordered_set>
 
-#include "json_entries.h"
 #include "ptscope/error.h"
 #include "ptscope/limits.h"
 #include "reader.h"
 #include "region_labels.h"
+#include "safetensors_header.h"
 #include "tensor_layout.h"
 
 namespace ptscope {
 namespace {
 
-using json = nlohmann::json;
 constexpr uint64_t kMaxHeader = limits::kMaxSafetensorsHeader;
 constexpr int kMaxDepth = limits::kMaxSafetensorsDepth;
 
 uint64_t header_length(const ByteSource& src) { return src.read_u64(0, "safetensors header length"); }
 
-// Rejects deep nesting before nlohmann builds (and later destroys) it recursively.
+// Deep nesting, at the first bracket too deep even where the text is no
+// JSON at all: this reader's first complaint, before any other the header
+// earns. Over a JSON text of at most kMaxDepth levels it finds nothing, so
+// it runs only once the parse has failed, to choose the message.
 void check_depth(const std::string& json) {
   int depth = 0;
   bool in_string = false;
@@ -47,9 +47,10 @@ void check_depth(const std::string& json) {
   }
 }
 
-uint64_t json_uint(const json& v, const std::string& what) {
-  if (!v.is_number_unsigned()) throw Error("safetensors tensor '" + what + "' is not a non-negative integer", 8);
-  return v.get<uint64_t>();
+// Item i of a shape or data_offsets array (i < items).
+uint64_t json_uint(const HeaderNumbers& n, size_t i, const std::string& what) {
+  if (i >= n.uints.size()) throw Error("safetensors tensor '" + what + "' is not a non-negative integer", 8);
+  return n.uints[i];
 }
 
 class SafetensorsReader : public Reader {
@@ -70,7 +71,6 @@ class SafetensorsReader : public Reader {
                       std::to_string(kMaxHeader) + "-byte limit",
                   0);
     std::string text = src.read_string(8, n, "safetensors header");
-    check_depth(text);
 
     Checkpoint c;
     c.format = Format::Safetensors;
@@ -79,28 +79,36 @@ class SafetensorsReader : public Reader {
     uint64_t base = 8 + n, data_bytes = src.size() - base;
     std::unordered_set<std::string> names;
     std::vector<std::pair<uint64_t, uint64_t>> extents;  // data_offsets, per tensor
-    for_each_json_entry(text, 8, [&](const std::string& name, json& entry) {
+    auto add = [&](HeaderEntry& entry) {
+      const std::string& name = entry.name;
       if (!names.insert(name).second)
         throw Error("safetensors header names '" + name + "' twice", 8);
       if (name == "__metadata__") {
-        if (!entry.is_object()) throw Error("safetensors __metadata__ is not an object", 8);
-        for (const auto& [k, v] : entry.items())
-          c.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
+        if (entry.type != JsonType::Object) throw Error("safetensors __metadata__ is not an object", 8);
+        // A repeated key: the last counts, as in a JSON map.
+        for (MetadataItem& m : entry.metadata)
+          c.metadata[m.key] = m.type == JsonType::String ? std::move(m.value) : json_dump(text, m.text);
         return;
       }
-      c.tensors.push_back(read_tensor(name, entry, data_bytes));
+      c.tensors.push_back(read_tensor(text, entry, data_bytes));  // takes the name
       Tensor& t = c.tensors.back();
-      uint64_t begin = json_uint(entry["data_offsets"][0], name);
+      uint64_t begin = entry.data_offsets.uints[0];
       extents.emplace_back(begin, begin + t.nbytes());
       Storage s;
-      s.key = name;
+      s.key = t.name;
       s.dtype = t.dtype;
       s.nbytes = t.nbytes();
       s.file_offset = base + begin;
       c.storages.push_back(s);
       t.storage = static_cast<int>(c.storages.size() - 1);
       c.regions.push_back({base + begin, s.nbytes, label::kTensorData, t.storage});
-    });
+    };
+    try {
+      for_each_header_entry(text, 8, add);
+    } catch (const Error&) {
+      check_depth(text);
+      throw;
+    }
     check_tiling(c.tensors, extents, data_bytes);
     return c;
   }
@@ -138,26 +146,26 @@ class SafetensorsReader : public Reader {
                   8);
   }
 
-  static Tensor read_tensor(const std::string& name, json& entry,
-                            uint64_t data_bytes) {
-    if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
-        !entry.contains("data_offsets"))
+  static Tensor read_tensor(std::string_view text, HeaderEntry& entry, uint64_t data_bytes) {
+    const std::string& name = entry.name;
+    if (entry.type != JsonType::Object || entry.dtype_type == JsonType::Absent ||
+        entry.shape.type == JsonType::Absent || entry.data_offsets.type == JsonType::Absent)
       throw Error("safetensors tensor '" + name + "' lacks dtype, shape or data_offsets", 8);
-    const json& dt = entry["dtype"];
-    auto dtype = dt.is_string() ? dtype_from_safetensors(dt.get<std::string>()) : std::nullopt;
-    if (!dtype) throw Error("safetensors tensor '" + name + "' has an unknown dtype " + dt.dump(), 8);
-    const auto& shape = entry["shape"];
-    const auto& offs = entry["data_offsets"];
-    if (!shape.is_array() || !offs.is_array() || offs.size() != 2)
+    auto dtype = entry.dtype_type == JsonType::String ? dtype_from_safetensors(entry.dtype) : std::nullopt;
+    if (!dtype)
+      throw Error("safetensors tensor '" + name + "' has an unknown dtype " + json_dump(text, entry.dtype_text), 8);
+    const HeaderNumbers& shape = entry.shape;
+    const HeaderNumbers& offs = entry.data_offsets;
+    if (shape.type != JsonType::Array || offs.type != JsonType::Array || offs.items != 2)
       throw Error("safetensors tensor '" + name + "' has a malformed shape or data_offsets", 8);
     Tensor t;
-    t.name = name;
     t.dtype = *dtype;
     // Bound the product of the nonzero sizes, in bytes: it bounds numel,
     // nbytes and the strides, even when a zero size makes numel 0.
     uint64_t numel = 1, span = 1, limit = (uint64_t{1} << 62) / dtype_size(*dtype);
-    for (const auto& d : shape) {
-      uint64_t v = json_uint(d, name);
+    t.shape.reserve(shape.items);
+    for (size_t i = 0; i < shape.items; ++i) {
+      uint64_t v = json_uint(shape, i, name);
       if (v > 1 && span > limit / v)
         throw Error("safetensors tensor '" + name + "' numel overflows", 8);
       span *= std::max<uint64_t>(v, 1);
@@ -166,7 +174,7 @@ class SafetensorsReader : public Reader {
     }
     t.stride = contiguous_strides(t.shape);
     t.numel = numel;
-    uint64_t begin = json_uint(offs[0], name), end = json_uint(offs[1], name);
+    uint64_t begin = json_uint(offs, 0, name), end = json_uint(offs, 1, name);
     if (begin > end || end > data_bytes)
       throw Error("safetensors tensor '" + name + "' data_offsets [" + std::to_string(begin) +
                       ", " + std::to_string(end) + "] lie outside the " +
@@ -176,6 +184,7 @@ class SafetensorsReader : public Reader {
       throw Error("safetensors tensor '" + name + "' has " + std::to_string(end - begin) +
                       " bytes for " + std::to_string(t.nbytes()) + " bytes of elements",
                   8);
+    t.name = std::move(entry.name);  // the entry's last use of it
     return t;
   }
 };

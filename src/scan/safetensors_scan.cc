@@ -7,13 +7,13 @@
 //   {"__metadata__": {str: str}, NAME: {"dtype", "shape", "data_offsets": [b, e]}}
 //   the data_offsets, sorted, tile [0, data size) with no hole and no overlap
 #include <algorithm>
-#include <nlohmann/json.hpp>
+#include <map>
 
 #include "file_scan.h"
-#include "json_entries.h"
 #include "ptscope/dtype.h"
 #include "ptscope/error.h"
 #include "ptscope/limits.h"
+#include "safetensors_header.h"
 
 namespace ptscope {
 namespace {
@@ -42,49 +42,60 @@ std::string scan_safetensors(FileScan& f, const Place& where) {
   }
   uint64_t data_size = where.src.size() - 8 - n;
   std::vector<std::pair<uint64_t, uint64_t>> spans;
-  auto entry = [&](const std::string& name, nlohmann::json& v) {
+  // Findings wait for the parse: a text that is no JSON says only that.
+  std::vector<std::string> findings;
+  auto entry = [&](HeaderEntry& v) {
+    const std::string& name = v.name;
     if (name == "__metadata__") {
-      if (!v.is_object()) {
-        strict(f, where, "__metadata__ is not an object");
+      if (v.type != JsonType::Object) {
+        findings.push_back("__metadata__ is not an object");
         return;
       }
-      for (auto m = v.begin(); m != v.end(); ++m)
-        if (!m.value().is_string()) strict(f, where, "__metadata__ value '" + m.key() + "' is not a string");
+      // A JSON map: each key once, its last value, in key order.
+      std::map<std::string_view, bool> is_string;
+      for (const MetadataItem& m : v.metadata) is_string[m.key] = m.type == JsonType::String;
+      for (const auto& [key, string] : is_string)
+        if (!string) findings.push_back("__metadata__ value '" + std::string(key) + "' is not a string");
       return;
     }
-    if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets") ||
-        !v["dtype"].is_string() || !v["shape"].is_array() || !v["data_offsets"].is_array() ||
-        v["data_offsets"].size() != 2 || !v["data_offsets"][0].is_number_unsigned() ||
-        !v["data_offsets"][1].is_number_unsigned()) {
-      strict(f, where, "tensor '" + name + "' lacks a string dtype, a shape or two data_offsets");
+    const HeaderNumbers& offs = v.data_offsets;
+    if (v.type != JsonType::Object || v.dtype_type != JsonType::String || v.shape.type != JsonType::Array ||
+        offs.type != JsonType::Array || offs.items != 2 || !offs.all_unsigned()) {
+      findings.push_back("tensor '" + name + "' lacks a string dtype, a shape or two data_offsets");
       return;
     }
-    uint64_t b = v["data_offsets"][0].get<uint64_t>(), e = v["data_offsets"][1].get<uint64_t>();
+    uint64_t b = offs.uints[0], e = offs.uints[1];
     if (e < b || e > data_size) {
-      strict(f, where, "tensor '" + name + "' has data_offsets outside the data");
+      findings.push_back("tensor '" + name + "' has data_offsets outside the data");
       return;
     }
-    auto dtype = dtype_from_safetensors(v["dtype"].get<std::string>());
+    auto dtype = dtype_from_safetensors(v.dtype);
     uint64_t numel = 1;
-    bool shape_ok = true;
-    for (const auto& d : v["shape"]) {
-      if (!d.is_number_unsigned() || (d.get<uint64_t>() && numel > (1ull << 62) / d.get<uint64_t>())) {
+    bool shape_ok = v.shape.all_unsigned();
+    for (uint64_t d : v.shape.uints) {
+      if (d && numel > (1ull << 62) / d) {
         shape_ok = false;
         break;
       }
-      numel *= d.get<uint64_t>();
+      numel *= d;
     }
-    if (!shape_ok) strict(f, where, "tensor '" + name + "' has a malformed shape");
+    if (!shape_ok) findings.push_back("tensor '" + name + "' has a malformed shape");
     else if (dtype && numel * dtype_size(*dtype) != e - b)
-      strict(f, where, "tensor '" + name + "' spans " + std::to_string(e - b) + " bytes, its shape needs " +
-                           std::to_string(numel * dtype_size(*dtype)));
+      findings.push_back("tensor '" + name + "' spans " + std::to_string(e - b) + " bytes, its shape needs " +
+                         std::to_string(numel * dtype_size(*dtype)));
     spans.emplace_back(b, e);
   };
-  // One entry at a time, linear in the header (io/json_entries.h).
+  // One entry at a time, linear in the header (io/safetensors_header.h).
+  std::string text = where.src.read_string(8, n, "safetensors header");
   try {
-    for_each_json_entry(where.src.read_string(8, n, "safetensors header"), 8, entry);
+    for_each_header_entry(text, 8, entry);
   } catch (const Error& e) {
-    // Syntax and nesting are the library's rules; the array bound is ours
+    if (e.message() == "safetensors header is not valid JSON") {
+      strict(f, where, e.message());
+      return format;
+    }
+    for (const std::string& what : findings) strict(f, where, what);
+    // Nesting is the library's rule; the array bound is ours
     // (limits::kMaxTensorDims), which the library does not have.
     if (e.message().find("items") != std::string::npos)
       f.note(Severity::Info, "not-scanned", where.record, where.at(8),
@@ -93,6 +104,7 @@ std::string scan_safetensors(FileScan& f, const Place& where) {
       strict(f, where, e.message());
     return format;
   }
+  for (const std::string& what : findings) strict(f, where, what);
   std::sort(spans.begin(), spans.end());
   uint64_t at = 0;
   for (const auto& [b, e] : spans) {
