@@ -4,7 +4,6 @@
 #include <map>
 #include <set>
 #include <tuple>
-#include <unordered_map>
 
 namespace ptscope {
 namespace {
@@ -78,7 +77,7 @@ Diff diff_models(const Model& a, const Model& b, ValueOracle* values) {
   d.totals = totals(d.ia.summary, d.ib.summary, d.ia.checkpoint.file_bytes, d.ib.checkpoint.file_bytes);
 
   auto sa = sites(a), sb = sites(b);
-  std::unordered_map<std::string, size_t> in_b;
+  std::map<std::string, size_t> in_b;  // names from the files: no hash a file could flood
   for (size_t i = 0; i < sb.size(); ++i) in_b[sb[i].first] = i;
   std::vector<bool> b_paired(sb.size(), false);
   std::vector<size_t> a_left;  // indices into sa without a same-named tensor in b
@@ -127,7 +126,7 @@ Diff diff_models(const Model& a, const Model& b, ValueOracle* values) {
         best = &m, best_votes = v;
     if (!best) break;
     auto [pa, pb] = *best;
-    std::unordered_map<std::string, size_t> b_at;
+    std::map<std::string, size_t> b_at;
     for (size_t k = 0; k < b_left.size(); ++k) b_at[sb[b_left[k]].first] = k;
     std::vector<bool> taken(b_left.size(), false);
     std::vector<size_t> a_rest;

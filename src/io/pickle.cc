@@ -13,6 +13,7 @@
 #include "memo_reads.h"
 #include "pickle_cursor.h"
 #include "ptscope/error.h"
+#include "keyed_hash.h"
 
 namespace ptscope {
 
@@ -559,14 +560,14 @@ class Unpickler {
   static constexpr uint64_t kHeldEntry = 48;  // a hash map node and its bucket
   std::vector<uint64_t> memo_dense_;  // a bit per key below memo_bits_
   size_t memo_bits_ = 0;
-  std::unordered_set<uint64_t> memo_sparse_;
+  std::unordered_set<uint64_t, KeyedHash> memo_sparse_;
   static constexpr uint64_t kLowKeys = 256;
   Value* held_low_[kLowKeys] = {};
-  std::unordered_map<uint64_t, Value*> memo_held_;  // keys from kLowKeys up
+  std::unordered_map<uint64_t, Value*, KeyedHash> memo_held_;  // keys from kLowKeys up
   uint64_t memo_count_ = 0;
   MemoReads read_;         // the memo keys some GET reads
   std::vector<Value*> dropped_;  // references given up by the opcode running
-  std::unordered_map<std::string, bool> seen_globals_;
+  std::unordered_map<std::string, bool, KeyedHash> seen_globals_;
 };
 
 std::unique_ptr<Pickle> Pickle::parse(const ByteSource& src, uint64_t begin,

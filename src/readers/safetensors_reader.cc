@@ -13,6 +13,7 @@
 #include "region_labels.h"
 #include "safetensors_header.h"
 #include "tensor_layout.h"
+#include "keyed_hash.h"
 
 namespace ptscope {
 namespace {
@@ -77,7 +78,7 @@ class SafetensorsReader : public Reader {
     c.roles_known = true;  // a flat name -> tensor map, like a state_dict
     c.regions.push_back({0, 8 + n, label::kSafetensorsHeader, -1});
     uint64_t base = 8 + n, data_bytes = src.size() - base;
-    std::unordered_set<std::string> names;
+    std::unordered_set<std::string, KeyedHash> names;
     std::vector<std::pair<uint64_t, uint64_t>> extents;  // data_offsets, per tensor
     auto add = [&](HeaderEntry& entry) {
       const std::string& name = entry.name;

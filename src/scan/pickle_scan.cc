@@ -22,6 +22,7 @@
 #include "callables.h"
 #include "pickle.h"
 #include "ptscope/error.h"
+#include "keyed_hash.h"
 
 namespace ptscope {
 
@@ -447,7 +448,7 @@ class Scanner : public PickleObserver {
   const PickleSite& site_;
   FindingSink& sink_;
   Renderer renderer_;
-  std::unordered_map<std::string, Classified> names_;
+  std::unordered_map<std::string, Classified, KeyedHash> names_;
   const Value* last_global_ = nullptr;  // classified()'s last answer
   const Classified* last_classified_ = nullptr;
   std::unordered_set<const Value*> made_by_allowlist_;

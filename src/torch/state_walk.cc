@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "ptscope/error.h"
+#include "keyed_hash.h"
 
 namespace ptscope {
 namespace {
@@ -265,7 +266,7 @@ class Walker {
       else if (k->s == "_non_persistent_buffers_set" && !np) np = v;
       else if (k->s == "_packed_params" && !packed) packed = v;
     }
-    std::unordered_set<std::string> transient;
+    std::unordered_set<std::string, KeyedHash> transient;
     if (np) {
       step(np->items.size(), np);
       for (const Value* k : np->items) transient.insert(key_text(k));

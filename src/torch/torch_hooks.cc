@@ -84,7 +84,7 @@ void TorchHooks::expect(size_t n) {
 }
 
 void TorchHooks::parsed() {
-  std::unordered_map<std::string, int>().swap(by_key_);
+  decltype(by_key_)().swap(by_key_);
   std::vector<StorageRef>().swap(refs);  // only rebuild calls read them
   storages.shrink_to_fit();
   tensors.shrink_to_fit();

@@ -10,6 +10,7 @@
 
 #include "ptscope/checkpoint.h"
 #include "pickle.h"
+#include "keyed_hash.h"
 
 namespace ptscope {
 
@@ -61,7 +62,7 @@ class TorchHooks : public PickleHooks {
   std::optional<DType> storage_dtype(const Value* type);
 
   Flavor flavor_;
-  std::unordered_map<std::string, int> by_key_;
+  std::unordered_map<std::string, int, KeyedHash> by_key_;  // keys from the file
   // The last storage class named and its dtype: a checkpoint's storages
   // are mostly of one or two classes, each looked up by name otherwise.
   std::string last_class_;
