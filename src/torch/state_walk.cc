@@ -430,10 +430,24 @@ WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
   // trainers' group keys have no dots.
   // Keys as views: a string key's own text, other keys' text kept aside
   // (a state_dict's keys are its tensors' names: no second copy of them).
+  bool loose = false, only_tensors = root->kind == Kind::Dict;
+  if (root->kind == Kind::Dict)
+    for (size_t i = 1; i < root->items.size(); i += 2) {
+      bool tensor = root->items[i]->kind == Kind::Tensor;
+      loose = loose || tensor;
+      only_tensors = only_tensors && tensor;
+    }
+  Whole whole = root->kind == Kind::Dict ? whole_kind(root) : Whole::Checkpoint;
+  // A dict of tensors alone (a state_dict) holds nothing nested: no table of
+  // its keys is needed to say so.
+  if (root->kind != Kind::Dict || out.tensors.empty() || (only_tensors && whole == Whole::Checkpoint)) {
+    out.state_dict = loose;
+    return out;
+  }
   std::map<std::string_view, const Value*> values;
   std::deque<std::string> other_keys;
   std::vector<std::string_view> top_keys;  // per root pair
-  bool loose = false, dotted_loose = false;
+  bool dotted_loose = false;
   if (root->kind == Kind::Dict)
     for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
       const Value* k = root->items[i];
@@ -441,14 +455,12 @@ WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
       top_keys.push_back(key);
       values.emplace(key, root->items[i + 1]);
       if (root->items[i + 1]->kind != Kind::Tensor) continue;
-      loose = true;
       dotted_loose = dotted_loose || key.find('.') != std::string_view::npos;
     }
   auto value_of = [&](const std::string& key) -> const Value* {
     auto it = values.find(key);
     return it == values.end() ? nullptr : it->second;
   };
-  Whole whole = root->kind == Kind::Dict ? whole_kind(root) : Whole::Checkpoint;
   auto group_of = [&](size_t entry) {
     size_t top = walker.top_of()[entry];
     return top == Walker::kNoTop || top >= top_keys.size() ? std::string_view() : top_keys[top];
