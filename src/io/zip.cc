@@ -97,11 +97,16 @@ void read_end_records(const ByteSource& src, ZipArchive& zip, uint64_t& count) {
 void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e) {
   // One read usually covers header, name and extra field (torch's padding
   // is under 64 bytes); a second only when they are longer.
-  uint64_t want = std::min<uint64_t>(kLocalBytes + 512, zip.cd_offset - e.header_offset);
+  // The read goes to the stack and covers about what the central entry
+  // predicts: an archive of 100k records reads each header once, small.
+  char buf[kLocalBytes + 512];
+  uint64_t want = std::min<uint64_t>({kLocalBytes + std::min<uint64_t>(e.name.size() + 128, 512),
+                                      zip.cd_offset - e.header_offset});
   if (want < kLocalBytes)
     throw Error("zip: local header of '" + e.name + "' runs into the central directory",
                 e.header_offset);
-  std::string h = src.read_string(e.header_offset, want, "zip local header");
+  src.read(e.header_offset, buf, static_cast<size_t>(want), "zip local header");
+  std::string_view h(buf, static_cast<size_t>(want));
   if (u32(h, 0) != kLocalSig)
     throw Error("zip: bad local header signature for '" + e.name + "'", e.header_offset);
   uint16_t flags = u16(h, 6);
@@ -238,6 +243,16 @@ ZipArchive read_zip(const ByteSource& src) {
     return zip.entries[a].name < zip.entries[b].name;
   });
   return zip;
+}
+
+std::vector<uint32_t> ZipArchive::first_of_names() const {
+  std::vector<uint32_t> first(entries.size());
+  // by_name is stable: a run of one name starts with its first entry.
+  for (size_t k = 0; k < by_name.size(); ++k)
+    first[by_name[k]] = k > 0 && entries[by_name[k]].name == entries[by_name[k - 1]].name
+                            ? first[by_name[k - 1]]
+                            : by_name[k];
+  return first;
 }
 
 const ZipEntry* ZipArchive::find(std::string_view rel) const {

@@ -54,6 +54,9 @@ struct ZipArchive {
   // The entry named prefix + rel, or nullptr; the first in central order
   // when names repeat.
   const ZipEntry* find(std::string_view rel) const;
+  // Per entry, the index of the entry find() gives for its name: its own,
+  // unless an earlier entry has the same name.
+  std::vector<uint32_t> first_of_names() const;
   // rel name of an entry (its name without the prefix).
   std::string rel(const ZipEntry& e) const { return e.name.substr(prefix.size()); }
 };

@@ -18,12 +18,12 @@ namespace {
 
 constexpr uint64_t kMaxMetadataRecord = 256;
 
-bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
-bool ends_with(const std::string& s, const std::string& t) {
-  return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool ends_with(std::string_view s, std::string_view t) {
+  return s.size() >= t.size() && s.substr(s.size() - t.size()) == t;
 }
 
-bool is_metadata_record(const std::string& rel) {
+bool is_metadata_record(std::string_view rel) {
   return rel == "version" || rel == ".data/version" || rel == "byteorder" ||
          rel == ".format_version" || rel == ".storage_alignment" ||
          rel == ".data/serialization_id";
@@ -92,11 +92,12 @@ class ZipReader : public Reader {
       if (is_metadata_record(rel) && e.size <= kMaxMetadataRecord && e.method == 0)
         c.metadata[rel] = trim(src.read_string(e.data_offset, e.size, "metadata record"));
     }
+    // A record's storage is the one its name finds (the first record of
+    // that name, as add_storages found it).
+    std::vector<uint32_t> first = zip.first_of_names();
     add_zip_regions(zip, c.regions, [&](const ZipEntry& e) {
-      // A record's storage is the one its name finds (the first record of
-      // that name, as add_storages found it).
-      const ZipEntry* found = zip.find(zip.rel(e));
-      return label(zip.rel(e), storage_of[static_cast<size_t>(found - zip.entries.data())]);
+      size_t i = static_cast<size_t>(&e - zip.entries.data());
+      return label(std::string_view(e.name).substr(zip.prefix.size()), storage_of[first[i]]);
     });
     return c;
   }
@@ -133,7 +134,7 @@ class ZipReader : public Reader {
     return index;
   }
 
-  static Region label(const std::string& rel, int storage) {
+  static Region label(std::string_view rel, int storage) {
     if (storage >= 0) return {0, 0, label::kTensorData, storage};
     if (starts_with(rel, "data/")) return {0, 0, label::kUnusedStorage, -1};
     if (rel == "data.pkl") return {0, 0, label::kPickle, -1};
