@@ -82,6 +82,13 @@ class HeaderParser {
   }
 
   void root() {
+    members(&entry_.name, [&] { entry(); });
+  }
+
+  // `{"key": value, ...}` at p_: each key read into *key, then on_value()
+  // with p_ at its value.
+  template <class F>
+  void members(std::string* key, F&& on_value) {
     ++p_;
     space();
     if (p_ != end_ && *p_ == '}') {
@@ -90,11 +97,11 @@ class HeaderParser {
     }
     do {
       if (p_ == end_ || *p_ != '"') syntax(p_);
-      string(&entry_.name);
+      string(key);
       space();
       expect(':');
       space();
-      entry();
+      on_value();
     } while (more('}'));
   }
 
@@ -124,21 +131,11 @@ class HeaderParser {
 
   // An entry's object, level 2: its members that a safetensors reader asks
   // for are kept, the others checked.
-  void object(Members members) {
-    ++p_;
-    space();
-    if (p_ != end_ && *p_ == '}') {
-      ++p_;
-      return;
-    }
-    do {
-      if (p_ == end_ || *p_ != '"') syntax(p_);
-      if (members == Members::Metadata) {
+  void object(Members kind) {
+    members(&key_, [&] {
+      if (kind == Members::Metadata) {
         MetadataItem& m = entry_.metadata.emplace_back();
-        string(&m.key);
-        space();
-        expect(':');
-        space();
+        m.key = key_;
         const char* start = p_;
         if (p_ != end_ && *p_ == '"') {
           string(&m.value);
@@ -147,12 +144,8 @@ class HeaderParser {
           m.type = value(3);
         }
         m.text = {offset(start), offset(p_)};
-        continue;
+        return;
       }
-      string(&key_);
-      space();
-      expect(':');
-      space();
       std::string_view key = key_;
       if (key == "dtype") {
         const char* start = p_;
@@ -171,7 +164,7 @@ class HeaderParser {
       } else {
         value(3);
       }
-    } while (more('}'));
+    });
   }
 
   static void reset(HeaderNumbers& n) {
