@@ -136,27 +136,12 @@ class HeaderParser {
       if (kind == Members::Metadata) {
         MetadataItem& m = entry_.metadata.emplace_back();
         m.key = key_;
-        const char* start = p_;
-        if (p_ != end_ && *p_ == '"') {
-          string(&m.value);
-          m.type = JsonType::String;
-        } else {
-          m.type = value(3);
-        }
-        m.text = {offset(start), offset(p_)};
+        m.type = string_or_value(&m.value, &m.text);
         return;
       }
       std::string_view key = key_;
       if (key == "dtype") {
-        const char* start = p_;
-        entry_.dtype.clear();
-        if (p_ != end_ && *p_ == '"') {
-          string(&entry_.dtype);
-          entry_.dtype_type = JsonType::String;
-        } else {
-          entry_.dtype_type = value(3);
-        }
-        entry_.dtype_text = {offset(start), offset(p_)};
+        entry_.dtype_type = string_or_value(&entry_.dtype, &entry_.dtype_text);
       } else if (key == "shape") {
         numbers(entry_.shape);
       } else if (key == "data_offsets") {
@@ -165,6 +150,18 @@ class HeaderParser {
         value(3);
       }
     });
+  }
+
+  // A level-3 value: a string's text into *out ("" for anything else, which
+  // is only checked), its span into *text.
+  JsonType string_or_value(std::string* out, JsonSpan* text) {
+    const char* start = p_;
+    out->clear();
+    JsonType type = JsonType::String;
+    if (p_ != end_ && *p_ == '"') string(out);
+    else type = value(3);
+    *text = {offset(start), offset(p_)};
+    return type;
   }
 
   static void reset(HeaderNumbers& n) {
