@@ -43,13 +43,14 @@ std::unique_ptr<TorchPickle> parse_record(const ByteSource& src, const ZipEntry&
 }
 
 // A state_dict has about one tensor per data/ record. Never more than the
-// pickle could describe (each tensor takes tens of its bytes), so an archive
-// of many empty records reserves nothing its pickle does not pay for.
+// pickle's bytes in the file could describe (torch's pickler spends over 64
+// on each tensor), so neither many empty records nor a deflated record's
+// declared size makes us reserve what the file does not hold.
 size_t expected_tensors(const ZipArchive& zip, const ZipEntry& pkl) {
   size_t records = 0;
   for (const ZipEntry& e : zip.entries)
     if (std::string_view(e.name).substr(zip.prefix.size()).substr(0, 5) == "data/") ++records;
-  return static_cast<size_t>(std::min<uint64_t>(records, pkl.size / 32));
+  return static_cast<size_t>(std::min<uint64_t>(records, std::min(pkl.size, pkl.compressed_size) / 64));
 }
 
 class ZipReader : public Reader {
