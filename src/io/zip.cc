@@ -255,12 +255,12 @@ std::vector<uint32_t> ZipArchive::first_of_names() const {
   return first;
 }
 
-const ZipEntry* ZipArchive::find(std::string_view rel) const {
+const ZipEntry* ZipArchive::find(std::string_view wanted) const {
   // Every name starts with the prefix: compare what follows it.
-  auto tail = [&](uint32_t i) { return std::string_view(entries[i].name).substr(prefix.size()); };
-  auto it = std::lower_bound(by_name.begin(), by_name.end(), rel,
+  auto tail = [&](uint32_t i) { return rel(entries[i]); };
+  auto it = std::lower_bound(by_name.begin(), by_name.end(), wanted,
                              [&](uint32_t i, std::string_view r) { return tail(i) < r; });
-  return it != by_name.end() && tail(*it) == rel ? &entries[*it] : nullptr;
+  return it != by_name.end() && tail(*it) == wanted ? &entries[*it] : nullptr;
 }
 
 InflateBudget::InflateBudget(uint64_t file_bytes)

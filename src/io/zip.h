@@ -57,8 +57,8 @@ struct ZipArchive {
   // Per entry, the index of the entry find() gives for its name: its own,
   // unless an earlier entry has the same name.
   std::vector<uint32_t> first_of_names() const;
-  // rel name of an entry (its name without the prefix).
-  std::string rel(const ZipEntry& e) const { return e.name.substr(prefix.size()); }
+  // rel name of an entry (its name without the prefix), a view of its name.
+  std::string_view rel(const ZipEntry& e) const { return std::string_view(e.name).substr(prefix.size()); }
 };
 
 bool looks_like_zip(const ByteSource& src);

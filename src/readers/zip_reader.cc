@@ -49,7 +49,7 @@ std::unique_ptr<TorchPickle> parse_record(const ByteSource& src, const ZipEntry&
 size_t expected_tensors(const ZipArchive& zip, const ZipEntry& pkl) {
   size_t records = 0;
   for (const ZipEntry& e : zip.entries)
-    if (std::string_view(e.name).substr(zip.prefix.size()).substr(0, 5) == "data/") ++records;
+    if (starts_with(zip.rel(e), "data/")) ++records;
   return static_cast<size_t>(std::min<uint64_t>(records, std::min(pkl.size, pkl.compressed_size) / 64));
 }
 
@@ -65,7 +65,7 @@ class ZipReader : public Reader {
     InflateBudget budget(src.size());
     ClassDecls decls;
     for (const ZipEntry& e : zip.entries) {
-      std::string module = code_module_name(zip.rel(e));
+      std::string module = code_module_name(std::string(zip.rel(e)));
       if (!module.empty()) {
         script = true;
         parse_class_decls(module, read_zip_record(src, e, limits::kMaxCodeRecord, budget), decls);
@@ -89,16 +89,16 @@ class ZipReader : public Reader {
       adopt_tensors(*k, none, c.constants);
     }
     for (const ZipEntry& e : zip.entries) {
-      std::string rel = zip.rel(e);
+      std::string_view rel = zip.rel(e);
       if (is_metadata_record(rel) && e.size <= kMaxMetadataRecord && e.method == 0)
-        c.metadata[rel] = trim(src.read_string(e.data_offset, e.size, "metadata record"));
+        c.metadata[std::string(rel)] = trim(src.read_string(e.data_offset, e.size, "metadata record"));
     }
     // A record's storage is the one its name finds (the first record of
     // that name, as add_storages found it).
     std::vector<uint32_t> first = zip.first_of_names();
     add_zip_regions(zip, c.regions, [&](const ZipEntry& e) {
       size_t i = static_cast<size_t>(&e - zip.entries.data());
-      return label(std::string_view(e.name).substr(zip.prefix.size()), storage_of[first[i]]);
+      return label(zip.rel(e), storage_of[first[i]]);
     });
     return c;
   }
