@@ -54,16 +54,21 @@ std::vector<const Tensor*> model_entries(const Checkpoint& c) {
   return out;
 }
 
-std::vector<bool> first_views(const std::vector<const Tensor*>& entries) {
-  // Most tensors are the only view of their storage: only entries that
-  // share one are compared, by sorting their positions (no copies of
-  // shapes; 100k entries once took a set of 100k keys).
-  std::vector<bool> first(entries.size(), true);
+std::vector<uint32_t> views_per_storage(const std::vector<const Tensor*>& entries) {
   int top = -1;
   for (const Tensor* t : entries) top = std::max(top, t->storage);
   std::vector<uint32_t> views(static_cast<size_t>(top + 1), 0);
   for (const Tensor* t : entries)
     if (t->storage >= 0 && views[static_cast<size_t>(t->storage)] < 2) ++views[static_cast<size_t>(t->storage)];
+  return views;
+}
+
+std::vector<bool> first_views(const std::vector<const Tensor*>& entries) {
+  // Most tensors are the only view of their storage: only entries that
+  // share one are compared, by sorting their positions (no copies of
+  // shapes; 100k entries once took a set of 100k keys).
+  std::vector<bool> first(entries.size(), true);
+  std::vector<uint32_t> views = views_per_storage(entries);
   std::vector<size_t> shared;
   for (size_t i = 0; i < entries.size(); ++i)
     if (entries[i]->storage >= 0 && views[static_cast<size_t>(entries[i]->storage)] > 1) shared.push_back(i);

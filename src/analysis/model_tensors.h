@@ -36,6 +36,9 @@ std::vector<const Tensor*> model_entries(const Checkpoint& c);
 std::vector<const Tensor*> group_entries(const Checkpoint& c, const std::string& group);
 // Each view once, first name kept. Entries without data stay, each counted.
 std::vector<const Tensor*> unique_views(const std::vector<const Tensor*>& entries);
+// Per storage index, how many of the entries view it, counted up to 2 (so:
+// unused, one view, or shared); as long as the largest index they use.
+std::vector<uint32_t> views_per_storage(const std::vector<const Tensor*>& entries);
 // Per entry, whether it is the first of its view (unique_views' choice):
 // what a caller that walks the entries itself needs.
 std::vector<bool> first_views(const std::vector<const Tensor*>& entries);

@@ -53,8 +53,8 @@ Summary summarize(const Checkpoint& c) {
   all.reserve(c.tensors.size());
   for (const Tensor& t : c.tensors) all.push_back(&t);
   std::vector<bool> first = first_views(all);
+  std::vector<uint32_t> views = views_per_storage(all);
   std::vector<bool> counted(c.storages.size(), false);
-  std::vector<uint32_t> views(c.storages.size(), 0);  // entries per storage, up to 2
   std::map<DType, Count> dtypes;
   for (size_t i = 0; i < c.tensors.size(); ++i) {
     const Tensor& t = c.tensors[i];
@@ -68,7 +68,6 @@ Summary summarize(const Checkpoint& c) {
         s.storage_bytes += c.storages[k].nbytes;
       }
     });
-    if (t.storage >= 0 && views[static_cast<size_t>(t.storage)] < 2) ++views[static_cast<size_t>(t.storage)];
   }
   for (const auto& [dtype, n] : dtypes) {
     Count& named = s.dtypes[dtype_name(dtype)];
