@@ -126,10 +126,7 @@ void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e
     far_name = src.read_string(e.header_offset + kLocalBytes, name_len, "zip local name");
     local_name = far_name;
   }
-  if (local_name != e.name) {
-    e.local_name_differs = true;
-    e.local_name = std::string(local_name);
-  }
+  if (local_name != e.name) e.local_name = std::string(local_name);
   uint64_t local_size = u32(h, 22), local_comp = u32(h, 18);
   bool zip64 = local_size == 0xffffffffu || local_comp == 0xffffffffu;
   e.padding_bytes = parse_extra(extra, {&local_size, &local_comp, nullptr},

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,8 +40,7 @@ struct ZipEntry {
   uint64_t central_offset = 0;  // this entry's central directory record
   // The local header's spelling of the name, kept only where it differs
   // (torch never looks): a 100k-record archive need not hold every name twice.
-  bool local_name_differs = false;
-  std::string local_name;       // "" unless local_name_differs
+  std::optional<std::string> local_name;
 };
 
 struct ZipArchive {

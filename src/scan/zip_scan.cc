@@ -160,9 +160,9 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
   std::vector<const ZipEntry*> by_offset;
   for (const ZipEntry& e : zip.entries) {
     by_offset.push_back(&e);
-    if (e.local_name_differs)
+    if (e.local_name)
       f.note(Severity::Warning, "zip-name-mismatch", where.name(e.name), where.at(e.header_offset),
-             "the local header names '" + one_line(e.local_name) + "', the central directory '" +
+             "the local header names '" + one_line(*e.local_name) + "', the central directory '" +
                  one_line(e.name) + "': Python's zipfile refuses the record, torch reads it by the central name");
     if (e.flags & 0x1)
       f.note(Severity::Warning, "zip-flags", where.name(e.name), where.at(e.central_offset),
