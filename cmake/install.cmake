@@ -20,7 +20,7 @@ file(RELATIVE_PATH plugin_from_bin
 target_compile_definitions(ptscope_backend PRIVATE PTSCOPE_PLUGIN_DIR_FROM_BIN="${plugin_from_bin}")
 
 # ptscope::ptscope: load_checkpoint (readers, and below them torch_format,
-# io, model) and summarize/estimate (analysis). Static libraries carry their
+# scan, io, model) and summarize/estimate (analysis). Static libraries carry their
 # link order in the exported targets.
 add_library(ptscope_library INTERFACE)
 target_link_libraries(ptscope_library INTERFACE ptscope_readers ptscope_analysis)
@@ -35,7 +35,7 @@ if(TARGET ptscope_torch)
   install(TARGETS ptscope_torch LIBRARY DESTINATION ${PTSCOPE_PLUGIN_INSTALL_DIR})
 endif()
 
-install(TARGETS ptscope_library ptscope_readers ptscope_torch_format ptscope_io
+install(TARGETS ptscope_library ptscope_readers ptscope_torch_format ptscope_scan ptscope_io
                 ptscope_analysis ptscope_model
   EXPORT ptscope-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})

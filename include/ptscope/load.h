@@ -9,6 +9,7 @@
 
 #include "ptscope/checkpoint.h"
 #include "ptscope/model_config.h"
+#include "ptscope/scan.h"
 
 namespace ptscope {
 
@@ -72,5 +73,12 @@ struct Model {
 // config.json is read into `config`; one that cannot be read is a line in
 // `config_problem`, never an error.
 Model load_model(const std::string& path);
+
+// load_model(path) and scan_file(path, options) into `safety`, which is set
+// even when reading throws. A single checkpoint file is opened once and its
+// object pickle interpreted once for both (what `inspect` does); the
+// results are those of the two calls.
+Model load_model_scanned(const std::string& path, ScanResult& safety,
+                         const ScanOptions& options = {});
 
 }  // namespace ptscope

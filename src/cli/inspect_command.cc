@@ -98,28 +98,32 @@ bool answer_is_no(const InspectedFile& f) {
 }
 
 // The verdict of the least safe file: scan's reading, metadata only.
+void add_safety(InspectedFile& f, ScanResult r) {
+  if (!f.safety || !r.error.empty() || (f.safety->error.empty() && r.verdict > f.safety->verdict))
+    f.safety = std::move(r);
+}
 void add_safety(InspectedFile& f, const std::vector<std::string>& files) {
-  for (ScanResult& r : scan_paths(files))
-    if (!f.safety || !r.error.empty() || (f.safety->error.empty() && r.verdict > f.safety->verdict))
-      f.safety = std::move(r);
+  for (ScanResult& r : scan_paths(files)) add_safety(f, std::move(r));
 }
 
 InspectedFile inspect_one(const std::string& path, const InspectViews& views) {
-  InspectedFile f{path, std::nullopt, "", std::nullopt};
+  InspectedFile f;
+  f.path = path;
   auto start = std::chrono::steady_clock::now();
-  // A single file is scanned before it is read, so that the scan's value
-  // graph and the checkpoint are never in memory together; a folder's
-  // files are known once it is read.
+  // A single file is scanned as it is read, one pass over its object
+  // pickle for both; a folder's files are known once it is read.
   std::error_code ec;
   bool one_file = std::filesystem::is_regular_file(path, ec);
-  if (one_file) add_safety(f, {path});
+  ScanResult safety;
   try {
-    f.inspection = inspect(load_model(path), views);
+    f.inspection = inspect(one_file ? load_model_scanned(path, safety) : load_model(path), views);
   } catch (const Error& e) {
+    if (one_file) add_safety(f, std::move(safety));
     f.error = e.describe();
     spdlog::error("{}", f.error);
     return f;
   }
+  if (one_file) add_safety(f, std::move(safety));
   // The rest: a folder's files, or the shards a single index file names.
   std::vector<std::string> files;
   for (const InspectedPart& part : f.inspection->parts)

@@ -26,7 +26,7 @@ class LegacyReader : public Reader {
  public:
   bool accepts(const ByteSource&) const override { return true; }
 
-  Checkpoint read(const ByteSource& src, const RootVisitor& visit) const override {
+  Checkpoint read(const ByteSource& src, const RootVisitor& visit, ZipShare*) const override {
     uint64_t size = src.size();
     if (size == 0) throw Error("file is empty", 0);
     uint8_t first = 0;

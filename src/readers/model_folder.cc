@@ -12,6 +12,9 @@
 #include "deepspeed_folder.h"
 #include "ptscope/error.h"
 #include "ptscope/load.h"
+#include "reader.h"
+#include "scan_source.h"
+#include "zip_share.h"
 
 namespace ptscope {
 namespace {
@@ -166,6 +169,28 @@ Model load_model(const std::string& path) {
   std::error_code ec;
   std::string dir = fs::is_directory(path, ec) ? path : fs::path(files.index_file).parent_path().string();
   m.config = read_model_config(dir, &m.config_problem);
+  return m;
+}
+
+Model load_model_scanned(const std::string& path, ScanResult& safety, const ScanOptions& options) {
+  std::error_code ec;
+  std::unique_ptr<ByteSource> src;
+  if (fs::is_regular_file(path, ec) && !is_index(path)) {
+    try {
+      src = open_file(path);
+    } catch (const Error&) {
+      // scan_file says why, as the read below does
+    }
+  }
+  if (!src) {
+    safety = scan_file(path, options);
+    return load_model(path);
+  }
+  ZipShare share;
+  safety = scan_source(*src, path, options, &share);
+  Model m;
+  m.path = path;
+  m.files.push_back(read_checkpoint(*src, path, RootVisitor{}, &share));
   return m;
 }
 

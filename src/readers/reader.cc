@@ -9,13 +9,14 @@
 
 namespace ptscope {
 
-Checkpoint read_checkpoint(const ByteSource& src, const std::string& path, const RootVisitor& visit) {
+Checkpoint read_checkpoint(const ByteSource& src, const std::string& path, const RootVisitor& visit,
+                           ZipShare* share) {
   static const std::unique_ptr<Reader> readers[] = {
       make_zip_reader(), make_safetensors_reader(), make_legacy_reader()};
   try {
     for (const auto& r : readers) {
       if (!r->accepts(src)) continue;
-      Checkpoint c = r->read(src, visit);
+      Checkpoint c = r->read(src, visit, share);
       c.path = path;
       c.file_bytes = src.size();
       classify_roles(c);

@@ -15,6 +15,7 @@
 namespace ptscope {
 
 struct Value;
+class ZipShare;
 
 // Sees the root of a torch file's object pickle (data.pkl, or the legacy
 // format's object pickle) while it is alive, for folder readers that need
@@ -28,8 +29,10 @@ class Reader {
   virtual bool accepts(const ByteSource& src) const = 0;
   // Fills storages, tensors, regions, groups and globals; throws Error.
   // `visit`, when set, is shown the object pickle's root (torch files only).
-  virtual Checkpoint read(const ByteSource& src, const RootVisitor& visit) const = 0;
-  Checkpoint read(const ByteSource& src) const { return read(src, RootVisitor{}); }
+  // `share`, when set, holds what a scan of these bytes already read
+  // (zip_share.h; torch zip files only).
+  virtual Checkpoint read(const ByteSource& src, const RootVisitor& visit, ZipShare* share) const = 0;
+  Checkpoint read(const ByteSource& src) const { return read(src, RootVisitor{}, nullptr); }
 };
 
 std::unique_ptr<Reader> make_zip_reader();          // torch.save zip and TorchScript
@@ -38,7 +41,7 @@ std::unique_ptr<Reader> make_legacy_reader();
 
 // Picks the reader, reads, and classifies roles. Errors name `path`.
 Checkpoint read_checkpoint(const ByteSource& src, const std::string& path,
-                           const RootVisitor& visit = {});
+                           const RootVisitor& visit = {}, ZipShare* share = nullptr);
 // load_checkpoint (ptscope/load.h), showing `visit` the object pickle's root.
 Checkpoint load_checkpoint(const std::string& path, const RootVisitor& visit);
 

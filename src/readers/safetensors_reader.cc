@@ -65,7 +65,7 @@ class SafetensorsReader : public Reader {
     return brace == '{';
   }
 
-  Checkpoint read(const ByteSource& src, const RootVisitor&) const override {
+  Checkpoint read(const ByteSource& src, const RootVisitor&, ZipShare*) const override {
     uint64_t n = header_length(src);
     if (n > kMaxHeader)
       throw Error("safetensors header of " + std::to_string(n) + " bytes is over the " +

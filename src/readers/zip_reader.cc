@@ -4,6 +4,7 @@
 // classes, deflated), debug pickles and constants.pkl with constants/KEY.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string_view>
 
 #include "ptscope/error.h"
@@ -12,6 +13,7 @@
 #include "torch_pickle.h"
 #include "torchscript_code.h"
 #include "region_labels.h"
+#include "zip_share.h"
 
 namespace ptscope {
 namespace {
@@ -42,23 +44,13 @@ std::unique_ptr<TorchPickle> parse_record(const ByteSource& src, const ZipEntry&
                             TorchHooks::Flavor::Zip, decls, expected_tensors);
 }
 
-// A state_dict has about one tensor per data/ record. Never more than the
-// pickle's bytes in the file could describe (torch's pickler spends over 64
-// on each tensor), so neither many empty records nor a deflated record's
-// declared size makes us reserve what the file does not hold.
-size_t expected_tensors(const ZipArchive& zip, const ZipEntry& pkl) {
-  size_t records = 0;
-  for (const ZipEntry& e : zip.entries)
-    if (starts_with(zip.rel(e), "data/")) ++records;
-  return static_cast<size_t>(std::min<uint64_t>(records, std::min(pkl.size, pkl.compressed_size) / 64));
-}
-
 class ZipReader : public Reader {
  public:
   bool accepts(const ByteSource& src) const override { return looks_like_zip(src); }
 
-  Checkpoint read(const ByteSource& src, const RootVisitor& visit) const override {
-    ZipArchive zip = read_zip(src);
+  Checkpoint read(const ByteSource& src, const RootVisitor& visit, ZipShare* share) const override {
+    std::optional<ZipArchive> scanned = share ? share->take_archive() : std::nullopt;
+    ZipArchive zip = scanned ? std::move(*scanned) : read_zip(src);
     const ZipEntry* pkl = zip.find("data.pkl");
     if (!pkl) throw Error("zip archive has no data.pkl record: not a torch checkpoint", 0);
     bool script = zip.find("constants.pkl") != nullptr;
@@ -74,7 +66,9 @@ class ZipReader : public Reader {
 
     Checkpoint c;
     c.format = script ? Format::TorchScript : Format::TorchZip;
-    auto state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr, budget,
+    auto state = share ? share->take_pickle(zip, *pkl) : nullptr;
+    if (state) walk_torch_pickle(*state, pickle_begin(*pkl), script ? &decls : nullptr);
+    else state = parse_record(src, *pkl, "data.pkl", script ? &decls : nullptr, budget,
                               expected_tensors(zip, *pkl));
     if (visit) visit(*state->pickle->root());
     state->pickle.reset();  // the walk named what the graph held

@@ -9,6 +9,7 @@
 
 #include "byte_source.h"
 #include "pickle_scan.h"
+#include "pickle_tap.h"
 #include "ptscope/scan.h"
 
 namespace ptscope {
@@ -26,23 +27,29 @@ struct Place {
     return in_file ? std::optional<uint64_t>(base + offset) : std::nullopt;
   }
   std::string name(const std::string& inner) const { return record.empty() ? inner : record + " > " + inner; }
+  // The file itself, not a part of it or bytes found inside it.
+  bool whole_file() const { return in_file && base == 0 && depth == 0 && record.empty(); }
 };
 
 class FileScan : public FindingSink {
  public:
-  FileScan(const std::string& path, ScanResult& result, const ScanOptions& options)
-      : path_(path), result_(result), options_(options) {}
+  FileScan(const std::string& path, ScanResult& result, const ScanOptions& options,
+           PickleTap* tap = nullptr)
+      : path_(path), result_(result), options_(options), tap_(tap) {}
 
   void add(Finding f) override { result_.findings.push_back(std::move(f)); }
   void note(Severity s, const std::string& kind, const std::string& record,
             std::optional<uint64_t> offset, const std::string& detail);
   const ScanOptions& options() const { return options_; }
   const std::string& path() const { return path_; }
+  // A reader sharing the pass over the file's object pickle, or nullptr.
+  PickleTap* tap() const { return tap_; }
 
   // Scans the pickle at [begin, end) of `where`; `reader` says who unpickles
-  // it ("torch.load", "nothing"). Listed in the result's pickles.
+  // it ("torch.load", "nothing"). Listed in the result's pickles. `along`:
+  // a reader's hooks to run beside the scan's (pickle_scan.h).
   PickleScan pickle(const Place& where, uint64_t begin, uint64_t end, const std::string& record,
-                    const std::string& reader);
+                    const std::string& reader, ReadAlong* along = nullptr);
   // Forgets the last pickle and its findings: bytes that turned out not to
   // be a pickle at all (torch.load fails on them before anything runs).
   void drop_last_pickle();
@@ -51,6 +58,7 @@ class FileScan : public FindingSink {
   std::string path_;
   ScanResult& result_;
   const ScanOptions& options_;
+  PickleTap* tap_;
   std::map<std::string, size_t> per_kind_;
   std::pair<size_t, size_t> last_mark_{0, 0};  // pickles, findings before the last pickle
   static constexpr int kMaxNestingDepth = 4;

@@ -68,6 +68,19 @@ bool weights_only_opcode(uint8_t op) {
   return table[op];
 }
 
+// An allowlisted tensor rebuild: the scan keeps the call without its
+// arguments (ScanHooks::call).
+bool drops_args(const Value* callable) {
+  return callable->kind == Kind::Global && callable->s.rfind("torch._utils._rebuild_", 0) == 0 &&
+         weights_only_allows(callable->s);
+}
+
+// A value a call made, as the scan's own hooks make it: an opaque Object,
+// or a reader's typed value (ReadAlong) that carries the call that made it.
+bool made_by_call(const Value* v) {
+  return v && (v->kind == Kind::Object || ((v->kind == Kind::Tensor || v->kind == Kind::Storage) && v->callable));
+}
+
 // Text for a value in a finding: short, one line, every byte printable.
 class Renderer {
  public:
@@ -138,13 +151,17 @@ class Renderer {
       case Kind::Set: return items(v->items, depth, "{", "}", 1);
       case Kind::Dict: return items(v->items, depth, "{", "}", 2);
       case Kind::Global: return text(v->s);
-      case Kind::Object:
-        put(v->callable, depth + 1);
-        if (v->args) return items(v->args->items, depth, "(", ")", 1);
-        return text("(...)");
-      case Kind::Tensor: return text("<tensor>");
-      case Kind::Storage: return text("<storage>");
+      case Kind::Object: return call(v, depth);
+      case Kind::Tensor: return v->callable ? call(v, depth) : text("<tensor>");
+      case Kind::Storage: return v->callable ? call(v, depth) : text("<storage>");
     }
+  }
+  // The arguments of an allowlisted tensor rebuild are left out, kept or
+  // not (ScanHooks::call).
+  void call(const Value* v, size_t depth) {
+    put(v->callable, depth + 1);
+    if (v->args && !(v->callable && drops_args(v->callable))) return items(v->args->items, depth, "(", ")", 1);
+    text("(...)");
   }
   std::string out_;
 };
@@ -154,10 +171,13 @@ class ScanHooks : public PickleHooks {
  public:
   std::vector<std::string> keys;
   Value* persistent_load(Pickle& p, Value* pid) override {
-    // torch.save: ('storage', storage_type, key, location, numel)
+    note_key(pid);
+    return p.make(Kind::Storage, pid->offset);
+  }
+  // torch.save: ('storage', storage_type, key, location, numel)
+  void note_key(const Value* pid) {
     if (pid->kind == Kind::Tuple && pid->items.size() >= 3 && pid->items[2]->kind == Kind::Str)
       keys.push_back(pid->items[2]->s);
-    return p.make(Kind::Storage, pid->offset);
   }
   // An allowlisted tensor rebuild is seen by the scanner as it is called;
   // its arguments (storage, shape, stride, hooks) say nothing a later
@@ -166,14 +186,47 @@ class ScanHooks : public PickleHooks {
   // the end of a state_dict (~7 MB of 21k tensors). Findings render it as
   // "torch._utils._rebuild_tensor_v2(...)".
   Value* call(Pickle& p, Value* callable, Value* args) override {
-    if (callable->kind != Kind::Global || callable->s.rfind("torch._utils._rebuild_", 0) != 0 ||
-        !weights_only_allows(callable->s))
-      return nullptr;
+    if (!drops_args(callable)) return nullptr;
     Value* o = p.make(Kind::Object, args ? args->offset : callable->offset);
     o->callable = callable;
     Pickle::hold(callable);
     return o;
   }
+};
+
+// The scan's hooks with a reader's beside them (ReadAlong): the graph is
+// the reader's, as its own parse would build it. What the reader's hooks
+// make in place of an opaque object remembers the call, and its arguments
+// unless the scan's hooks would drop them; where they make nothing, the
+// opaque object keeps its arguments, and the renderer leaves out those the
+// scan's hooks would have dropped. The scanner sees and renders the same
+// calls either way.
+class TeeHooks : public PickleHooks {
+ public:
+  TeeHooks(ScanHooks& scan, PickleHooks& reader) : scan_(scan), reader_(reader) {}
+  Value* persistent_load(Pickle& p, Value* pid) override {
+    scan_.note_key(pid);
+    return reader_.persistent_load(p, pid);
+  }
+  Value* call(Pickle& p, Value* callable, Value* args) override {
+    Value* v = reader_.call(p, callable, args);
+    if (!v) return nullptr;
+    // A value the interpreter already held would carry two calls: give up
+    // the shared pass rather than guess what the scan would have seen.
+    if (v->callable || v->args || (v->kind != Kind::Tensor && v->kind != Kind::Storage))
+      throw Error("a reader's hook returned a value the scan cannot follow", callable->offset);
+    v->callable = callable;
+    Pickle::hold(callable);
+    if (args && !drops_args(callable)) {
+      v->args = args;
+      Pickle::hold(args);
+    }
+    return v;
+  }
+
+ private:
+  ScanHooks& scan_;
+  PickleHooks& reader_;
 };
 
 class Scanner : public PickleObserver {
@@ -233,7 +286,7 @@ class Scanner : public PickleObserver {
     ran_anything = true;
     if (!callable || callable->kind != Kind::Global) {
       std::string call_text = opcode_name(op) + " calls ";
-      bool computed = callable && callable->kind == Kind::Object;
+      bool computed = made_by_call(callable);
       std::string what = computed ? "a value the pickle built, " + renderer_.render(callable)
                                   : "a " + kind_name(callable) + ", which Python refuses to call";
       report(computed ? Severity::Dangerous : Severity::Warning, "call", "", offset,
@@ -274,9 +327,8 @@ class Scanner : public PickleObserver {
 
   void build(const Value* target, const Value* state, uint64_t offset) override {
     ran_anything = true;
-    std::string cls = target && target->kind == Kind::Object && target->callable
-                          ? renderer_.render(target->callable)
-                          : kind_name(target);
+    std::string cls = made_by_call(target) && target->callable ? renderer_.render(target->callable)
+                                                              : kind_name(target);
     if (!made_by_allowlist_.count(target))
       refuse("BUILD " + cls, "torch.load(weights_only=True) refuses BUILD on " + cls, offset);
     // BUILD calls target.__setstate__ when the object has one: a dict state
@@ -302,8 +354,8 @@ class Scanner : public PickleObserver {
         if (key->s == "__setstate__") setstate_[target] = {value_name, renderer_.render(value)};
       }
     }
-    if (state_dicts(state).empty() && state && state->kind != Kind::None && target &&
-        target->kind == Kind::Object && target->callable && target->callable->kind == Kind::Global) {
+    if (state_dicts(state).empty() && state && state->kind != Kind::None && made_by_call(target) &&
+        target->callable && target->callable->kind == Kind::Global) {
       const Classified& c = classified(target->callable);
       if (c.trust != Trust::Allowed)
         report(c.trust == Trust::Dangerous ? Severity::Dangerous : Severity::NeedsCode, "call",
@@ -355,6 +407,7 @@ class Scanner : public PickleObserver {
  private:
   static std::string kind_name(const Value* v) {
     if (!v) return "nothing";
+    if (made_by_call(v)) return "an object";
     switch (v->kind) {
       case Kind::None: return "None";
       case Kind::Bool: return "bool";
@@ -473,20 +526,69 @@ class Scanner : public PickleObserver {
 
 }  // namespace
 
-PickleScan scan_pickle(const ByteSource& src, uint64_t begin, uint64_t end,
-                       const PickleSite& site, FindingSink& sink) {
-  PickleScan out;
-  Scanner scanner(site, sink);
-  ScanHooks hooks;
+namespace {
+
+PickleLimits scan_limits() {
   PickleLimits limits;
   limits.max_values = 4u << 20;  // ~25x the values of a 100k-tensor model's data.pkl
+  return limits;
+}
+
+void read_result(const Pickle& p, PickleScan& out) {
+  out.complete = true;
+  out.end = p.end();
+  out.protocol = p.protocol();
+  if (p.root()->kind == Kind::Int)
+    out.root_int = p.root()->s.empty() ? std::to_string(p.root()->i) : p.root()->s;
+}
+
+class HeldFindings : public FindingSink {
+ public:
+  void add(Finding f) override { held.push_back(std::move(f)); }
+  std::vector<Finding> held;
+};
+
+// The shared pass: true when it completed, and then `out`, `sink` and
+// `along` have what the scan alone would have given them, and the pickle.
+bool scan_along(const ByteSource& src, uint64_t begin, uint64_t end, const PickleSite& site,
+                FindingSink& sink, ReadAlong& along, PickleScan& out) {
+  // A nested scan adds findings at once: the pass stops short of it, and
+  // the scan alone makes it.
+  PickleSite inner = site;
+  inner.nested = [](const std::string&, const std::string&, int, bool) {
+    throw Error("a nested pickle: the scan makes it alone");
+  };
+  HeldFindings findings;
+  ScanHooks hooks;
+  TeeHooks tee(hooks, *along.hooks);
+  std::unique_ptr<Pickle> p;
+  bool ran_anything = false;
   try {
-    auto p = Pickle::parse(src, begin, end, site.record, &hooks, limits, &scanner);
-    out.complete = true;
-    out.end = p->end();
-    out.protocol = p->protocol();
-    if (p->root()->kind == Kind::Int)
-      out.root_int = p->root()->s.empty() ? std::to_string(p->root()->i) : p->root()->s;
+    Scanner scanner(inner, findings);  // its folded findings come out as it goes
+    p = Pickle::parse(src, begin, end, site.record, &tee, scan_limits(), &scanner);
+    ran_anything = scanner.ran_anything;
+  } catch (const Error&) {
+    return false;
+  }
+  read_result(*p, out);
+  out.ran_anything = ran_anything;
+  out.storage_keys = std::move(hooks.keys);
+  for (Finding& f : findings.held) sink.add(std::move(f));
+  along.pickle = std::move(p);
+  return true;
+}
+
+}  // namespace
+
+PickleScan scan_pickle(const ByteSource& src, uint64_t begin, uint64_t end,
+                       const PickleSite& site, FindingSink& sink, ReadAlong* along) {
+  PickleScan out;
+  if (along && along->hooks && scan_along(src, begin, end, site, sink, *along, out)) return out;
+  Scanner scanner(site, sink);
+  ScanHooks hooks;
+  try {
+    auto p = Pickle::parse(src, begin, end, site.record, &hooks, scan_limits(), &scanner);
+    read_result(*p, out);
   } catch (const Error& e) {
     out.error = e.message();
     out.error_at = e.offset().value_or(begin);

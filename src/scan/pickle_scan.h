@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "byte_source.h"
+#include "pickle.h"
 #include "ptscope/scan.h"
 
 namespace ptscope {
@@ -45,8 +47,19 @@ struct PickleScan {
   std::vector<std::string> storage_keys;  // ('storage', type, KEY, ...) persistent ids
 };
 
+// A reader's hooks run beside the scan's (pickle_tap.h). The scanner sees
+// what the scan's own hooks would have made: a value a reader's hook made
+// carries the call that made it, and its arguments where the scan keeps
+// them. The pass is shared only when it reaches STOP, asks for no nested
+// scan, and neither side stops it; otherwise the findings it made are
+// dropped and the pickle is scanned again alone.
+struct ReadAlong {
+  PickleHooks* hooks = nullptr;
+  std::unique_ptr<Pickle> pickle;  // the shared pass, when it completed
+};
+
 PickleScan scan_pickle(const ByteSource& src, uint64_t begin, uint64_t end,
-                       const PickleSite& site, FindingSink& sink);
+                       const PickleSite& site, FindingSink& sink, ReadAlong* along = nullptr);
 
 // "REDUCE", "STACK_GLOBAL", ... for an opcode byte; "0x.." when unknown.
 std::string opcode_name(uint8_t op);

@@ -11,6 +11,7 @@
 
 #include "file_scan.h"
 #include "ptscope/error.h"
+#include "scan_source.h"
 
 namespace ptscope {
 
@@ -56,7 +57,7 @@ void FileScan::note(Severity s, const std::string& kind, const std::string& reco
 }
 
 PickleScan FileScan::pickle(const Place& where, uint64_t begin, uint64_t end, const std::string& record,
-                            const std::string& reader) {
+                            const std::string& reader, ReadAlong* along) {
   PickleSite site;
   site.record = where.name(record);
   site.base = where.base;
@@ -87,7 +88,7 @@ PickleScan FileScan::pickle(const Place& where, uint64_t begin, uint64_t end, co
                             (where.in_file ? std::to_string(where.base + begin)
                                            : std::to_string(begin) + " of the record") +
                             " (read by " + reader + ")");
-  return scan_pickle(where.src, begin, end, site, *this);
+  return scan_pickle(where.src, begin, end, site, *this, along);
 }
 
 void FileScan::drop_last_pickle() {
@@ -138,38 +139,40 @@ Verdict verdict_of(const std::vector<Finding>& findings) {
 
 }  // namespace
 
-ScanResult scan_file(const std::string& path, const ScanOptions& options) {
+namespace {
+
+ScanResult failed_scan(const std::string& path, const Error& e) {
+  ScanResult failed;
+  failed.path = path;
+  failed.error = e.in_file(path).describe();
+  return failed;
+}
+
+}  // namespace
+
+ScanResult scan_source(const ByteSource& src, const std::string& path, const ScanOptions& options,
+                       PickleTap* tap) {
   ScanResult r;
   r.path = path;
   try {
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec))
-      throw Error(fs::exists(path, ec) ? "not a regular file" : "no such file");
-    auto src = open_file(path);
-    FileScan f(path, r, options);
-    Place file{*src, 0, true, "", 0};
-    if (looks_like_safetensors(*src)) {
+    FileScan f(path, r, options, tap);
+    Place file{src, 0, true, "", 0};
+    if (looks_like_safetensors(src)) {
       r.format = scan_safetensors(f, file);
-    } else if (looks_like_npy(*src)) {
+    } else if (looks_like_npy(src)) {
       r.format = scan_npy(f, file);
-    } else if (fs::path(path).filename() == ".metadata" && src->size() && looks_like_pickle(*src)) {
+    } else if (fs::path(path).filename() == ".metadata" && src.size() && looks_like_pickle(src)) {
       // torch.distributed.checkpoint's FileSystemReader: pickle.load(f).
-      f.pickle(file, 0, src->size(), ".metadata", "pickle.load in torch.distributed.checkpoint");
+      f.pickle(file, 0, src.size(), ".metadata", "pickle.load in torch.distributed.checkpoint");
       r.format = "torch.distributed.checkpoint .metadata (a pickle)";
     } else {
       r.format = scan_torch_load(f, file);
     }
     check_extension(f, path, r.format);
   } catch (const Error& e) {
-    ScanResult failed;
-    failed.path = path;
-    failed.error = e.in_file(path).describe();
-    return failed;
+    return failed_scan(path, e);
   } catch (const std::exception& e) {  // a library below us; still one line, still named
-    ScanResult failed;
-    failed.path = path;
-    failed.error = Error(std::string("unexpected failure: ") + e.what()).in_file(path).describe();
-    return failed;
+    return failed_scan(path, Error(std::string("unexpected failure: ") + e.what()));
   }
   std::stable_sort(r.findings.begin(), r.findings.end(), [](const Finding& a, const Finding& b) {
     if (a.severity != b.severity) return a.severity > b.severity;
@@ -178,6 +181,19 @@ ScanResult scan_file(const std::string& path, const ScanOptions& options) {
   });
   r.verdict = verdict_of(r.findings);
   return r;
+}
+
+ScanResult scan_file(const std::string& path, const ScanOptions& options) {
+  std::unique_ptr<ByteSource> src;
+  try {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+      throw Error(fs::exists(path, ec) ? "not a regular file" : "no such file");
+    src = open_file(path);
+  } catch (const Error& e) {
+    return failed_scan(path, e);
+  }
+  return scan_source(*src, path, options, nullptr);
 }
 
 std::vector<ScanResult> scan_paths(const std::vector<std::string>& paths, const ScanOptions& options) {

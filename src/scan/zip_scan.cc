@@ -14,8 +14,9 @@
 // record covers, pickles torch never reads, records nothing reads.
 #include <algorithm>
 #include <cstdio>
-#include <map>
-#include <set>
+#include <iterator>
+#include <string_view>
+#include <vector>
 
 #include "file_scan.h"
 #include "one_line.h"
@@ -39,6 +40,7 @@ std::string hex32(uint32_t v) {
 struct RecordBytes {
   std::unique_ptr<ByteSource> owned;
   std::optional<Place> place;
+  bool owned_inflated = false;  // else a window of where.src
 };
 
 RecordBytes record_bytes(const Place& where, const ZipEntry& e, const std::string& record,
@@ -50,6 +52,7 @@ RecordBytes record_bytes(const Place& where, const ZipEntry& e, const std::strin
     return r;
   }
   r.owned = std::make_unique<MemorySource>(read_zip_record(where.src, e, limits::kMaxPickleRecord, budget));
+  r.owned_inflated = true;
   r.place.emplace(Place{*r.owned, 0, false, where.name(record), where.depth});
   return r;
 }
@@ -65,8 +68,9 @@ void check_crc(FileScan& f, const Place& where, const ZipEntry& e) {
 bool starts_like_pickle(const ByteSource& src, const ZipEntry& e) {
   if (e.compressed_size < 2) return false;
   if (e.method != 0) return true;  // only inflating tells; record_bytes bounds it
-  std::string head = src.read_string(e.data_offset, 2, "zip record");
-  return static_cast<uint8_t>(head[0]) == 0x80 && static_cast<uint8_t>(head[1]) <= 5;
+  uint8_t head[2];
+  src.read(e.data_offset, head, 2, "zip record");
+  return head[0] == 0x80 && head[1] <= 5;
 }
 
 }  // namespace
@@ -117,7 +121,9 @@ std::string scan_zip(FileScan& f, const Place& where, bool torch_reads) {
            " torch.save zip archives back to back (a torch.distributed.checkpoint data file: "
            "torch.load reads each)";
   }
-  return scan_one_zip(f, where, torch_reads, zip);
+  std::string format = scan_one_zip(f, where, torch_reads, zip);
+  if (f.tap() && where.whole_file()) f.tap()->archive(std::move(zip));
+  return format;
 }
 
 namespace {
@@ -129,17 +135,20 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
   const std::string& first = zip.entries[0].name;
   std::string folder = first.find('/') == std::string::npos ? "" : first.substr(0, first.find('/') + 1);
   auto rel = [&](const ZipEntry& e) {
-    return !folder.empty() && e.name.compare(0, folder.size(), folder) == 0 ? e.name.substr(folder.size())
-                                                                            : std::string();
+    std::string_view name(e.name);
+    return !folder.empty() && name.substr(0, folder.size()) == folder ? name.substr(folder.size())
+                                                                      : std::string_view();
+  };
+  auto ends_with = [](std::string_view s, std::string_view tail) {
+    return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
   };
   bool torchscript = false, has_data_pkl = false, npz = true;
-  std::map<std::string, int> seen;
   InflateBudget budget(where.src.size());
   for (const ZipEntry& e : zip.entries) {
-    if (rel(e) == "constants.pkl") torchscript = true;
-    if (rel(e) == "data.pkl") has_data_pkl = true;
-    if (e.name.size() < 4 || e.name.compare(e.name.size() - 4, 4, ".npy") != 0) npz = false;
-    ++seen[e.name];
+    std::string_view r = rel(e);
+    if (r == "constants.pkl") torchscript = true;
+    if (r == "data.pkl") has_data_pkl = true;
+    if (!ends_with(e.name, ".npy")) npz = false;
   }
   std::string format = torchscript     ? "TorchScript archive"
                        : has_data_pkl  ? "torch.save zip archive"
@@ -152,11 +161,17 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
            "the archive's code/; torch.load(weights_only=True) refuses them (torch >= 2.6)");
 
   // Container findings first: they say which bytes the rest is about.
-  for (const auto& [name, n] : seen)
+  // Names in order: a repeated one is a run in the archive's name index.
+  for (size_t k = 0; k < zip.by_name.size();) {
+    const std::string& name = zip.entries[zip.by_name[k]].name;
+    size_t n = 1;
+    while (k + n < zip.by_name.size() && zip.entries[zip.by_name[k + n]].name == name) ++n;
     if (n > 1)
       f.note(Severity::Warning, "zip-duplicate-name", where.record, std::nullopt,
              std::to_string(n) + " records are named '" + one_line(name) +
                  "': which one a reader takes depends on the reader");
+    k += n;
+  }
   std::vector<const ZipEntry*> by_offset;
   for (const ZipEntry& e : zip.entries) {
     by_offset.push_back(&e);
@@ -188,19 +203,16 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
                " bytes between the last record and the central directory belong to no record");
 
   // The pickles: the ones torch reads, then any other record that holds one.
-  std::set<std::string> storage_keys;
-  std::set<const ZipEntry*> crc_checked;
-  bool read_storages = false;
+  std::vector<std::string> storage_keys;
+  std::vector<bool> crc_checked(zip.entries.size());
+  bool read_storages = false, tapped = false;
   for (const ZipEntry& e : zip.entries) {
-    std::string r = rel(e);
+    std::string_view r = rel(e);
     bool is_npy = npz && !torchscript && !has_data_pkl;
     std::string reader;
-    auto ends_with = [&r](const std::string& tail) {
-      return r.size() >= tail.size() && r.compare(r.size() - tail.size(), tail.size(), tail) == 0;
-    };
     if (torch_reads && (r == "data.pkl" || (torchscript && r == "constants.pkl")))
       reader = torchscript ? "torch.jit.load" : "torch.load";
-    else if (torch_reads && torchscript && r.compare(0, 5, "code/") == 0 && ends_with(".debug_pkl"))
+    else if (torch_reads && torchscript && r.substr(0, 5) == "code/" && ends_with(r, ".debug_pkl"))
       reader = "torch.jit.load, for source ranges";
     if (is_npy) {
       RecordBytes b = record_bytes(where, e, e.name, budget);
@@ -223,13 +235,28 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
       if (head.size() < 2 || static_cast<uint8_t>(head[0]) != 0x80 || static_cast<uint8_t>(head[1]) > 5) continue;
     }
     check_crc(f, where, e);
-    crc_checked.insert(&e);
-    Place inner{b.place->src, b.place->base, b.place->in_file, where.record, where.depth};
-    PickleScan ps = f.pickle(inner, 0, b.place->src.size(), e.name,
-                             reader.empty() ? "nothing: torch.load never unpickles it" : reader);
+    crc_checked[static_cast<size_t>(&e - zip.entries.data())] = true;
+    // A stored record in the file is parsed where it lies, so that its
+    // values have the file offsets a reader's own parse gives them.
+    bool in_place = where.in_file && !b.owned_inflated;
+    Place inner = in_place ? Place{where.src, where.base, true, where.record, where.depth}
+                           : Place{b.place->src, b.place->base, b.place->in_file, where.record, where.depth};
+    uint64_t begin = in_place ? e.data_offset : 0;
+    // The object pickle torch.load reads, shared with a reader that asked.
+    ReadAlong along;
+    if (f.tap() && where.whole_file() && !tapped && !reader.empty() && r == "data.pkl") {
+      tapped = true;
+      along.hooks = f.tap()->hooks_for(zip, e);
+    }
+    PickleScan ps = f.pickle(inner, begin, begin + b.place->src.size(), e.name,
+                             reader.empty() ? "nothing: torch.load never unpickles it" : reader,
+                             along.hooks ? &along : nullptr);
+    if (along.hooks && along.pickle) f.tap()->completed(std::move(along.pickle));
+    else if (along.hooks) f.tap()->failed();
     if (!reader.empty()) {
       read_storages = reader == "torch.load";
-      storage_keys.insert(ps.storage_keys.begin(), ps.storage_keys.end());
+      storage_keys.insert(storage_keys.end(), std::make_move_iterator(ps.storage_keys.begin()),
+                          std::make_move_iterator(ps.storage_keys.end()));
     } else if (!ps.complete && !ps.ran_anything) {
       f.drop_last_pickle();  // storage bytes that happen to start like a pickle
     } else {
@@ -240,12 +267,15 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
   }
 
   // Records nothing reads, and CRCs of the rest when asked.
+  std::sort(storage_keys.begin(), storage_keys.end());
   for (const ZipEntry& e : zip.entries) {
-    std::string r = rel(e);
-    if (read_storages && r.compare(0, 5, "data/") == 0 && !storage_keys.count(r.substr(5)))
+    std::string_view r = rel(e);
+    if (read_storages && r.substr(0, 5) == "data/" &&
+        !std::binary_search(storage_keys.begin(), storage_keys.end(), r.substr(5),
+                            [](std::string_view a, std::string_view b) { return a < b; }))
       f.note(Severity::Warning, "zip-unread", where.name(e.name), where.at(e.header_offset),
              "no persistent id in data.pkl names this storage: nothing reads it");
-    if (f.options().crc && !crc_checked.count(&e)) check_crc(f, where, e);
+    if (f.options().crc && !crc_checked[static_cast<size_t>(&e - zip.entries.data())]) check_crc(f, where, e);
   }
   if (torch_reads && !has_data_pkl && !torchscript && !npz)
     f.note(Severity::Info, "no-data-pkl", where.record, where.at(0),

@@ -14,18 +14,22 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
   auto tp = std::make_unique<TorchPickle>(flavor);
   tp->hooks.expect(expected_tensors);
   tp->pickle = Pickle::parse(src, begin, end, what, &tp->hooks);
+  walk_torch_pickle(*tp, begin, decls);
+  return tp;
+}
+
+void walk_torch_pickle(TorchPickle& tp, uint64_t begin, const ClassDecls* decls) {
   // Entries in proportion to the pickle: shared containers cannot turn a
   // few hundred bytes into millions of names.
   WalkLimits limits;
-  uint64_t bytes = tp->pickle->end() - begin;
+  uint64_t bytes = tp.pickle->end() - begin;
   limits.max_entries = std::min(limits.max_entries,
                                 bytes * ptscope::limits::kEntriesPerPickleByte);
   // The walk takes the rebuilt tensors it names into its entries.
-  tp->hooks.parsed();
-  tp->walk = walk_state(tp->pickle->root(), std::move(tp->hooks.tensors), decls, limits);
-  tp->hooks.tensors.clear();
-  tp->globals = tp->pickle->globals();
-  return tp;
+  tp.hooks.parsed();
+  tp.walk = walk_state(tp.pickle->root(), std::move(tp.hooks.tensors), decls, limits);
+  tp.hooks.tensors.clear();
+  tp.globals = tp.pickle->globals();
 }
 
 void adopt_tensors(TorchPickle& tp, const std::vector<int>& storage_index,

@@ -26,6 +26,10 @@ std::unique_ptr<TorchPickle> parse_torch_pickle(const ByteSource& src, uint64_t 
                                                 TorchHooks::Flavor flavor,
                                                 const ClassDecls* decls = nullptr,
                                                 size_t expected_tensors = 0);
+// The second half of parse_torch_pickle, for a pickle parsed elsewhere with
+// tp.hooks (pickle_tap.h): names its tensors. `begin` is where the pickle
+// starts in the source it was parsed from.
+void walk_torch_pickle(TorchPickle& tp, uint64_t begin, const ClassDecls* decls = nullptr);
 
 // Moves the walk's tensors into `out`, mapping hook storage indices through
 // `storage_index` (hook index -> Checkpoint::storages index, -1 for none).
