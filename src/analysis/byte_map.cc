@@ -143,7 +143,19 @@ std::vector<ByteMapRow> byte_map(const std::vector<ByteRange>& ranges) {
 
 std::vector<ByteMapRow> byte_map(const Checkpoint& c) {
   std::map<std::string_view, uint64_t> sums;
-  for_each_byte_range(c, [&](const ByteRange& r) { sums[r.label] += r.size; });
+  // Labels are literals, and a file's ranges take turns among a few: each
+  // literal's sum found once by its address, then by that.
+  std::vector<std::pair<const char*, uint64_t*>> by_address;
+  for_each_byte_range(c, [&](const ByteRange& r) {
+    for (auto& [at, sum] : by_address)
+      if (at == r.label.data()) {
+        *sum += r.size;
+        return;
+      }
+    uint64_t* sum = &sums[r.label];  // std::map: the node stays put
+    by_address.emplace_back(r.label.data(), sum);
+    *sum += r.size;
+  });
   return rows_of(std::move(sums));
 }
 

@@ -17,9 +17,9 @@
 #include <map>
 #include <memory>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "callables.h"
+#include "flat_set.h"
 #include "pickle.h"
 #include "ptscope/error.h"
 #include "keyed_hash.h"
@@ -329,7 +329,7 @@ class Scanner : public PickleObserver {
     ran_anything = true;
     std::string cls = made_by_call(target) && target->callable ? renderer_.render(target->callable)
                                                               : kind_name(target);
-    if (!made_by_allowlist_.count(target))
+    if (!made_by_allowlist_.contains(target))
       refuse("BUILD " + cls, "torch.load(weights_only=True) refuses BUILD on " + cls, offset);
     // BUILD calls target.__setstate__ when the object has one: a dict state
     // that puts one in the instance's __dict__ arms the next BUILD.
@@ -368,7 +368,7 @@ class Scanner : public PickleObserver {
   void add_items(uint8_t op, const Value* target, uint64_t offset) override {
     bool list_op = op == 'a' || op == 'e';
     bool ok = list_op ? target->kind == Kind::List
-                      : op != 0x90 && (target->kind == Kind::Dict || made_by_allowlist_.count(target));
+                      : op != 0x90 && (target->kind == Kind::Dict || made_by_allowlist_.contains(target));
     if (!ok)
       refuse(opcode_name(op) + " on " + kind_name(target),
              "torch.load(weights_only=True) refuses " + opcode_name(op) + " on " + kind_name(target),
@@ -389,7 +389,7 @@ class Scanner : public PickleObserver {
   // What is remembered by address: a released value's slot may come back
   // as another value, which no allowlisted call made.
   void released(const Value* v) override {
-    if (v == last_global_) last_global_ = nullptr;
+    if (Recent& r = recent(v); r.global == v) r.global = nullptr;
     made_by_allowlist_.erase(v);
     setstate_.erase(v);
   }
@@ -458,11 +458,12 @@ class Scanner : public PickleObserver {
   }
 
   const Classified& classified(const Value* global) {
-    // Most calls are of the one memoized global just called before.
-    if (global == last_global_) return *last_classified_;
+    // Most calls are of a few memoized globals (a state_dict's tensor
+    // rebuild and its OrderedDict): found by address, not by hashing names.
+    Recent& r = recent(global);
+    if (r.global == global) return *r.classified;
     const Classified& c = lookup(global);
-    last_global_ = global;
-    last_classified_ = &c;  // the map's nodes stay put
+    r = {global, &c};  // the map's nodes stay put
     return c;
   }
   const Classified& lookup(const Value* global) {
@@ -516,9 +517,15 @@ class Scanner : public PickleObserver {
   FindingSink& sink_;
   Renderer renderer_;
   std::unordered_map<std::string, Classified, KeyedHash> names_;
-  const Value* last_global_ = nullptr;  // classified()'s last answer
-  const Classified* last_classified_ = nullptr;
-  std::unordered_set<const Value*> made_by_allowlist_;
+  // classified()'s recent answers, by the global value's address.
+  struct Recent {
+    const Value* global = nullptr;
+    const Classified* classified = nullptr;
+  };
+  std::array<Recent, 16> recent_{};
+  Recent& recent(const Value* v) { return recent_[(reinterpret_cast<uintptr_t>(v) / sizeof(Value)) % recent_.size()]; }
+  // Addresses the interpreter chose, not the file: hashed as they are.
+  FlatSet<const Value*, std::hash<const Value*>, std::equal_to<>> made_by_allowlist_;
   std::unordered_map<const Value*, std::pair<std::string, std::string>> setstate_;
   std::map<std::string, Finding> folded_;
   size_t unfolded_ = 0;

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "file_scan.h"
+#include "flat_set.h"
+#include "keyed_hash.h"
 #include "one_line.h"
 #include "ptscope/error.h"
 #include "zip.h"
@@ -267,12 +269,12 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
   }
 
   // Records nothing reads, and CRCs of the rest when asked.
-  std::sort(storage_keys.begin(), storage_keys.end());
+  FlatSet<std::string_view, KeyedHash, std::equal_to<>> read_keys;
+  read_keys.reserve(storage_keys.size());
+  for (const std::string& k : storage_keys) read_keys.insert(k);
   for (const ZipEntry& e : zip.entries) {
     std::string_view r = rel(e);
-    if (read_storages && r.substr(0, 5) == "data/" &&
-        !std::binary_search(storage_keys.begin(), storage_keys.end(), r.substr(5),
-                            [](std::string_view a, std::string_view b) { return a < b; }))
+    if (read_storages && r.substr(0, 5) == "data/" && !read_keys.contains(r.substr(5)))
       f.note(Severity::Warning, "zip-unread", where.name(e.name), where.at(e.header_offset),
              "no persistent id in data.pkl names this storage: nothing reads it");
     if (f.options().crc && !crc_checked[static_cast<size_t>(&e - zip.entries.data())]) check_crc(f, where, e);

@@ -60,6 +60,9 @@ std::map<std::string, std::map<int, Cell>> find_cells(const Checkpoint& c) {
   std::map<std::string, std::map<int, Cell>> out;
   for (size_t i = 0; i < c.tensors.size(); ++i) {
     const std::string& name = c.tensors[i].name;
+    // A forward search first: rfind compares at every position, and
+    // almost no name holds the marker.
+    if (name.find(kCells) == std::string::npos) continue;
     size_t at = name.rfind(kCells);
     if (at == std::string::npos || !model_side(c.tensors[i])) continue;
     size_t num = at + std::strlen(kCells), dot = name.find('.', num);

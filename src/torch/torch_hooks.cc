@@ -45,21 +45,19 @@ std::string short_name(const std::string& global, const char* module) {
 
 int TorchHooks::declare_storage(const std::string& key, DType dtype, uint64_t numel,
                                 const std::string& location, uint64_t at) {
-  auto [it, fresh] = by_key_.emplace(key, static_cast<int>(storages.size()));
-  if (!fresh) {
-    const StorageDecl& s = storages[static_cast<size_t>(it->second)];
+  if (const uint32_t* seen = by_key_.find(std::string_view(key))) {
+    const StorageDecl& s = storages[*seen];
     if (s.dtype != dtype || s.numel != numel)
       throw Error("storage '" + key + "' is declared twice with different types or sizes",
                   at);
-    return it->second;
+    return static_cast<int>(*seen);
   }
   // Bounded in bytes, so numel * itemsize cannot overflow wherever it is used.
-  if (numel > kMaxNumel / dtype_size(dtype)) {
-    by_key_.erase(it);
+  if (numel > kMaxNumel / dtype_size(dtype))
     throw Error("storage '" + key + "' declares an absurd size", at);
-  }
   storages.push_back({key, dtype, numel, location, at});
-  return it->second;
+  by_key_.insert(static_cast<uint32_t>(storages.size() - 1));
+  return static_cast<int>(storages.size() - 1);
 }
 
 // The dtype of a storage class, nullopt when it is none torch defines.
@@ -80,11 +78,12 @@ std::optional<DType> TorchHooks::storage_dtype(const Value* type) {
 void TorchHooks::expect(size_t n) {
   tensors.reserve(n);
   storages.reserve(n);
+  by_key_.reserve(n);
   refs.reserve(n);
 }
 
 void TorchHooks::parsed() {
-  decltype(by_key_)().swap(by_key_);
+  by_key_.clear();
   std::vector<StorageRef>().swap(refs);  // only rebuild calls read them
   storages.shrink_to_fit();
   tensors.shrink_to_fit();

@@ -5,10 +5,11 @@
 
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "ptscope/checkpoint.h"
+#include "flat_set.h"
 #include "pickle.h"
 #include "keyed_hash.h"
 
@@ -32,7 +33,11 @@ struct StorageRef {
 class TorchHooks : public PickleHooks {
  public:
   enum class Flavor { Zip, Legacy };
-  explicit TorchHooks(Flavor flavor) : flavor_(flavor) {}
+  explicit TorchHooks(Flavor flavor)
+      : flavor_(flavor), by_key_(KeyOf{&storages}, KeyOf{&storages}) {}
+  // The key index looks keys up in `storages`: the hooks stay where made.
+  TorchHooks(const TorchHooks&) = delete;
+  TorchHooks& operator=(const TorchHooks&) = delete;
 
   Value* persistent_load(Pickle& p, Value* pid) override;
   Value* call(Pickle& p, Value* callable, Value* args) override;
@@ -62,7 +67,17 @@ class TorchHooks : public PickleHooks {
   std::optional<DType> storage_dtype(const Value* type);
 
   Flavor flavor_;
-  std::unordered_map<std::string, int, KeyedHash> by_key_;  // keys from the file
+  // storages by key: indices into `storages`, hashed by their keys, which
+  // come from the file.
+  struct KeyOf {
+    const std::vector<StorageDecl>* decls;
+    std::string_view key(uint32_t i) const { return (*decls)[i].key; }
+    size_t operator()(uint32_t i) const { return KeyedHash()(key(i)); }
+    size_t operator()(std::string_view k) const { return KeyedHash()(k); }
+    bool operator()(uint32_t i, uint32_t j) const { return key(i) == key(j); }
+    bool operator()(uint32_t i, std::string_view k) const { return key(i) == k; }
+  };
+  FlatSet<uint32_t, KeyOf, KeyOf> by_key_;
   // The last storage class named and its dtype: a checkpoint's storages
   // are mostly of one or two classes, each looked up by name otherwise.
   std::string last_class_;
