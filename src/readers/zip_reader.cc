@@ -101,19 +101,29 @@ class ZipReader : public Reader {
   // One Checkpoint storage per declared storage, checked against its record.
   // storage_of: per record, the storage it holds (or -1).
   static std::vector<int> add_storages(const ZipArchive& zip, const TorchHooks& hooks,
-                                       const std::string& dir, Checkpoint& c,
+                                       std::string_view dir, Checkpoint& c,
                                        std::vector<int>& storage_of) {
+    // Each storage's record is the first in central order named dir + key,
+    // as find() gives it: the records are walked once and each asks the
+    // hooks' key index, instead of a search of the name index per storage.
+    std::vector<const ZipEntry*> record(hooks.storages.size(), nullptr);
+    for (const ZipEntry& e : zip.entries) {
+      std::string_view rel = zip.rel(e);
+      if (!starts_with(rel, dir)) continue;
+      int s = hooks.storage_index(rel.substr(dir.size()));
+      if (s >= 0 && !record[static_cast<size_t>(s)]) record[static_cast<size_t>(s)] = &e;
+    }
     std::vector<int> index;
     index.reserve(hooks.storages.size());
     c.storages.reserve(c.storages.size() + hooks.storages.size());
     for (const StorageDecl& d : hooks.storages) {
-      const ZipEntry* rec = zip.find(dir + d.key);
+      const ZipEntry* rec = record[index.size()];
       if (!rec)
-        throw Error("storage '" + d.key + "' has no record " + dir + d.key, d.at);
+        throw Error("storage '" + d.key + "' has no record " + std::string(dir) + d.key, d.at);
       uint64_t nbytes = d.numel * dtype_size(d.dtype);
       if (rec->size < nbytes)
         throw Error("storage '" + d.key + "' declares " + std::to_string(nbytes) +
-                        " bytes but record " + dir + d.key + " holds " +
+                        " bytes but record " + std::string(dir) + d.key + " holds " +
                         std::to_string(rec->size),
                     rec->header_offset);
       Storage s;

@@ -390,8 +390,16 @@ class Scanner : public PickleObserver {
   // as another value, which no allowlisted call made.
   void released(const Value* v) override {
     if (Recent& r = recent(v); r.global == v) r.global = nullptr;
+    // Only what a call made or a BUILD targeted can be in these: never an
+    // immutable value, which most released values are (strings, tuples).
+    switch (v->kind) {
+      case Kind::None: case Kind::Bool: case Kind::Int: case Kind::Float:
+      case Kind::Str: case Kind::Bytes: case Kind::Tuple:
+        return;
+      default: break;
+    }
     made_by_allowlist_.erase(v);
-    setstate_.erase(v);
+    if (!setstate_.empty()) setstate_.erase(v);
   }
 
   void persistent_id(const Value* pid, uint64_t offset) override {

@@ -83,7 +83,6 @@ void TorchHooks::expect(size_t n) {
 }
 
 void TorchHooks::parsed() {
-  by_key_.clear();
   std::vector<StorageRef>().swap(refs);  // only rebuild calls read them
   storages.shrink_to_fit();
   tensors.shrink_to_fit();

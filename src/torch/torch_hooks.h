@@ -51,9 +51,16 @@ class TorchHooks : public PickleHooks {
   void expect(size_t n);
 
   // The pickle is parsed: no storage is declared and no tensor rebuilt any
-  // more, so the key index and the references go and the tables give back
-  // their spare capacity before the walk, when memory peaks.
+  // more, so the references go and the tables give back their spare
+  // capacity before the walk, when memory peaks. The key index stays: it
+  // is 5 bytes a storage.
   void parsed();
+
+  // The storage declared under `key`, or -1.
+  int storage_index(std::string_view key) const {
+    const uint32_t* i = by_key_.find(key);
+    return i ? static_cast<int>(*i) : -1;
+  }
 
  private:
   Value* make_tensor(Pickle& p, Value* args, size_t size_at, const Value* dtype_arg,
