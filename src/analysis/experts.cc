@@ -72,15 +72,23 @@ std::optional<Experts> find_experts(const Checkpoint& c) {
   for (const Tensor* t : unique_views(model_entries(c)))
     if (counts_as_parameter(c, *t)) params.push_back(t);
   std::map<std::string, Block, std::less<>> blocks;
+  // An expert's tensors come one after another: the last block and index
+  // are asked first.
+  Block* last = nullptr;
+  std::string_view last_name;
   for (const Tensor* t : params) {
     std::string_view block, rest, member;
     if (!split_experts(t->name, &block, &rest)) continue;
-    auto it = blocks.find(block);
-    if (it == blocks.end()) it = blocks.emplace(std::string(block), Block{}).first;
-    Block& b = it->second;
+    if (!last || block != last_name) {
+      auto it = blocks.find(block);
+      if (it == blocks.end()) it = blocks.emplace(std::string(block), Block{}).first;
+      last = &it->second;
+      last_name = it->first;
+    }
+    Block& b = *last;
     b.routed += t->numel;
     if (int64_t i = expert_index(rest, &member); i >= 0) {
-      b.indices.insert(i);
+      if (b.indices.empty() || *b.indices.rbegin() != i) b.indices.insert(i);
       // The first matrix of a gated expert is [ffn, hidden].
       if (!b.ffn && (member == "w1.weight" || member == "gate_proj.weight") && t->shape.size() == 2) b.ffn = t->shape[0];
     } else if (!t->shape.empty()) {
@@ -99,9 +107,12 @@ std::optional<Experts> find_experts(const Checkpoint& c) {
     std::string_view name = t->name;
     size_t first[std::size(kMarks)];
     std::fill(std::begin(first), std::end(first), std::string_view::npos);
-    for (size_t at = name.find('.'); at != std::string_view::npos; at = name.find('.', at + 1))
+    for (size_t at = name.find('.'); at != std::string_view::npos; at = name.find('.', at + 1)) {
+      char next = at + 1 < name.size() ? name[at + 1] : '\0';
+      if (next != 'g' && next != 'r' && next != 's') continue;  // no mark starts otherwise
       for (size_t k = 0; k < std::size(kMarks); ++k)
         if (first[k] == std::string_view::npos && name.substr(at, kMarks[k].size()) == kMarks[k]) first[k] = at;
+    }
     for (size_t k = 0; k < std::size(kMarks); ++k) {
       std::string_view m = kMarks[k];
       size_t at = first[k];
