@@ -4,11 +4,14 @@ ptscope's cost should grow with the number of tensors, and this is where it
 is largest (a mixture of experts has 20k-100k tensors).
 
     /usr/bin/python3 scripts/bench_make_many_tensors.py moe OUT.pt
+    /usr/bin/python3 scripts/bench_make_many_tensors.py spread OUT.pt
     /usr/bin/python3 scripts/bench_make_many_tensors.py safetensors OUT.safetensors
 
 moe: a Mixtral-shaped state_dict, 54 layers of 128 experts (gate, up and
 down projections each) plus attention, norms and router: 21,117 float32
-tensors of 8x8, saved by Debian's torch 1.13 (zip format). safetensors:
+tensors of 8x8, saved by Debian's torch 1.13 (zip format). spread: 4,000
+float32 tensors of 16,384 values (64 KiB each, 263 MB): the records lie
+further apart than a read-ahead window, as a real model's do. safetensors:
 100,000 float32 tensors of 4 values, written by hand as the format
 specifies (8-byte header length, JSON header, data), no torch needed.
 Deterministic; written to OUT.tmp and renamed.
@@ -19,6 +22,7 @@ import struct
 import sys
 
 LAYERS, EXPERTS = 54, 128
+SPREAD_TENSORS, SPREAD_NUMEL = 4000, 16384
 SAFETENSORS_TENSORS = 100_000
 
 
@@ -42,6 +46,13 @@ def moe(out):
     return len(sd)
 
 
+def spread(out):
+    import torch
+    sd = {f"model.layers.{i}.weight": torch.zeros(SPREAD_NUMEL) for i in range(SPREAD_TENSORS)}
+    torch.save(sd, out)
+    return len(sd)
+
+
 def safetensors(out):
     header, offset = {}, 0
     for i in range(SAFETENSORS_TENSORS):
@@ -56,10 +67,11 @@ def safetensors(out):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("moe", "safetensors"):
+    makers = {"moe": moe, "spread": spread, "safetensors": safetensors}
+    if len(sys.argv) != 3 or sys.argv[1] not in makers:
         sys.exit(__doc__)
     kind, out = sys.argv[1], sys.argv[2]
-    n = (moe if kind == "moe" else safetensors)(out + ".tmp")
+    n = makers[kind](out + ".tmp")
     os.replace(out + ".tmp", out)
     print(f"wrote {out}: {n:,} tensors, {os.path.getsize(out):,} B", file=sys.stderr)
 

@@ -6,6 +6,7 @@
 #
 # Files (scripts/bench_make_many_tensors.py, made once and reused):
 #   moe_21k.pt             21,117 tensors, torch.save zip (Mixtral-shaped, 8x8 each)
+#   spread_4k.pt           4,000 tensors of 64 KiB, torch.save zip (records far apart)
 #   many_100k.safetensors  100,000 tensors of 4 float32 values
 # Cases per file: `ptscope inspect` (table and JSON) and `ptscope scan`, all to
 # /dev/null, against the floor: `unzip -l` for the zip (its central
@@ -28,6 +29,7 @@ die() { echo "bench_tensor_count: error: $*" >&2; exit 1; }
 for t in hyperfine jq unzip /usr/bin/time "$PY"; do command -v "$t" >/dev/null || die "missing tool: $t"; done
 mkdir -p "$WORK_DIR"
 [[ -f "$WORK_DIR/moe_21k.pt" ]] || "$PY" "$GEN" moe "$WORK_DIR/moe_21k.pt"
+[[ -f "$WORK_DIR/spread_4k.pt" ]] || "$PY" "$GEN" spread "$WORK_DIR/spread_4k.pt"
 [[ -f "$WORK_DIR/many_100k.safetensors" ]] || "$PY" "$GEN" safetensors "$WORK_DIR/many_100k.safetensors"
 
 # The safetensors floor, a file: hyperfine -N splits a command into words itself.
@@ -69,6 +71,12 @@ floor=$LAST
 row "$pt" '`ptscope inspect`' "$floor" "$PTSCOPE" inspect "$pt"
 row "$pt" '`ptscope inspect --format json`' "$floor" "$PTSCOPE" inspect --format json "$pt"
 row "$pt" '`ptscope scan`' "$floor" "$PTSCOPE" scan "$pt"
+
+sp="$WORK_DIR/spread_4k.pt"
+row "$sp" '`unzip -l` (floor)' "" unzip -l "$sp"
+floor=$LAST
+row "$sp" '`ptscope inspect`' "$floor" "$PTSCOPE" inspect "$sp"
+row "$sp" '`ptscope scan`' "$floor" "$PTSCOPE" scan "$sp"
 
 st="$WORK_DIR/many_100k.safetensors"
 row "$st" 'Python: read and parse the header (floor)' "" "$PY" "$WORK_DIR/read_header.py" "$st"

@@ -48,13 +48,18 @@ class FileSource : public ByteSource {
   uint64_t size() const override { return size_; }
   // Small reads come from a window of the file read ahead: a zip's local
   // headers lie one after another, tens of thousands of them in a mixture
-  // of experts, and a system call each would be most of the reading.
+  // of experts, and a system call each would be most of the reading. The
+  // window is a full one only for a read within a page of the last one's
+  // end: past a record of more than that, the next header is read with a
+  // page, where a full window per header copied 64 KiB for every tensor.
   void read(uint64_t pos, void* buf, size_t n, const char* what) const override {
     check_range(pos, n, what);
     if (n > kWindow / 4) return pread_all(pos, static_cast<char*>(buf), n, what);
     std::lock_guard<std::mutex> lock(mutex_);
     if (pos < window_at_ || pos + n > window_at_ + window_.size()) {
-      size_t len = static_cast<size_t>(std::min<uint64_t>(kWindow, size_ - pos));
+      bool near = pos >= window_at_ && pos - window_at_ < window_.size() + kPage;
+      size_t want = std::max(near ? kWindow : kPage, n);
+      size_t len = static_cast<size_t>(std::min<uint64_t>(want, size_ - pos));
       window_.resize(len);
       window_at_ = pos;
       try {
@@ -68,7 +73,7 @@ class FileSource : public ByteSource {
   }
 
  private:
-  static constexpr size_t kWindow = 64 * 1024;
+  static constexpr size_t kWindow = 64 * 1024, kPage = 4096;
   void pread_all(uint64_t pos, char* out, size_t n, const char* what) const {
     while (n > 0) {
       ssize_t got = ::pread(fd_, out, n, static_cast<off_t>(pos));

@@ -137,6 +137,11 @@ void read_local_header(const ByteSource& src, const ZipArchive& zip, ZipEntry& e
     throw Error("zip: data of '" + e.name + "' (" + std::to_string(e.compressed_size) +
                     " bytes) runs into the central directory",
                 e.data_offset);
+  if (e.compressed_size >= 2 && kLocalBytes + name_len + extra_len + 2 <= h.size()) {
+    e.head_known = true;
+    e.head[0] = static_cast<uint8_t>(h[kLocalBytes + name_len + extra_len]);
+    e.head[1] = static_cast<uint8_t>(h[kLocalBytes + name_len + extra_len + 1]);
+  }
   e.has_descriptor = flags & 0x8;
   e.zip64_sizes = zip64;
 }

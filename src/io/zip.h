@@ -37,6 +37,10 @@ struct ZipEntry {
   uint16_t method = 0;          // 0 stored, 8 deflated
   uint16_t flags = 0;           // general-purpose bits, central directory's
   uint32_t crc32 = 0;           // as the central directory records it
+  // The data's first two bytes, when the local header's read covered them:
+  // a scan asks each record whether it starts like a pickle.
+  bool head_known = false;
+  uint8_t head[2] = {0, 0};
   uint64_t central_offset = 0;  // this entry's central directory record
   // The local header's spelling of the name, kept only where it differs
   // (torch never looks): a 100k-record archive need not hold every name twice.

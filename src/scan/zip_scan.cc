@@ -71,7 +71,8 @@ bool starts_like_pickle(const ByteSource& src, const ZipEntry& e) {
   if (e.compressed_size < 2) return false;
   if (e.method != 0) return true;  // only inflating tells; record_bytes bounds it
   uint8_t head[2];
-  src.read(e.data_offset, head, 2, "zip record");
+  if (e.head_known) std::copy(e.head, e.head + 2, head);
+  else src.read(e.data_offset, head, 2, "zip record");
   return head[0] == 0x80 && head[1] <= 5;
 }
 
