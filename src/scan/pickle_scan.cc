@@ -20,6 +20,8 @@
 
 #include "callables.h"
 #include "flat_set.h"
+#include "scan_hooks.h"
+#include "value_text.h"
 #include "pickle.h"
 #include "ptscope/error.h"
 #include "keyed_hash.h"
@@ -67,167 +69,6 @@ bool weights_only_opcode(uint8_t op) {
   static constexpr std::array<bool, 256> table = weights_only_table();
   return table[op];
 }
-
-// An allowlisted tensor rebuild: the scan keeps the call without its
-// arguments (ScanHooks::call).
-bool drops_args(const Value* callable) {
-  return callable->kind == Kind::Global && callable->s.rfind("torch._utils._rebuild_", 0) == 0 &&
-         weights_only_allows(callable->s);
-}
-
-// A value a call made, as the scan's own hooks make it: an opaque Object,
-// or a reader's typed value (ReadAlong) that carries the call that made it.
-bool made_by_call(const Value* v) {
-  return v && (v->kind == Kind::Object || ((v->kind == Kind::Tensor || v->kind == Kind::Storage) && v->callable));
-}
-
-// Text for a value in a finding: short, one line, every byte printable.
-class Renderer {
- public:
-  std::string render(const Value* v) {
-    out_.clear();
-    put(v, 0);
-    return out_;
-  }
-
- private:
-  static constexpr size_t kMax = 160, kMaxString = 60;
-  void text(const std::string& s) {
-    if (out_.size() < kMax + 8) out_ += s;
-  }
-  void quoted(const std::string& s, const char* prefix) {
-    std::string q = prefix;
-    q += '\'';
-    for (size_t i = 0; i < s.size() && i < kMaxString; ++i) {
-      auto u = static_cast<unsigned char>(s[i]);
-      if (u == '\'' || u == '\\') {
-        q += '\\';
-        q += static_cast<char>(u);
-      } else if (u < 0x20 || u >= 0x7f) {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "\\x%02x", u);
-        q += hex;
-      } else {
-        q += static_cast<char>(u);
-      }
-    }
-    if (s.size() > kMaxString) q += "...";
-    q += '\'';
-    text(q);
-  }
-  void items(const std::vector<Value*>& vs, size_t depth, const char* open, const char* close,
-             size_t step) {
-    text(open);
-    for (size_t i = 0; i < vs.size(); i += step) {
-      if (out_.size() > kMax) {
-        text("...");
-        break;
-      }
-      if (i) text(", ");
-      put(vs[i], depth + 1);
-      if (step == 2 && i + 1 < vs.size()) {
-        text(": ");
-        put(vs[i + 1], depth + 1);
-      }
-    }
-    text(close);
-  }
-  void put(const Value* v, size_t depth) {
-    if (!v) return text("?");
-    if (depth > 4 || out_.size() > kMax) return text("...");
-    switch (v->kind) {
-      case Kind::None: return text("None");
-      case Kind::Bool: return text(v->b ? "True" : "False");
-      case Kind::Int: return text(v->s.empty() ? std::to_string(v->i) : v->s);
-      case Kind::Float: {
-        char b[32];
-        std::snprintf(b, sizeof b, "%g", v->f);
-        return text(b);
-      }
-      case Kind::Str: return quoted(v->s, "");
-      case Kind::Bytes: return quoted(v->s, "b");
-      case Kind::Tuple: return items(v->items, depth, "(", ")", 1);
-      case Kind::List: return items(v->items, depth, "[", "]", 1);
-      case Kind::Set: return items(v->items, depth, "{", "}", 1);
-      case Kind::Dict: return items(v->items, depth, "{", "}", 2);
-      case Kind::Global: return text(v->s);
-      case Kind::Object: return call(v, depth);
-      case Kind::Tensor: return v->callable ? call(v, depth) : text("<tensor>");
-      case Kind::Storage: return v->callable ? call(v, depth) : text("<storage>");
-    }
-  }
-  // The arguments of an allowlisted tensor rebuild are left out, kept or
-  // not (ScanHooks::call).
-  void call(const Value* v, size_t depth) {
-    put(v->callable, depth + 1);
-    if (v->args && !(v->callable && drops_args(v->callable))) return items(v->args->items, depth, "(", ")", 1);
-    text("(...)");
-  }
-  std::string out_;
-};
-
-// Storages are opaque here: a placeholder keeps the interpreter going.
-class ScanHooks : public PickleHooks {
- public:
-  std::vector<std::string> keys;
-  Value* persistent_load(Pickle& p, Value* pid) override {
-    note_key(pid);
-    return p.make(Kind::Storage, pid->offset);
-  }
-  // torch.save: ('storage', storage_type, key, location, numel)
-  void note_key(const Value* pid) {
-    if (pid->kind == Kind::Tuple && pid->items.size() >= 3 && pid->items[2]->kind == Kind::Str)
-      keys.push_back(pid->items[2]->s);
-  }
-  // An allowlisted tensor rebuild is seen by the scanner as it is called;
-  // its arguments (storage, shape, stride, hooks) say nothing a later
-  // finding needs, so the call is kept without them and they go, as the
-  // reader keeps a tensor: otherwise every tensor's arguments are alive at
-  // the end of a state_dict (~7 MB of 21k tensors). Findings render it as
-  // "torch._utils._rebuild_tensor_v2(...)".
-  Value* call(Pickle& p, Value* callable, Value* args) override {
-    if (!drops_args(callable)) return nullptr;
-    Value* o = p.make(Kind::Object, args ? args->offset : callable->offset);
-    o->callable = callable;
-    Pickle::hold(callable);
-    return o;
-  }
-};
-
-// The scan's hooks with a reader's beside them (ReadAlong): the graph is
-// the reader's, as its own parse would build it. What the reader's hooks
-// make in place of an opaque object remembers the call, and its arguments
-// unless the scan's hooks would drop them; where they make nothing, the
-// opaque object keeps its arguments, and the renderer leaves out those the
-// scan's hooks would have dropped. The scanner sees and renders the same
-// calls either way.
-class TeeHooks : public PickleHooks {
- public:
-  TeeHooks(ScanHooks& scan, PickleHooks& reader) : scan_(scan), reader_(reader) {}
-  Value* persistent_load(Pickle& p, Value* pid) override {
-    scan_.note_key(pid);
-    return reader_.persistent_load(p, pid);
-  }
-  Value* call(Pickle& p, Value* callable, Value* args) override {
-    Value* v = reader_.call(p, callable, args);
-    if (!v) return nullptr;
-    // A value the interpreter already held would carry two calls: give up
-    // the shared pass rather than guess what the scan would have seen.
-    if (v->callable || v->args || (v->kind != Kind::Tensor && v->kind != Kind::Storage))
-      throw Error("a reader's hook returned a value the scan cannot follow", callable->offset);
-    v->callable = callable;
-    Pickle::hold(callable);
-    if (args && !drops_args(callable)) {
-      v->args = args;
-      Pickle::hold(args);
-    }
-    return v;
-  }
-
- private:
-  ScanHooks& scan_;
-  PickleHooks& reader_;
-};
 
 class Scanner : public PickleObserver {
  public:
@@ -287,10 +128,10 @@ class Scanner : public PickleObserver {
     if (!callable || callable->kind != Kind::Global) {
       std::string call_text = opcode_name(op) + " calls ";
       bool computed = made_by_call(callable);
-      std::string what = computed ? "a value the pickle built, " + renderer_.render(callable)
+      std::string what = computed ? "a value the pickle built, " + value_text(callable)
                                   : "a " + kind_name(callable) + ", which Python refuses to call";
       report(computed ? Severity::Dangerous : Severity::Warning, "call", "", offset,
-             call_text + what + (args ? " with " + renderer_.render(args) : ""), false);
+             call_text + what + (args ? " with " + value_text(args) : ""), false);
       return;
     }
     const Classified& c = classified(callable);
@@ -301,7 +142,7 @@ class Scanner : public PickleObserver {
       made_by_allowlist_.insert(result);
       return;
     }
-    std::string text = opcode_name(op) + " calls " + c.name + renderer_.render(args);
+    std::string text = opcode_name(op) + " calls " + c.name + value_text(args);
     if (c.name == kGetattr) {
       std::string attribute = class_attribute(args);
       if (!attribute.empty()) {
@@ -327,7 +168,7 @@ class Scanner : public PickleObserver {
 
   void build(const Value* target, const Value* state, uint64_t offset) override {
     ran_anything = true;
-    std::string cls = made_by_call(target) && target->callable ? renderer_.render(target->callable)
+    std::string cls = made_by_call(target) && target->callable ? value_text(target->callable)
                                                               : kind_name(target);
     if (!made_by_allowlist_.contains(target))
       refuse("BUILD " + cls, "torch.load(weights_only=True) refuses BUILD on " + cls, offset);
@@ -336,7 +177,7 @@ class Scanner : public PickleObserver {
     if (auto armed = setstate_.find(target); armed != setstate_.end()) {
       report(Severity::Dangerous, "call", armed->second.first, offset,
              "BUILD calls the __setstate__ an earlier BUILD set on " + cls + " (" +
-                 armed->second.second + ") with " + renderer_.render(state),
+                 armed->second.second + ") with " + value_text(state),
              false);
     }
     for (const Value* dict : state_dicts(state)) {
@@ -348,10 +189,10 @@ class Scanner : public PickleObserver {
         const Value* value = dict->items[i + 1];
         std::string value_name = value->kind == Kind::Global ? classified(value).name : "";
         report(Severity::Dangerous, "build", value_name, offset,
-               "BUILD sets " + key->s + " on " + cls + " to " + renderer_.render(value) +
+               "BUILD sets " + key->s + " on " + cls + " to " + value_text(value) +
                    ": only an attack needs to set a special method",
                false);
-        if (key->s == "__setstate__") setstate_[target] = {value_name, renderer_.render(value)};
+        if (key->s == "__setstate__") setstate_[target] = {value_name, value_text(value)};
       }
     }
     if (state_dicts(state).empty() && state && state->kind != Kind::None && made_by_call(target) &&
@@ -360,7 +201,7 @@ class Scanner : public PickleObserver {
       if (c.trust != Trust::Allowed)
         report(c.trust == Trust::Dangerous ? Severity::Dangerous : Severity::NeedsCode, "call",
                c.name, offset,
-               "BUILD calls " + c.name + ".__setstate__(" + renderer_.render(state) + ")",
+               "BUILD calls " + c.name + ".__setstate__(" + value_text(state) + ")",
                c.trust != Trust::Dangerous);
     }
   }
@@ -523,7 +364,6 @@ class Scanner : public PickleObserver {
   bool getattr_misused_ = false;
   const PickleSite& site_;
   FindingSink& sink_;
-  Renderer renderer_;
   std::unordered_map<std::string, Classified, KeyedHash> names_;
   // classified()'s recent answers, by the global value's address.
   struct Recent {
