@@ -9,6 +9,7 @@
 #include <set>
 #include <string_view>
 
+#include "affixes.h"
 #include "model_tensors.h"
 #include "sizes.h"
 
@@ -56,9 +57,6 @@ struct Block {
   bool fused = false;
 };
 
-bool ends_with(std::string_view s, std::string_view tail) {
-  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
-}
 
 }  // namespace
 

@@ -52,6 +52,7 @@
 #include <regex>
 #include <set>
 
+#include "affixes.h"
 #include "byte_source.h"
 #include "deepspeed_state.h"
 #include "model_folder.h"
@@ -117,7 +118,6 @@ bool holds_model_files(const fs::path& dir) {
 
 // --- putting the files together --------------------------------------------
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
 
 // The index after `prefix` in "prefix.G" or "prefix.G.rest"; -1 when none.
 int64_t group_index(const std::string& name, const std::string& prefix) {

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "affixes.h"
 #include "byte_source.h"
 #include "dcp_reader.h"
 #include "deepspeed_folder.h"
@@ -21,9 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool ends_with(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
 
 bool is_index(const std::string& name) { return ends_with(name, ".index.json"); }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "affixes.h"
 #include "ptscope/error.h"
 #include "reader.h"
 #include "zip.h"
@@ -20,10 +21,6 @@ namespace {
 
 constexpr uint64_t kMaxMetadataRecord = 256;
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view t) {
-  return s.size() >= t.size() && s.substr(s.size() - t.size()) == t;
-}
 
 bool is_metadata_record(std::string_view rel) {
   return rel == "version" || rel == ".data/version" || rel == "byteorder" ||

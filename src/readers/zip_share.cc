@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "affixes.h"
+
 namespace ptscope {
 
 // A state_dict has about one tensor per data/ record. Never more than the
@@ -12,7 +14,7 @@ namespace ptscope {
 size_t expected_tensors(const ZipArchive& zip, const ZipEntry& pkl) {
   size_t records = 0;
   for (const ZipEntry& e : zip.entries)
-    if (zip.rel(e).substr(0, 5) == "data/") ++records;
+    if (starts_with(zip.rel(e), "data/")) ++records;
   return static_cast<size_t>(std::min<uint64_t>(records, std::min(pkl.size, pkl.compressed_size) / 64));
 }
 

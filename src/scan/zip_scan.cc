@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "affixes.h"
 #include "file_scan.h"
 #include "flat_set.h"
 #include "keyed_hash.h"
@@ -142,9 +143,6 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
     return !folder.empty() && name.substr(0, folder.size()) == folder ? name.substr(folder.size())
                                                                       : std::string_view();
   };
-  auto ends_with = [](std::string_view s, std::string_view tail) {
-    return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
-  };
   bool torchscript = false, has_data_pkl = false, npz = true;
   InflateBudget budget(where.src.size());
   for (const ZipEntry& e : zip.entries) {
@@ -215,7 +213,7 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
     std::string reader;
     if (torch_reads && (r == "data.pkl" || (torchscript && r == "constants.pkl")))
       reader = torchscript ? "torch.jit.load" : "torch.load";
-    else if (torch_reads && torchscript && r.substr(0, 5) == "code/" && ends_with(r, ".debug_pkl"))
+    else if (torch_reads && torchscript && starts_with(r, "code/") && ends_with(r, ".debug_pkl"))
       reader = "torch.jit.load, for source ranges";
     if (is_npy) {
       RecordBytes b = record_bytes(where, e, e.name, budget);
@@ -275,7 +273,7 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
   for (const std::string& k : storage_keys) read_keys.insert(k);
   for (const ZipEntry& e : zip.entries) {
     std::string_view r = rel(e);
-    if (read_storages && r.substr(0, 5) == "data/" && !read_keys.contains(r.substr(5)))
+    if (read_storages && starts_with(r, "data/") && !read_keys.contains(r.substr(5)))
       f.note(Severity::Warning, "zip-unread", where.name(e.name), where.at(e.header_offset),
              "no persistent id in data.pkl names this storage: nothing reads it");
     if (f.options().crc && !crc_checked[static_cast<size_t>(&e - zip.entries.data())]) check_crc(f, where, e);

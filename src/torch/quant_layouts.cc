@@ -45,6 +45,7 @@
 #include <optional>
 #include <string>
 
+#include "affixes.h"
 #include "ptscope/error.h"
 #include "tensor_layout.h"
 
@@ -58,9 +59,6 @@ constexpr uint64_t kMaxStateBytes = 64 * 1024;
 constexpr int64_t kMaxDim = int64_t{1} << 40;
 constexpr uint64_t kMaxNumel = uint64_t{1} << 58;
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 
 // The tensor whose name says which layout to try, by its ending.
 enum class Layout { None, GptqOrAwq, Bnb4Nf4, Bnb4Fp4, Bnb8, Compressed, Mxfp4 };

@@ -1,5 +1,7 @@
 #include "torch_ao.h"
 
+#include "affixes.h"
+
 #include <cstring>
 #include <map>
 #include <set>
@@ -14,9 +16,6 @@ bool is_qint(DType d) {
 
 bool model_side(const Tensor& t) { return t.role != Role::Optimizer && t.role != Role::Other; }
 
-bool ends_with(const std::string& s, const std::string& t) {
-  return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
-}
 
 std::string leaf(const std::string& name) {
   size_t dot = name.rfind('.');
