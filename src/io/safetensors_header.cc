@@ -42,21 +42,28 @@ class HeaderParser {
     if (*p_ == '{') {
       root();
     } else {
-      hold("safetensors header is not a JSON object");
+      hold("safetensors header is not a JSON object", HeaderFault::Shape);
       value(1);
     }
     space();
     if (p_ != end_) syntax(p_);
-    if (held_) throw *held_;
+    if (held_) {
+      fault_ = held_fault_;
+      throw *held_;
+    }
   }
+  HeaderFault fault() const { return fault_; }
 
  private:
-  [[noreturn]] void syntax(const char* at) const {
+  [[noreturn]] void syntax(const char* at) {
+    fault_ = HeaderFault::Syntax;
     throw Error("safetensors header is not valid JSON", base_ + static_cast<uint64_t>(at - begin_));
   }
   // Keeps the first error of the entries for after the syntax check.
-  void hold(const std::string& message) {
-    if (!held_) held_.emplace(message, base_);
+  void hold(const std::string& message, HeaderFault fault) {
+    if (held_) return;
+    held_.emplace(message, base_);
+    held_fault_ = fault;
   }
   size_t offset(const char* at) const { return static_cast<size_t>(at - begin_); }
 
@@ -126,6 +133,7 @@ class HeaderParser {
       on_entry_(e);
     } catch (const Error& error) {
       held_.emplace(error);
+      held_fault_ = HeaderFault::Entry;
     }
   }
 
@@ -203,9 +211,12 @@ class HeaderParser {
     if (items < kMaxItems || held_) return;
     if (level + 1 > kMaxDepth && p_ != end_ && (*p_ == '[' || *p_ == '{')) too_deep();
     hold("safetensors tensor '" + entry_.name + "' has an array of more than " + std::to_string(kMaxItems) +
-         " items");
+             " items",
+         HeaderFault::ArrayItems);
   }
-  void too_deep() { hold("safetensors header nests deeper than " + std::to_string(kMaxDepth) + " levels"); }
+  void too_deep() {
+    hold("safetensors header nests deeper than " + std::to_string(kMaxDepth) + " levels", HeaderFault::Shape);
+  }
 
   // Any value, checked and skipped; a container at `level`. Iterative, so
   // that a text nested a million deep (whose depth error waits for the
@@ -490,6 +501,7 @@ class HeaderParser {
   uint64_t base_;
   const HeaderEntryFn& on_entry_;
   std::optional<Error> held_;
+  HeaderFault held_fault_ = HeaderFault::Entry, fault_ = HeaderFault::Entry;
   HeaderEntry entry_;
   std::string key_;             // of the member being read
   std::vector<bool> objects_;  // value()'s stack, kept for its capacity
@@ -497,8 +509,15 @@ class HeaderParser {
 
 }  // namespace
 
-void for_each_header_entry(std::string_view text, uint64_t base, const HeaderEntryFn& on_entry) {
-  HeaderParser(text, base, on_entry).run();
+void for_each_header_entry(std::string_view text, uint64_t base, const HeaderEntryFn& on_entry,
+                           HeaderFault* fault) {
+  HeaderParser parser(text, base, on_entry);
+  try {
+    parser.run();
+  } catch (const Error&) {
+    if (fault) *fault = parser.fault();
+    throw;
+  }
 }
 
 std::string json_dump(std::string_view text, JsonSpan value) {

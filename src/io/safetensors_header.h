@@ -76,13 +76,24 @@ struct HeaderEntry {
 
 using HeaderEntryFn = std::function<void(HeaderEntry& entry)>;
 
+// Which of for_each_header_entry's errors it threw, for a caller that
+// treats them apart (a scan reports a syntax error alone, and an array
+// over ptscope's bound as not scanned rather than as the file's fault).
+enum class HeaderFault : uint8_t {
+  Syntax,      // "safetensors header is not valid JSON"
+  Shape,       // "... is not a JSON object", "... nests deeper than N levels"
+  ArrayItems,  // "safetensors tensor 'NAME' has an array of more than N items"
+  Entry,       // the callback's own error
+};
+
 // Calls on_entry for each top-level entry in text order. Throws Error:
 // "safetensors header is not valid JSON" at `base` (where the text lies in
 // the file) plus the offending byte; then, held back as above, "... is not
 // a JSON object", "... nests deeper than N levels" or "safetensors tensor
 // 'NAME' has an array of more than N items", each at `base`, or the
-// callback's own error.
-void for_each_header_entry(std::string_view text, uint64_t base, const HeaderEntryFn& on_entry);
+// callback's own error. `fault`, when given, says which.
+void for_each_header_entry(std::string_view text, uint64_t base, const HeaderEntryFn& on_entry,
+                           HeaderFault* fault = nullptr);
 
 // A value of the text as nlohmann writes it (compact, object keys sorted,
 // the last of a repeated key), for messages and for metadata that is not a

@@ -87,17 +87,18 @@ std::string scan_safetensors(FileScan& f, const Place& where) {
   };
   // One entry at a time, linear in the header (io/safetensors_header.h).
   std::string text = where.src.read_string(8, n, "safetensors header");
+  HeaderFault fault = HeaderFault::Entry;
   try {
-    for_each_header_entry(text, 8, entry);
+    for_each_header_entry(text, 8, entry, &fault);
   } catch (const Error& e) {
-    if (e.message() == "safetensors header is not valid JSON") {
+    if (fault == HeaderFault::Syntax) {
       strict(f, where, e.message());
       return format;
     }
     for (const std::string& what : findings) strict(f, where, what);
     // Nesting is the library's rule; the array bound is ours
     // (limits::kMaxTensorDims), which the library does not have.
-    if (e.message().find("items") != std::string::npos)
+    if (fault == HeaderFault::ArrayItems)
       f.note(Severity::Info, "not-scanned", where.record, where.at(8),
              e.message() + ": ptscope reads no longer array, the rest of the header was not checked");
     else
