@@ -121,42 +121,50 @@ std::vector<ByteRange> byte_ranges(const Checkpoint& c) {
 
 namespace {
 
-std::vector<ByteMapRow> rows_of(std::map<std::string_view, uint64_t> sums) {
-  std::vector<ByteMapRow> rows;
-  for (std::string_view label : label::kOrder) {
-    auto it = sums.find(label);
-    if (it == sums.end()) continue;
-    rows.push_back({std::string(it->first), it->second});
-    sums.erase(it);
-  }
-  for (const auto& [label, bytes] : sums) rows.push_back({std::string(label), bytes});
-  return rows;
-}
-
-}  // namespace
-
-std::vector<ByteMapRow> byte_map(const std::vector<ByteRange>& ranges) {
-  std::map<std::string_view, uint64_t> sums;
-  for (const ByteRange& r : ranges) sums[r.label] += r.size;
-  return rows_of(std::move(sums));
-}
-
-std::vector<ByteMapRow> byte_map(const Checkpoint& c) {
-  std::map<std::string_view, uint64_t> sums;
-  // Labels are literals, and a file's ranges take turns among a few: each
-  // literal's sum found once by its address, then by that.
-  std::vector<std::pair<const char*, uint64_t*>> by_address;
-  for_each_byte_range(c, [&](const ByteRange& r) {
-    for (auto& [at, sum] : by_address)
+// Bytes per label, rows in the labels' report order. Labels are literals,
+// and a file's ranges take turns among a few: each literal's sum is found
+// by name once, then by its address.
+class LabelSums {
+ public:
+  void add(const ByteRange& r) {
+    for (auto& [at, sum] : by_address_)
       if (at == r.label.data()) {
         *sum += r.size;
         return;
       }
-    uint64_t* sum = &sums[r.label];  // std::map: the node stays put
-    by_address.emplace_back(r.label.data(), sum);
+    uint64_t* sum = &sums_[r.label];  // std::map: the node stays put
+    by_address_.emplace_back(r.label.data(), sum);
     *sum += r.size;
-  });
-  return rows_of(std::move(sums));
+  }
+  std::vector<ByteMapRow> rows() {
+    std::vector<ByteMapRow> rows;
+    for (std::string_view label : label::kOrder) {
+      auto it = sums_.find(label);
+      if (it == sums_.end()) continue;
+      rows.push_back({std::string(it->first), it->second});
+      sums_.erase(it);
+    }
+    for (const auto& [label, bytes] : sums_) rows.push_back({std::string(label), bytes});
+    return rows;
+  }
+
+ private:
+  std::map<std::string_view, uint64_t> sums_;
+  std::vector<std::pair<const char*, uint64_t*>> by_address_;
+};
+
+}  // namespace
+
+std::vector<ByteMapRow> byte_map(const std::vector<ByteRange>& ranges) {
+  LabelSums sums;
+  for (const ByteRange& r : ranges) sums.add(r);
+  return sums.rows();
+}
+
+std::vector<ByteMapRow> byte_map(const Checkpoint& c) {
+  LabelSums sums;
+  for_each_byte_range(c, [&](const ByteRange& r) { sums.add(r); });
+  return sums.rows();
 }
 
 }  // namespace ptscope

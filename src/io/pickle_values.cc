@@ -20,11 +20,9 @@ Value* Value::get(const std::string& key) const {
 }
 
 void Pickle::over_budget(uint64_t offset) const {
-  throw Error("pickle values need more than " + std::to_string(max_graph_bytes_) +
-                    " bytes of memory",
-                offset);
+  throw Error("pickle values need more than " + std::to_string(max_graph_bytes_) + " bytes of memory",
+              offset);
 }
-
 
 void Pickle::release(Value* v, PickleObserver* observer) {
   std::vector<Value*>& work = release_work_;

@@ -32,10 +32,7 @@ PickleHooks* ZipShare::hooks_for(const ZipArchive& zip, const ZipEntry& entry) {
   return &shared_->hooks;
 }
 
-void ZipShare::completed(std::unique_ptr<Pickle> pickle) {
-  shared_->pickle = std::move(pickle);
-  parsed_ = true;
-}
+void ZipShare::completed(std::unique_ptr<Pickle> pickle) { shared_->pickle = std::move(pickle); }
 
 void ZipShare::failed() { shared_.reset(); }
 
@@ -48,7 +45,8 @@ std::optional<ZipArchive> ZipShare::take_archive() {
 }
 
 std::unique_ptr<TorchPickle> ZipShare::take_pickle(const ZipArchive& zip, const ZipEntry& entry) {
-  if (!parsed_ || !shared_ || static_cast<size_t>(&entry - zip.entries.data()) != entry_) return nullptr;
+  if (!shared_ || !shared_->pickle || static_cast<size_t>(&entry - zip.entries.data()) != entry_)
+    return nullptr;
   return std::move(shared_);
 }
 

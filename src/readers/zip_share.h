@@ -36,9 +36,8 @@ class ZipShare : public PickleTap {
   std::unique_ptr<TorchPickle> take_pickle(const ZipArchive& zip, const ZipEntry& entry);
 
  private:
-  std::unique_ptr<TorchPickle> shared_;
+  std::unique_ptr<TorchPickle> shared_;  // its pickle set once the pass completed
   size_t entry_ = 0;  // its index in the archive's entries
-  bool parsed_ = false;
   std::optional<ZipArchive> zip_;
 };
 

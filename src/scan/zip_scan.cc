@@ -229,9 +229,9 @@ std::string scan_one_zip(FileScan& f, const Place& where, bool torch_reads, cons
       continue;
     }
     RecordBytes b = record_bytes(where, e, e.name, budget);
-    if (reader.empty()) {
-      // Storages may start with 0x80 by chance: only a pickle that parses
-      // or does something before it breaks is reported.
+    if (reader.empty() && b.owned_inflated) {
+      // An inflated record's first bytes are known only now
+      // (starts_like_pickle asked a stored one's already).
       std::string head = b.place->src.read_string(0, std::min<uint64_t>(2, b.place->src.size()), "zip record");
       if (head.size() < 2 || static_cast<uint8_t>(head[0]) != 0x80 || static_cast<uint8_t>(head[1]) > 5) continue;
     }

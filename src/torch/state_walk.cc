@@ -448,15 +448,14 @@ WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
   std::deque<std::string> other_keys;
   std::vector<std::string_view> top_keys;  // per root pair
   bool dotted_loose = false;
-  if (root->kind == Kind::Dict)
-    for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
-      const Value* k = root->items[i];
-      std::string_view key = k->kind == Kind::Str ? std::string_view(k->s) : other_keys.emplace_back(key_text(k));
-      top_keys.push_back(key);
-      values.emplace(key, root->items[i + 1]);
-      if (root->items[i + 1]->kind != Kind::Tensor) continue;
-      dotted_loose = dotted_loose || key.find('.') != std::string_view::npos;
-    }
+  for (size_t i = 0; i + 1 < root->items.size(); i += 2) {
+    const Value* k = root->items[i];
+    std::string_view key = k->kind == Kind::Str ? std::string_view(k->s) : other_keys.emplace_back(key_text(k));
+    top_keys.push_back(key);
+    values.emplace(key, root->items[i + 1]);
+    if (root->items[i + 1]->kind != Kind::Tensor) continue;
+    dotted_loose = dotted_loose || key.find('.') != std::string_view::npos;
+  }
   auto value_of = [&](const std::string& key) -> const Value* {
     auto it = values.find(key);
     return it == values.end() ? nullptr : it->second;
@@ -466,13 +465,13 @@ WalkResult walk_state(const Value* root, std::vector<Tensor> pool,
     return top == Walker::kNoTop || top >= top_keys.size() ? std::string_view() : top_keys[top];
   };
   bool held = false;
-  for (size_t e = 0; e < out.tensors.size() && root->kind == Kind::Dict; ++e) {
+  for (size_t e = 0; e < out.tensors.size(); ++e) {
     std::string_view group = group_of(e);
     auto it = values.find(group);
     held = held || (it != values.end() && it->second->kind != Kind::Tensor &&
                     group.find('.') == std::string_view::npos);
   }
-  if (root->kind != Kind::Dict || out.tensors.empty() || (!held && whole == Whole::Checkpoint)) {
+  if (!held && whole == Whole::Checkpoint) {
     out.state_dict = loose;
     return out;
   }
