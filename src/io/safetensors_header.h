@@ -31,12 +31,9 @@
 #include <string_view>
 #include <vector>
 
-namespace ptscope {
+#include "json_text.h"
 
-// Absent: the member is not there. Unsigned: an integer in [0, 2**64);
-// Signed: a negative one in [-2**63, 0] ("-0" too); Float: any other number,
-// as nlohmann and serde_json class them.
-enum class JsonType : uint8_t { Absent, Null, Bool, Unsigned, Signed, Float, String, Array, Object };
+namespace ptscope {
 
 // Where a value lies in the header text.
 struct JsonSpan {
