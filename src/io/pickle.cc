@@ -8,9 +8,9 @@
 #include <cmath>
 #include <cstring>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "memo_reads.h"
+#include "memo_slots.h"
 #include "pickle_cursor.h"
 #include "ptscope/error.h"
 #include "keyed_hash.h"
@@ -21,7 +21,8 @@ class Unpickler {
  public:
   Unpickler(Pickle& p, PickleCursor& in, PickleHooks* hooks, PickleLimits limits,
             PickleObserver* observer, MemoReads reads)
-      : p_(p), in_(in), hooks_(hooks), limits_(limits), observer_(observer), read_(std::move(reads)) {
+      : p_(p), in_(in), hooks_(hooks), limits_(limits), observer_(observer), memo_(limits.max_memo),
+        read_(std::move(reads)) {
     p_.max_values_ = limits.max_values;
     uint64_t span = in.remaining();
     p_.max_graph_bytes_ = limits.graph_floor +
@@ -204,39 +205,17 @@ class Unpickler {
     push(g);
   }
 
-  // Python's pickler numbers memo slots 0, 1, 2, ...: which were written is
-  // a bit each in a vector, whose growth is charged to the graph budget; a
-  // key far past the vector's end (a hostile file's) goes to a set. Values
-  // are kept only for the keys some GET reads (MemoReads), charged as the
-  // map's entries: torch's pickler writes a slot for every value and reads
-  // back few.
-  bool written(uint64_t key) const {
-    return key < memo_bits_ ? (memo_dense_[key >> 6] >> (key & 63)) & 1
-                            : memo_sparse_.count(key) > 0;
-  }
-  void mark_written(uint64_t key) {
-    if (key < memo_bits_) {
-      memo_dense_[key >> 6] |= uint64_t{1} << (key & 63);
-    } else if (key <= 2 * memo_bits_ + 1024 && key < limits_.max_memo) {
-      size_t n = std::max<size_t>(key + 1, 2 * memo_bits_);
-      p_.charge((n - memo_bits_ + 7) / 8, op_at_);
-      memo_dense_.resize((n + 63) / 64, 0);
-      memo_bits_ = n;
-      memo_dense_[key >> 6] |= uint64_t{1} << (key & 63);
-    } else {
-      memo_sparse_.insert(key);
-    }
-  }
   void memo_put(uint8_t op, uint64_t key) {
-    bool replaced = written(key);
+    bool replaced = memo_.written(key);
     if (memo_count_ >= limits_.max_memo && !replaced)
       fail("memo holds more than " + std::to_string(limits_.max_memo) + " entries");
-    mark_written(key);
+    p_.charge(memo_.growth(key), op_at_);
+    memo_.mark_written(key);
     if (read_.is_read(key)) {
       Value* v = top();
       bool fresh;
-      Value*& slot = held_slot(key, fresh);
-      if (fresh) p_.charge(kHeldEntry, op_at_);
+      Value*& slot = memo_.keep(key, fresh);
+      if (fresh) p_.charge(MemoSlots::kKeptEntry, op_at_);
       else let_go(slot);  // the value it replaces
       slot = v;
       hold(v);
@@ -245,27 +224,11 @@ class Unpickler {
     if (observer_) observer_->memo_put(op, key, replaced, op_at_);
   }
   void memo_get(uint64_t key) {
-    if (!written(key)) fail("memo key " + std::to_string(key) + " was never stored");
-    Value* v = nullptr;
-    if (key < kLowKeys) {
-      v = held_low_[key];
-    } else if (auto it = memo_held_.find(key); it != memo_held_.end()) {
-      v = it->second;
-    }
+    if (!memo_.written(key)) fail("memo key " + std::to_string(key) + " was never stored");
+    Value* v = memo_.kept(key);
     // The pre-pass saw every GET: a key it missed is a bug here, not the file's.
     if (!v) fail("memo key " + std::to_string(key) + " was read but not kept");
     push(v);
-  }
-  // The held value of `key`, nullptr and `fresh` when there is none yet.
-  // Keys BINGET can name (below 256) are an array's: most reads are theirs.
-  Value*& held_slot(uint64_t key, bool& fresh) {
-    if (key < kLowKeys) {
-      fresh = held_low_[key] == nullptr;
-      return held_low_[key];
-    }
-    auto [it, added] = memo_held_.emplace(key, nullptr);
-    fresh = added;
-    return it->second;
   }
   static uint64_t parse_memo_key(PickleCursor& in, const std::string& text,
                                  uint64_t at) {
@@ -557,13 +520,7 @@ class Unpickler {
   uint64_t op_at_ = 0;
   std::vector<Value*> stack_;
   std::vector<size_t> marks_;
-  static constexpr uint64_t kHeldEntry = 48;  // a hash map node and its bucket
-  std::vector<uint64_t> memo_dense_;  // a bit per key below memo_bits_
-  size_t memo_bits_ = 0;
-  std::unordered_set<uint64_t, KeyedHash> memo_sparse_;
-  static constexpr uint64_t kLowKeys = 256;
-  Value* held_low_[kLowKeys] = {};
-  std::unordered_map<uint64_t, Value*, KeyedHash> memo_held_;  // keys from kLowKeys up
+  MemoSlots memo_;
   uint64_t memo_count_ = 0;
   MemoReads read_;         // the memo keys some GET reads
   std::vector<Value*> dropped_;  // references given up by the opcode running
