@@ -14,4 +14,5 @@
 #include "ptscope/estimate.h"
 #include "ptscope/experts.h"
 #include "ptscope/load.h"
+#include "ptscope/scan.h"
 #include "ptscope/summary.h"
